@@ -1,0 +1,48 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+
+/**
+ * Loads every `*.lua` file of a folder as an ioredis command named after the file.
+ * ioredis sends EVALSHA and falls back to EVAL on NOSCRIPT, so an empty script
+ * cache after a Redis restart costs one extra round trip, never an error.
+ * A line `--@include name` is replaced by `includes/name.lua`, so helpers shared by
+ * several scripts live once.
+ */
+export function loadScripts(dir: string): Map<string, string> {
+  const scripts = new Map<string, string>();
+  const include = (name: string) => readFileSync(join(dir, 'includes', `${name}.lua`), 'utf8');
+  for (const file of readdirSync(dir)) {
+    if (!file.endsWith('.lua')) continue;
+    const source = readFileSync(join(dir, file), 'utf8').replace(/^--@include (\S+)$/gm, (_m, n: string) =>
+      include(n),
+    );
+    scripts.set(file.slice(0, -4), source);
+  }
+  return scripts;
+}
+
+const defined = new WeakMap<Redis, Set<string>>();
+
+/** Defines the scripts on a client once. Calls take `(numKeys, ...keys, ...args)`. */
+export function defineScripts(client: Redis, scripts: Map<string, string>): void {
+  const done = defined.get(client) ?? new Set<string>();
+  for (const [name, lua] of scripts) {
+    if (done.has(name)) continue;
+    client.defineCommand(name, { lua });
+    done.add(name);
+  }
+  defined.set(client, done);
+}
+
+/** Calls a defined script with its keys and arguments. */
+export function callScript<T>(
+  client: Redis,
+  name: string,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+): Promise<T> {
+  const fn = (client as unknown as Record<string, (...a: unknown[]) => Promise<T>>)[name];
+  if (!fn) throw new Error(`script ${name} is not defined on this client`);
+  return fn.call(client, keys.length, ...keys, ...args);
+}
