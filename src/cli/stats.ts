@@ -1,0 +1,63 @@
+import { Command } from 'commander';
+import { registryKey } from '../queue/keys.js';
+import type { JobCounts } from '../queue/types.js';
+import { loadEngine, STATES } from './engine.js';
+import { cliLogger } from './logger.js';
+import { connect, prefixOption, resolveTarget, urlOption } from './target.js';
+
+interface StatsOptions {
+  url?: string;
+  prefix: string;
+  json?: boolean;
+}
+
+function table(rows: [string, JobCounts][]): string {
+  const header = ['queue', ...STATES];
+  const cells = rows.map(([name, counts]) => [name, ...STATES.map((s) => String(counts[s]))]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i]!.length)));
+  // Names left-aligned, numbers right-aligned so digits line up.
+  const format = (row: string[]) =>
+    row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  return [format(header), ...cells.map(format)].join('\n');
+}
+
+async function stats(queueName: string | undefined, opts: StatsOptions): Promise<void> {
+  const target = resolveTarget(opts.url);
+  // Connecting first turns "Redis is down" into one clear line instead of a
+  // Queue retrying in the background.
+  const client = await connect(target);
+  let names: string[];
+  try {
+    names = queueName ? [queueName] : (await client.smembers(registryKey(opts.prefix))).sort();
+  } finally {
+    client.disconnect();
+  }
+  if (names.length === 0) {
+    if (opts.json) process.stdout.write('{}\n');
+    else process.stdout.write(`No queues registered under prefix "${opts.prefix}".\n`);
+    return;
+  }
+
+  const { Queue } = await loadEngine();
+  const rows: [string, JobCounts][] = [];
+  for (const name of names) {
+    const queue = new Queue(name, { connection: target.url, prefix: opts.prefix, logger: cliLogger() });
+    try {
+      rows.push([name, await queue.getCounts()]);
+    } finally {
+      await queue.close();
+    }
+  }
+  if (opts.json) process.stdout.write(`${JSON.stringify(Object.fromEntries(rows), null, 2)}\n`);
+  else process.stdout.write(`${table(rows)}\n`);
+}
+
+export function statsCommand(): Command {
+  return new Command('stats')
+    .description('job counts per state, for one queue or every registered queue')
+    .argument('[queue]', 'queue name (default: all queues)')
+    .addOption(urlOption())
+    .addOption(prefixOption())
+    .option('--json', 'print JSON: { "<queue>": { "waiting": n, ... } }')
+    .action(stats);
+}

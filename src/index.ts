@@ -1,0 +1,18 @@
+export { Queue } from './queue/queue.js';
+export { Worker } from './queue/worker/worker.js';
+export { Priority, MAX_PRIORITY } from './queue/types.js';
+export type {
+  BackoffOptions,
+  Handler,
+  Job,
+  JobCounts,
+  JobError,
+  JobInfo,
+  JobOptions,
+  JobState,
+  QueueOptions,
+  RetentionOptions,
+  WorkerOptions,
+} from './queue/types.js';
+export type { ConnectionOptions } from './redis/connection.js';
+export { HopperError, JobStateError, TimeoutError, UnrecoverableError, ValidationError } from './util/errors.js';

@@ -1,0 +1,217 @@
+import type { Redis } from 'ioredis';
+import { createClient } from '../redis/connection.js';
+import { callScript, defineScripts } from '../redis/scripts.js';
+import { JobStateError, ValidationError } from '../util/errors.js';
+import { defaultLogger, type Logger } from '../util/logger.js';
+import { AddBatcher, type PreparedJob } from './add-batcher.js';
+import { readJob } from './read-job.js';
+import { type QueueKeys, queueKeys, registryKey } from './keys.js';
+import { encodeRecord } from './record.js';
+import { queueScripts } from './scripts.js';
+import { warnAboutServer } from './server-warnings.js';
+import type { JobCounts, JobInfo, JobOptions, JobState, QueueOptions } from './types.js';
+import { serializeData, validateJobOptions, validateName, validateQueueName } from './validate.js';
+
+const STATES: JobState[] = ['waiting', 'delayed', 'active', 'completed', 'failed'];
+
+/** Adding and managing the jobs of one queue. Workers run them: see Worker. */
+export class Queue<D = unknown, R = unknown> {
+  readonly name: string;
+  readonly keys: QueueKeys;
+  readonly prefix: string;
+  private readonly client: Redis;
+  private readonly batcher: AddBatcher;
+  private readonly maxPayloadBytes: number;
+  private readonly defaults: JobOptions;
+  private readonly defaultsJson: string;
+  private readonly logger: Logger;
+  private registered = false;
+
+  constructor(name: string, options: QueueOptions = {}) {
+    this.name = validateQueueName(name);
+    this.prefix = options.prefix ?? 'hopper';
+    this.keys = queueKeys(this.prefix, name);
+    this.maxPayloadBytes = options.maxPayloadBytes ?? 512 * 1024;
+    this.defaults = validateJobOptions('defaultJobOptions', options.defaultJobOptions);
+    this.defaultsJson = JSON.stringify(this.defaults);
+    this.logger = options.logger ?? defaultLogger('hopper:queue');
+    this.client = createClient(options.connection, 'producer');
+    this.client.on('error', () => {}); // reconnects on its own; failed commands reject to the caller
+    defineScripts(this.client, queueScripts);
+    warnAboutServer(this.client, this.logger);
+    this.batcher = new AddBatcher(this.client, this.keys);
+  }
+
+  /** Adds one job; resolves to its id (for a duplicate, the id of the job already there). */
+  async add(name: string, data: D, opts?: JobOptions): Promise<string> {
+    const [id] = await this.batcher.add([this.prepare('', name, data, opts)]);
+    this.register();
+    return id!;
+  }
+
+  /** Adds many jobs in few round trips: chunks of 1,000, each chunk atomic. All are validated before any is written. */
+  async addBulk(jobs: { name: string; data: D; opts?: JobOptions }[]): Promise<string[]> {
+    if (!Array.isArray(jobs)) throw new ValidationError('jobs', 'must be an array');
+    const prepared = jobs.map((j, i) => this.prepare(`jobs[${i}].`, j?.name, j?.data, j?.opts));
+    const chunks: Promise<string[]>[] = [];
+    for (let i = 0; i < prepared.length; i += 1000) chunks.push(this.batcher.add(prepared.slice(i, i + 1000)));
+    const ids = (await Promise.all(chunks)).flat();
+    this.register();
+    return ids;
+  }
+
+  private prepare(at: string, name: unknown, data: unknown, opts: unknown): PreparedJob {
+    validateName(`${at}name`, name);
+    const o = validateJobOptions(`${at}opts`, opts);
+    const dataJson = serializeData(`${at}data`, data, this.maxPayloadBytes);
+    const merged = opts === undefined ? this.defaults : { ...this.defaults, ...o };
+    const optsJson = opts === undefined ? this.defaultsJson : JSON.stringify(merged);
+    return {
+      id: merged.jobId ?? '',
+      record: encodeRecord(name as string, Date.now(), optsJson, dataJson),
+      priority: merged.priority ?? 0,
+      delay: merged.delay ?? 0,
+      dedupKey: merged.dedup ? `${this.keys.dedup}:${merged.dedup.key}` : undefined,
+      dedupTtl: merged.dedup?.ttl ?? 0,
+    };
+  }
+
+  /** Records the queue name once, so `hopper stats` can list queues without KEYS. */
+  private register(): void {
+    if (this.registered) return;
+    this.registered = true;
+    this.client.sadd(registryKey(this.prefix), this.name).catch(() => {
+      this.registered = false;
+    });
+  }
+
+  async getCounts(): Promise<JobCounts> {
+    const k = this.keys;
+    const r = (await this.client
+      .multi()
+      .llen(k.wait)
+      .zcard(k.waitp)
+      .zcard(k.delayed)
+      .hlen(k.active)
+      .zcard(k.completed)
+      .zcard(k.failed)
+      .exec()) as [Error | null, number][];
+    const n = r.map(([err, v]) => {
+      if (err) throw err;
+      return v;
+    });
+    return { waiting: n[0]! + n[1]!, delayed: n[2]!, active: n[3]!, completed: n[4]!, failed: n[5]! };
+  }
+
+  getJob(id: string): Promise<JobInfo<D, R> | null> {
+    return readJob<D, R>(this.client, this.keys, id);
+  }
+
+  /** Jobs in one state, `start` to `end` inclusive: waiting in the order they will run, finished newest retention first. */
+  async getJobs(state: JobState, start = 0, end = 99): Promise<JobInfo<D, R>[]> {
+    if (!STATES.includes(state)) throw new ValidationError('state', `must be one of ${STATES.join(', ')}`);
+    const ids = await this.idsIn(state, start, end);
+    const jobs = await Promise.all(ids.map((id) => this.getJob(id)));
+    return jobs.filter((j): j is JobInfo<D, R> => j !== null);
+  }
+
+  private async idsIn(state: JobState, start: number, end: number): Promise<string[]> {
+    const k = this.keys;
+    switch (state) {
+      case 'waiting': {
+        const prioritized = await this.client.zrange(k.waitp, String(start), String(end));
+        const count = end - start + 1 - prioritized.length;
+        if (count <= 0) return prioritized;
+        const from = Math.max(0, start - (await this.client.zcard(k.waitp)));
+        // The list is LPUSHed and RPOPed: its oldest job is at the right end.
+        const fifo = await this.client.lrange(k.wait, -(from + count), -(from + 1));
+        return [...prioritized, ...fifo.reverse()];
+      }
+      case 'delayed':
+        return this.client.zrange(k.delayed, String(start), String(end));
+      case 'active':
+        return (await this.client.hkeys(k.active)).slice(start, end + 1);
+      default:
+        return this.client.zrevrange(state === 'completed' ? k.completed : k.failed, start, end);
+    }
+  }
+
+  /** Moves one failed job back to waiting with a fresh attempt count. */
+  async retry(id: string): Promise<void> {
+    const moved = await this.retryScript(['ids', id]);
+    if (moved === 0) throw new JobStateError(`job ${id} is not in the failed set`);
+  }
+
+  /** Redrives every failed job (the dead-letter set) back to waiting; returns how many. */
+  async retryAll(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const moved = await this.retryScript(['all', 1000]);
+      total += moved;
+      if (moved === 0) return total;
+    }
+  }
+
+  private retryScript(args: (string | number)[]): Promise<number> {
+    const k = this.keys;
+    return callScript<number>(this.client, 'retry-failed', [k.failed, k.atts, k.stalls, k.wait, k.waitp, k.pri, k.seq, k.signal], args);
+  }
+
+  /** Deletes a job that is not active. Resolves false when there was no such job. */
+  async remove(id: string): Promise<boolean> {
+    const k = this.keys;
+    const keys = [k.wait, k.waitp, k.delayed, k.active, k.completed, k.failed, k.jobs, k.atts, k.pri, k.stalls, k.results, k.errors];
+    const r = await callScript<number>(this.client, 'remove-job', keys, [id]);
+    if (r === -1) throw new JobStateError(`job ${id} is active: a worker holds it`);
+    return r === 1;
+  }
+
+  /** Workers stop taking jobs from this queue (running ones finish). */
+  async pause(): Promise<void> {
+    await this.client.hset(this.keys.meta, 'paused', '1');
+  }
+
+  async resume(): Promise<void> {
+    await this.client.multi().hdel(this.keys.meta, 'paused').lpush(this.keys.signal, '1').ltrim(this.keys.signal, 0, 0).exec();
+  }
+
+  async isPaused(): Promise<boolean> {
+    return (await this.client.hexists(this.keys.meta, 'paused')) === 1;
+  }
+
+  /** Deletes waiting and delayed jobs; active and finished ones stay. Returns how many were deleted. */
+  async drain(): Promise<number> {
+    const k = this.keys;
+    const keys = [k.wait, k.waitp, k.delayed, k.jobs, k.atts, k.pri, k.stalls, k.results, k.errors];
+    let total = 0;
+    for (;;) {
+      const n = await callScript<number>(this.client, 'drain', keys, [5000]);
+      total += n;
+      if (n === 0) return total;
+    }
+  }
+
+  /** Deletes the whole queue. Refuses while jobs are active unless `force`. */
+  async obliterate(opts: { force?: boolean } = {}): Promise<void> {
+    const k = this.keys;
+    if (!opts.force && (await this.client.hlen(k.active)) > 0) {
+      throw new JobStateError(`queue ${this.name} has active jobs: pass { force: true } to delete it anyway`);
+    }
+    const { dedup: _d, tag: _t, ...fixed } = k;
+    await this.client.unlink(...Object.values(fixed));
+    // Dedup keys are one per key: find them by SCAN on our own tag (glob characters escaped), never KEYS.
+    const pattern = `${k.dedup.replace(/[*?[\]\\]/g, '\\$&')}:*`;
+    let cursor = '0';
+    do {
+      const [next, found] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      if (found.length) await this.client.unlink(...found);
+      cursor = next;
+    } while (cursor !== '0');
+    await this.client.srem(registryKey(this.prefix), this.name);
+    this.registered = false;
+  }
+
+  async close(): Promise<void> {
+    await this.client.quit().catch(() => this.client.disconnect());
+  }
+}

@@ -1,0 +1,39 @@
+import type { Redis } from 'ioredis';
+import { callScript } from '../redis/scripts.js';
+import type { QueueKeys } from './keys.js';
+import { decodeRecord, type StoredError, type StoredResult } from './record.js';
+import type { JobInfo, JobState } from './types.js';
+
+/** Reads one job with get-job.lua and turns the stored fields into a JobInfo. */
+export async function readJob<D, R>(client: Redis, k: QueueKeys, id: string): Promise<JobInfo<D, R> | null> {
+  const keys = [k.jobs, k.active, k.atts, k.stalls, k.results, k.errors, k.completed, k.failed, k.delayed];
+  const r = await callScript<string[] | null>(client, 'get-job', keys, [id]);
+  if (!r) return null;
+  const [record, state, atts, stalls, result, error, lease, due] = r as [string, JobState, string, string, string, string, string, string];
+  const stored = decodeRecord(record);
+  const info: JobInfo<D, R> = {
+    id,
+    name: stored.n,
+    data: stored.d as D,
+    opts: stored.o,
+    state,
+    attemptsMade: Number(atts),
+    stalls: Number(stalls),
+    timestamp: stored.t,
+  };
+  if (lease) info.processedOn = Number(lease.slice(lease.lastIndexOf('|') + 1));
+  if (due) info.delayUntil = Number(due);
+  if (error) {
+    const e = JSON.parse(error) as StoredError;
+    info.error = e.e;
+    info.processedOn ??= e.p;
+    info.finishedOn = e.f;
+  }
+  if (result && state === 'completed') {
+    const s = JSON.parse(result) as StoredResult;
+    info.returnValue = s.r as R;
+    info.processedOn = s.p;
+    info.finishedOn = s.f;
+  }
+  return info;
+}

@@ -1,0 +1,65 @@
+-- Hands up to `count` jobs to one worker and renews that worker's lease.
+-- Due delayed jobs are promoted first; higher priority pops before priority 0.
+-- KEYS: 1 wait, 2 waitp, 3 pri, 4 delayed, 5 active, 6 workers, 7 jobs, 8 atts,
+--       9 seq, 10 signal, 11 meta
+-- ARGV: 1 worker id, 2 count, 3 lease ms
+-- Returns { token, ms until the next delayed job is due (-1: none),
+--           id, record, attemptsMade, ... }
+--@include now
+--@include enqueue
+
+local wid, count, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local now = nowMs()
+redis.call('ZADD', KEYS[6], now + lease, wid)
+
+-- Promote due delayed jobs (bounded per call; the next call takes the rest).
+local due = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 1000)
+if #due > 0 then
+  local seq = redis.call('INCRBY', KEYS[9], #due) - #due
+  for i, id in ipairs(due) do
+    enqueue(KEYS[1], KEYS[2], id, tonumber(redis.call('HGET', KEYS[3], id) or '0'), seq + i, false)
+  end
+  redis.call('ZREMRANGEBYRANK', KEYS[4], 0, #due - 1)
+end
+
+local nextDue = -1
+local head = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+if head[2] then nextDue = math.max(0, tonumber(head[2]) - now) end
+
+if redis.call('HEXISTS', KEYS[11], 'paused') == 1 then
+  return { '', nextDue }
+end
+
+local ids = {}
+local popped = redis.call('ZPOPMIN', KEYS[2], count)
+for i = 1, #popped, 2 do ids[#ids + 1] = popped[i] end
+if #ids < count then
+  local rest = redis.call('RPOP', KEYS[1], count - #ids)
+  if rest then
+    for _, id in ipairs(rest) do ids[#ids + 1] = id end
+  end
+end
+
+local token = tostring(redis.call('INCR', KEYS[9]))
+local out = { token, nextDue }
+if #ids == 0 then return out end
+
+local records = redis.call('HMGET', KEYS[7], unpack(ids))
+local atts = redis.call('HMGET', KEYS[8], unpack(ids))
+local held = {}
+local leaseValue = token .. '|' .. wid .. '|' .. now
+for i, id in ipairs(ids) do
+  -- A record can be missing only if the job was removed while waiting: skip it.
+  if records[i] then
+    held[#held + 1] = id
+    held[#held + 1] = leaseValue
+    out[#out + 1] = id
+    out[#out + 1] = records[i]
+    out[#out + 1] = atts[i] or '0'
+  end
+end
+if #held > 0 then redis.call('HSET', KEYS[5], unpack(held)) end
+
+-- More work left: pass the wake-up on to another blocked worker.
+if redis.call('LLEN', KEYS[1]) > 0 or redis.call('ZCARD', KEYS[2]) > 0 then signal(KEYS[10]) end
+return out

@@ -1,0 +1,23 @@
+-- Puts an id where a worker will find it: the FIFO list at priority 0, else the
+-- priority set scored so that higher priority, then older, pops first.
+-- `front` puts a job that was already running (released or stalled) first in line.
+local PRIORITY_SHIFT = 4398046511104 -- 2^42
+local function enqueue(waitKey, waitpKey, id, priority, seq, front)
+  if priority > 0 then
+    local score = seq - priority * PRIORITY_SHIFT
+    if front then score = -priority * PRIORITY_SHIFT end
+    redis.call('ZADD', waitpKey, score, id)
+  elseif front then
+    redis.call('RPUSH', waitKey, id)
+  else
+    redis.call('LPUSH', waitKey, id)
+  end
+end
+
+-- Leaves one marker in the signal list so one blocked worker wakes; a worker
+-- that finds more work than it takes leaves the marker for the next.
+local function signal(signalKey)
+  if redis.call('LLEN', signalKey) == 0 then
+    redis.call('LPUSH', signalKey, '1')
+  end
+end

@@ -1,0 +1,56 @@
+import type { Redis } from 'ioredis';
+import { callScript } from '../../redis/scripts.js';
+import type { QueueKeys } from '../keys.js';
+import { retentionArgs } from '../retention.js';
+import type { RetentionOptions } from '../types.js';
+
+export interface HeartbeatReport {
+  reclaimed: number;
+  stalledOut: number;
+  trimmed: number;
+}
+
+/**
+ * The worker's lease and the queue's upkeep, on one timer: every third of the
+ * lease, one heartbeat.lua call renews the lease for all the worker's jobs, takes
+ * back jobs of dead workers and trims finished jobs past their retention age.
+ */
+export class Heartbeat {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly client: Redis,
+    private readonly keys: QueueKeys,
+    private readonly workerId: string,
+    private readonly leaseMs: number,
+    private readonly maxStalls: number,
+    private readonly keepFailed: RetentionOptions,
+    private readonly onReport: (r: HeartbeatReport) => void,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.beat().catch(this.onError), Math.max(50, Math.floor(this.leaseMs / 3)));
+    this.timer.unref();
+    this.beat().catch(this.onError);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  async beat(): Promise<void> {
+    const k = this.keys;
+    const keys = [
+      k.workers, k.active, k.wait, k.waitp, k.pri, k.stalls, k.failed,
+      k.errors, k.jobs, k.atts, k.results, k.completed, k.seq, k.signal,
+    ];
+    const [age, count] = retentionArgs(this.keepFailed);
+    const [reclaimed, stalledOut, trimmed] = await callScript<number[]>(this.client, 'heartbeat', keys, [
+      this.workerId, this.leaseMs, this.maxStalls, age, count,
+    ]);
+    if (reclaimed || stalledOut || trimmed) this.onReport({ reclaimed: reclaimed!, stalledOut: stalledOut!, trimmed: trimmed! });
+  }
+}

@@ -1,0 +1,237 @@
+import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { createClient, reconnectDelay } from '../../redis/connection.js';
+import { redactError } from '../../redis/redact.js';
+import { callScript, defineScripts } from '../../redis/scripts.js';
+import { UnrecoverableError } from '../../util/errors.js';
+import { defaultLogger, type Logger } from '../../util/logger.js';
+import { backoffDelay } from '../backoff.js';
+import { type QueueKeys, queueKeys, registryKey } from '../keys.js';
+import { serializeError } from '../record.js';
+import { DEFAULT_KEEP_COMPLETED, DEFAULT_KEEP_FAILED, retentionArgs } from '../retention.js';
+import { queueScripts } from '../scripts.js';
+import { warnAboutServer } from '../server-warnings.js';
+import type { Handler, WorkerOptions } from '../types.js';
+import { validateQueueName } from '../validate.js';
+import { Acker, type Settlement } from './acker.js';
+import { Fetcher } from './fetcher.js';
+import { Heartbeat } from './heartbeat.js';
+import type { HeldJob } from './job.js';
+import { type Outcome, runAttempt } from './processor.js';
+import { integerOption } from './options.js';
+
+/** Longest a worker blocks waiting for work before it looks again (delayed jobs, pause). */
+const MAX_BLOCK_MS = 5000;
+
+/**
+ * Runs a queue's jobs. The worker is a manager of small parts: the Fetcher takes
+ * jobs in batches and blocks for new ones, runAttempt runs one handler, the Acker
+ * acknowledges outcomes in batches, and the Heartbeat keeps the lease.
+ *
+ * Events: `completed` (job, result), `failed` (job, error), `error` (error),
+ * `drained` (the queue had nothing left for this worker), `lost` (job: its
+ * outcome was rejected because the lease had lapsed).
+ */
+export class Worker<D = unknown, R = unknown> extends EventEmitter {
+  readonly id: string;
+  readonly name: string;
+  readonly concurrency: number;
+  private readonly keys: QueueKeys;
+  private readonly prefix: string;
+  private readonly capacity: number;
+  private readonly leaseMs: number;
+  private readonly jobTimeout: number;
+  private readonly client: Redis;
+  private readonly blocking: Redis;
+  private readonly fetcher: Fetcher;
+  private readonly acker: Acker;
+  private readonly heartbeat: Heartbeat;
+  private readonly logger: Logger;
+  private readonly buffer: HeldJob[] = [];
+  private readonly running = new Map<string, HeldJob>();
+  private started = false;
+  private closing = false;
+  private loopDone: Promise<void> | undefined;
+  private slotFreed: (() => void) | undefined;
+  private drained = false;
+  private closed: Promise<void> | undefined;
+
+  constructor(
+    name: string,
+    private readonly handler: Handler<D, R>,
+    options: WorkerOptions = {},
+  ) {
+    super();
+    this.name = validateQueueName(name);
+    this.prefix = options.prefix ?? 'hopper';
+    this.keys = queueKeys(this.prefix, name);
+    this.concurrency = integerOption('concurrency', options.concurrency, 1, 1, 10_000);
+    const prefetch = integerOption('prefetch', options.prefetch, Math.min(100, Math.max(this.concurrency, 4)), 0, 10_000);
+    this.capacity = this.concurrency + prefetch;
+    this.leaseMs = integerOption('leaseMs', options.leaseMs, 30_000, 100);
+    this.jobTimeout = integerOption('jobTimeout', options.jobTimeout, 5 * 60_000, 0);
+    const maxStalls = integerOption('maxStalls', options.maxStalls, 1, 0);
+    this.logger = options.logger ?? defaultLogger('hopper:worker');
+    this.id = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+
+    this.client = createClient(options.connection, 'command');
+    this.blocking = createClient(options.connection, 'blocking');
+    for (const c of [this.client, this.blocking]) c.on('error', () => {}); // reconnects on its own
+    defineScripts(this.client, queueScripts);
+    warnAboutServer(this.client, this.logger);
+
+    this.fetcher = new Fetcher(this.client, this.blocking, this.keys, this.id, this.leaseMs);
+    this.acker = new Acker(this.client, this.keys, (applied, lost) => this.settled(applied, lost), (e) => this.fail(e));
+    this.heartbeat = new Heartbeat(
+      this.client, this.keys, this.id, this.leaseMs, maxStalls, DEFAULT_KEEP_FAILED,
+      (r) => this.logger.debug({ queue: name, ...r }, 'heartbeat upkeep'),
+      (e) => this.fail(e),
+    );
+    if (options.autorun !== false) this.run();
+  }
+
+  /** Starts fetching and processing (done by the constructor unless `autorun: false`). */
+  run(): void {
+    if (this.started || this.closing) return;
+    this.started = true;
+    this.client.sadd(registryKey(this.prefix), this.name).catch(() => {});
+    this.heartbeat.start();
+    this.loopDone = this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    while (!this.closing) {
+      const inHand = this.buffer.length + this.running.size;
+      const room = this.capacity - inHand;
+      // Wait for a useful amount of room so each fetch carries a batch.
+      if (inHand > 0 && room < Math.max(1, Math.floor(this.capacity / 4))) {
+        await new Promise<void>((resolve) => {
+          this.slotFreed = resolve;
+        });
+        continue;
+      }
+      try {
+        const { jobs, nextDue } = await this.fetcher.fetch(room);
+        failures = 0;
+        if (jobs.length > 0) {
+          this.drained = false;
+          this.buffer.push(...jobs);
+          if (this.closing) break;
+          this.pump();
+          continue;
+        }
+        if (inHand === 0 && !this.drained) {
+          this.drained = true;
+          this.emit('drained');
+        }
+        if (this.closing) break;
+        await this.fetcher.waitForWork(nextDue >= 0 ? Math.min(nextDue + 1, MAX_BLOCK_MS) : MAX_BLOCK_MS);
+      } catch (err) {
+        if (this.closing) break;
+        this.fail(err);
+        await new Promise((r) => setTimeout(r, reconnectDelay(failures++)));
+      }
+    }
+  }
+
+  /** Starts buffered jobs while slots are free. */
+  private pump(): void {
+    while (this.running.size < this.concurrency && this.buffer.length > 0 && !this.closing) {
+      const job = this.buffer.shift()!;
+      this.running.set(job.id, job);
+      const timeout = job.opts.timeout ?? this.jobTimeout;
+      runAttempt(this.handler as Handler, job, timeout).then((o) => this.finish(o));
+    }
+  }
+
+  private finish(outcome: Outcome): void {
+    const job = outcome.job;
+    // After close gave the job back, its outcome must not be acknowledged.
+    if (this.running.get(job.id) !== job) return;
+    this.running.delete(job.id);
+    this.acker.push(this.settlement(outcome));
+    this.pump();
+    const wake = this.slotFreed;
+    this.slotFreed = undefined;
+    wake?.();
+  }
+
+  private settlement(outcome: Outcome): Settlement {
+    const opts = outcome.job.opts;
+    if (outcome.ok) {
+      const [keepAge, keepCount] = retentionArgs(opts.removeOnComplete ?? DEFAULT_KEEP_COMPLETED);
+      return { outcome, payload: outcome.resultJson, retryDelay: -1, keepAge, keepCount };
+    }
+    const [keepAge, keepCount] = retentionArgs(opts.removeOnFail ?? DEFAULT_KEEP_FAILED);
+    const attempt = outcome.job.attemptsMade + 1;
+    const last = outcome.unrecoverable || attempt >= (opts.attempts ?? 1);
+    const retryDelay = last ? -1 : backoffDelay(opts.backoff, attempt);
+    return { outcome, payload: serializeError(outcome.error), retryDelay, keepAge, keepCount };
+  }
+
+  private settled(applied: Settlement[], lost: Settlement[]): void {
+    for (const { outcome } of applied) {
+      if (outcome.ok) this.emit('completed', outcome.job, outcome.result);
+      else this.emit('failed', outcome.job, outcome.error);
+    }
+    for (const { outcome } of lost) {
+      this.logger.warn({ queue: this.name, job: outcome.job.id }, 'outcome rejected: the lease on this job had lapsed');
+      this.emit('lost', outcome.job);
+    }
+  }
+
+  /** Reports an error without ever crashing the process for want of a listener. */
+  private fail(err: unknown): void {
+    const clean = redactError(err, [this.client.options.password ?? '']);
+    if (this.listenerCount('error') > 0) this.emit('error', clean);
+    else this.logger.error({ queue: this.name, err: clean.message }, 'worker error');
+  }
+
+  /**
+   * Graceful shutdown: stop fetching, give back jobs fetched but not started,
+   * let running jobs finish within `timeout` ms, then give back the unfinished
+   * ones at once (their signal is aborted) rather than after a lease lapses.
+   */
+  close(opts: { timeout?: number } = {}): Promise<void> {
+    this.closed ??= this.shutdown(opts.timeout ?? 30_000);
+    return this.closed;
+  }
+
+  private async shutdown(timeout: number): Promise<void> {
+    this.closing = true;
+    const deadline = Date.now() + timeout;
+    this.blocking.disconnect(); // ends a BRPOP in progress
+    this.slotFreed?.();
+    await this.loopDone;
+    await this.release(this.buffer.splice(0));
+    while (this.running.size > 0 && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        this.slotFreed = resolve;
+        setTimeout(resolve, Math.min(100, Math.max(1, deadline - Date.now())));
+      });
+    }
+    const unfinished = [...this.running.values()];
+    this.running.clear();
+    for (const job of unfinished) job.controller.abort(new Error('worker closed before the job finished'));
+    await this.acker.whenIdle(Math.max(1000, deadline - Date.now()));
+    await this.release(unfinished);
+    this.heartbeat.stop();
+    await this.client.zrem(this.keys.workers, this.id).catch(() => {});
+    await this.client.quit().catch(() => this.client.disconnect());
+  }
+
+  private async release(jobs: HeldJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const k = this.keys;
+    const args: string[] = [this.id];
+    for (const j of jobs) args.push(j.id, j.token);
+    try {
+      await callScript<number>(this.client, 'release', [k.active, k.wait, k.waitp, k.pri, k.workers, k.seq, k.signal], args);
+    } catch (err) {
+      this.fail(err); // the lease will lapse and the jobs come back anyway
+    }
+  }
+}
