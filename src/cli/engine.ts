@@ -7,6 +7,12 @@ import type { JobCounts } from '../queue/types.js';
  */
 export const loadEngine = () => import('../index.js');
 
-export const STATES = ['waiting', 'delayed', 'active', 'completed', 'failed'] as const satisfies readonly (keyof JobCounts)[];
+export const STATES = [
+  'waiting',
+  'delayed',
+  'active',
+  'completed',
+  'failed',
+] as const satisfies readonly (keyof JobCounts)[];
 
 export const totalJobs = (counts: JobCounts): number => STATES.reduce((sum, state) => sum + counts[state], 0);

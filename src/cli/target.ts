@@ -1,6 +1,11 @@
 import { Option } from 'commander';
 import type { Redis, RedisOptions } from 'ioredis';
-import { createClient, DEFAULT_REDIS_URL, describeConnection, resolveConnection } from '../redis/connection.js';
+import {
+  createClient,
+  DEFAULT_REDIS_URL,
+  describeConnection,
+  resolveConnection,
+} from '../redis/connection.js';
 import { redactError } from '../redis/redact.js';
 import { CliError, rememberSecret } from './errors.js';
 
@@ -15,7 +20,8 @@ export interface Target {
 export const urlOption = () =>
   new Option('--url <redis-url>', `Redis URL (default: $REDIS_URL or ${DEFAULT_REDIS_URL})`);
 
-export const prefixOption = () => new Option('--prefix <prefix>', 'key prefix of the queues').default('hopper');
+export const prefixOption = () =>
+  new Option('--prefix <prefix>', 'key prefix of the queues').default('hopper');
 
 export function resolveTarget(url?: string): Target {
   const chosen = url ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL;

@@ -12,11 +12,10 @@ export interface PreparedJob {
   dedupTtl: number;
 }
 
-interface Pending {
-  jobs: PreparedJob[];
-  resolve: (ids: string[]) => void;
-  reject: (err: unknown) => void;
-}
+/** One add() (a single job) or one addBulk() chunk waiting for the next call. */
+type Pending =
+  | { job: PreparedJob; resolve: (id: string) => void; reject: (err: unknown) => void }
+  | { jobs: PreparedJob[]; resolve: (ids: string[]) => void; reject: (err: unknown) => void };
 
 /**
  * Coalesces concurrent adds: every add() made in the same turn of the event loop
@@ -31,19 +30,27 @@ export class AddBatcher {
   constructor(
     private readonly client: Redis,
     private readonly keys: QueueKeys,
-    private readonly maxBatch = 500,
+    private readonly maxBatch = 1000,
   ) {}
 
+  addOne(job: PreparedJob): Promise<string> {
+    return new Promise((resolve, reject) => this.enqueue({ job, resolve, reject }, 1));
+  }
+
   add(jobs: PreparedJob[]): Promise<string[]> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ jobs, resolve, reject });
-      this.size += jobs.length;
-      if (this.size >= this.maxBatch) this.flush();
-      else if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
+    return new Promise((resolve, reject) => this.enqueue({ jobs, resolve, reject }, jobs.length));
+  }
+
+  private enqueue(p: Pending, count: number): void {
+    // One call carries at most maxBatch jobs (Lua's unpack() has a stack limit).
+    if (this.size > 0 && this.size + count > this.maxBatch) this.flush();
+    this.pending.push(p);
+    this.size += count;
+    if (this.size >= this.maxBatch) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
   }
 
   private flush(): void {
@@ -51,34 +58,41 @@ export class AddBatcher {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
+    const count = this.size;
     this.size = 0;
 
     const k = this.keys;
     const keys = [k.wait, k.waitp, k.pri, k.delayed, k.jobs, k.seq, k.signal];
+    const plain: string[] = [];
+    const other: (string | number)[] = [];
     const dedupIndex = new Map<string, number>();
-    const args: (string | number)[] = [0];
-    let count = 0;
-    for (const p of batch) {
-      for (const j of p.jobs) {
-        let index = 0;
-        if (j.dedupKey !== undefined) {
-          index = dedupIndex.get(j.dedupKey) ?? 0;
-          if (index === 0) {
-            index = keys.push(j.dedupKey);
-            dedupIndex.set(j.dedupKey, index);
-          }
-        }
-        args.push(j.id, j.record, j.priority, j.delay, index, j.dedupTtl);
-        count++;
+    const put = (j: PreparedJob) => {
+      if (isPlain(j)) {
+        plain.push(j.record);
+        return;
       }
+      let index = 0;
+      if (j.dedupKey !== undefined) {
+        index = dedupIndex.get(j.dedupKey) ?? 0;
+        if (index === 0) {
+          index = keys.push(j.dedupKey);
+          dedupIndex.set(j.dedupKey, index);
+        }
+      }
+      other.push(j.id, j.record, j.priority, j.delay, index, j.dedupTtl);
+    };
+    for (const p of batch) {
+      if ('job' in p) put(p.job);
+      else for (const j of p.jobs) put(j);
     }
-    args[0] = count;
-    callScript<string[]>(this.client, 'add', keys, args).then(
-      (ids) => {
-        let at = 0;
+    callScript<[number, ...string[]]>(this.client, 'add', keys, [count, plain.length, ...plain, ...other]).then(
+      ([base, ...otherIds]) => {
+        let nextPlain = base;
+        let nextOther = 0;
+        const idOf = (j: PreparedJob) => (isPlain(j) ? String(++nextPlain) : otherIds[nextOther++]!);
         for (const p of batch) {
-          p.resolve(ids.slice(at, at + p.jobs.length));
-          at += p.jobs.length;
+          if ('job' in p) p.resolve(idOf(p.job));
+          else p.resolve(p.jobs.map(idOf));
         }
       },
       (err) => {
@@ -87,3 +101,6 @@ export class AddBatcher {
     );
   }
 }
+
+/** Jobs add.lua takes on its fast path: generated id, priority 0, no delay, no dedup. */
+const isPlain = (j: PreparedJob) => j.id === '' && j.priority === 0 && j.delay === 0 && j.dedupKey === undefined;

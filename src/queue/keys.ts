@@ -17,7 +17,7 @@ export interface QueueKeys {
   active: string;
   /** ZSET workerId -> lease deadline (ms). One lease per worker covers all its jobs. */
   workers: string;
-  /** HASH id -> job record JSON `{"n":name,"t":addedAt,"o":opts,"d":data}`. */
+  /** HASH id -> job record: name, add time, options and data on four lines (see record.ts). */
   jobs: string;
   /** HASH id -> attempts made (failed attempts so far). */
   atts: string;

@@ -24,6 +24,7 @@ export class Queue<D = unknown, R = unknown> {
   private readonly maxPayloadBytes: number;
   private readonly defaults: JobOptions;
   private readonly defaultsJson: string;
+  private readonly hasDefaults: boolean;
   private readonly logger: Logger;
   private registered = false;
 
@@ -34,6 +35,7 @@ export class Queue<D = unknown, R = unknown> {
     this.maxPayloadBytes = options.maxPayloadBytes ?? 512 * 1024;
     this.defaults = validateJobOptions('defaultJobOptions', options.defaultJobOptions);
     this.defaultsJson = JSON.stringify(this.defaults);
+    this.hasDefaults = Object.keys(this.defaults).length > 0;
     this.logger = options.logger ?? defaultLogger('hopper:queue');
     this.client = createClient(options.connection, 'producer');
     this.client.on('error', () => {}); // reconnects on its own; failed commands reject to the caller
@@ -43,10 +45,15 @@ export class Queue<D = unknown, R = unknown> {
   }
 
   /** Adds one job; resolves to its id (for a duplicate, the id of the job already there). */
-  async add(name: string, data: D, opts?: JobOptions): Promise<string> {
-    const [id] = await this.batcher.add([this.prepare('', name, data, opts)]);
+  add(name: string, data: D, opts?: JobOptions): Promise<string> {
+    let job: PreparedJob;
+    try {
+      job = this.prepare('', name, data, opts);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     this.register();
-    return id!;
+    return this.batcher.addOne(job);
   }
 
   /** Adds many jobs in few round trips: chunks of 1,000, each chunk atomic. All are validated before any is written. */
@@ -64,7 +71,7 @@ export class Queue<D = unknown, R = unknown> {
     validateName(`${at}name`, name);
     const o = validateJobOptions(`${at}opts`, opts);
     const dataJson = serializeData(`${at}data`, data, this.maxPayloadBytes);
-    const merged = opts === undefined ? this.defaults : { ...this.defaults, ...o };
+    const merged = opts === undefined ? this.defaults : this.hasDefaults ? { ...this.defaults, ...o } : o;
     const optsJson = opts === undefined ? this.defaultsJson : JSON.stringify(merged);
     return {
       id: merged.jobId ?? '',

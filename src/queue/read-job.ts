@@ -13,13 +13,13 @@ export async function readJob<D, R>(client: Redis, k: QueueKeys, id: string): Pr
   const stored = decodeRecord(record);
   const info: JobInfo<D, R> = {
     id,
-    name: stored.n,
-    data: stored.d as D,
-    opts: stored.o,
+    name: stored.name,
+    data: stored.data as D,
+    opts: stored.opts,
     state,
     attemptsMade: Number(atts),
     stalls: Number(stalls),
-    timestamp: stored.t,
+    timestamp: stored.timestamp,
   };
   if (lease) info.processedOn = Number(lease.slice(lease.lastIndexOf('|') + 1));
   if (due) info.delayUntil = Number(due);

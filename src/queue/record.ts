@@ -1,20 +1,47 @@
 import type { JobError, JobOptions } from './types.js';
 
-/** The job record as stored in the `jobs` hash. Short field names: it is kept per job. */
+/** A job record decoded. */
 export interface StoredJob {
-  n: string;
-  t: number;
-  o: JobOptions;
-  d: unknown;
+  name: string;
+  timestamp: number;
+  opts: JobOptions;
+  data: unknown;
 }
 
-/** Builds the record around already-serialised options and data, without re-encoding them. */
+/**
+ * The record kept per job in the `jobs` hash: four lines, the JSON-encoded name,
+ * the add time, the options JSON and the data JSON. JSON never contains a raw
+ * newline, so the lines split unambiguously without parsing the data. Jobs of a
+ * queue usually share their options, so decoded options are cached by their text
+ * and a worker parses them once, not once per job.
+ */
 export function encodeRecord(name: string, timestamp: number, optsJson: string, dataJson: string): string {
-  return `{"n":${JSON.stringify(name)},"t":${timestamp},"o":${optsJson},"d":${dataJson}}`;
+  return `${JSON.stringify(name)}\n${timestamp}\n${optsJson}\n${dataJson}`;
+}
+
+const optsCache = new Map<string, JobOptions>();
+const OPTS_CACHE_MAX = 1000;
+
+function decodeOpts(json: string): JobOptions {
+  let opts = optsCache.get(json);
+  if (opts === undefined) {
+    opts = Object.freeze(JSON.parse(json) as JobOptions);
+    if (optsCache.size >= OPTS_CACHE_MAX) optsCache.clear();
+    optsCache.set(json, opts);
+  }
+  return opts;
 }
 
 export function decodeRecord(record: string): StoredJob {
-  return JSON.parse(record) as StoredJob;
+  const a = record.indexOf('\n');
+  const b = record.indexOf('\n', a + 1);
+  const c = record.indexOf('\n', b + 1);
+  return {
+    name: JSON.parse(record.slice(0, a)) as string,
+    timestamp: Number(record.slice(a + 1, b)),
+    opts: decodeOpts(record.slice(b + 1, c)),
+    data: JSON.parse(record.slice(c + 1)),
+  };
 }
 
 /** `{"p":processedOn,"f":finishedOn,"r":result}` as settle.lua writes it. */

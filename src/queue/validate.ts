@@ -116,6 +116,8 @@ export function serializeData(field: string, data: unknown, maxBytes: number): s
     throw new ValidationError(field, `is not JSON-serialisable: ${(err as Error).message}`);
   }
   if (json === undefined) throw new ValidationError(field, `is not JSON-serialisable (${typeof data})`);
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: count exactly only near the limit.
+  if (json.length * 3 <= maxBytes) return json;
   const size = Buffer.byteLength(json);
   if (size > maxBytes) throw new ValidationError(field, `is ${size} bytes serialised, over the limit of ${maxBytes}`);
   return json;

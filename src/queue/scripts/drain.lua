@@ -17,7 +17,5 @@ if #ids < budget then
     for _, id in ipairs(rest) do ids[#ids + 1] = id end
   end
 end
-for _, id in ipairs(ids) do
-  forget(KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], id)
-end
+forget({ KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9] }, ids)
 return #ids

@@ -40,7 +40,7 @@ if #ids < count then
   end
 end
 
-local token = tostring(redis.call('INCR', KEYS[9]))
+local token = string.format('%d', redis.call('INCR', KEYS[9]))
 local out = { token, nextDue }
 if #ids == 0 then return out end
 

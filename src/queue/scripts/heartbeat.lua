@@ -12,6 +12,7 @@
 --@include retain
 
 local wid, lease, maxStalls = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local rec = { KEYS[9], KEYS[10], KEYS[5], KEYS[6], KEYS[11], KEYS[8] }
 local now = nowMs()
 redis.call('ZADD', KEYS[1], now + lease, wid)
 
@@ -36,7 +37,7 @@ if #dead > 0 then
         redis.call('HSET', KEYS[8], id, '{"p":' .. started .. ',"f":' .. now .. ',"a":' .. attempt ..
           ',"e":{"name":"StalledError","message":"job stalled ' .. stalls .. ' times (more than maxStalls=' ..
           maxStalls .. '): the worker running it stopped renewing its lease (it died, lost its connection, or blocked its event loop)"}}')
-        retain(KEYS[7], id, now, tonumber(ARGV[4]), tonumber(ARGV[5]), KEYS[9], KEYS[10], KEYS[5], KEYS[6], KEYS[11], KEYS[8])
+        retain(KEYS[7], rec, { id }, now, tonumber(ARGV[4]), tonumber(ARGV[5]))
         stalledOut = stalledOut + 1
       else
         local seq = redis.call('INCR', KEYS[13])
@@ -50,9 +51,7 @@ end
 
 for _, setKey in ipairs({ KEYS[12], KEYS[7] }) do
   local expired = redis.call('ZRANGEBYSCORE', setKey, '-inf', now, 'LIMIT', 0, 1000)
-  for _, id in ipairs(expired) do
-    forget(KEYS[9], KEYS[10], KEYS[5], KEYS[6], KEYS[11], KEYS[8], id)
-  end
+  forget(rec, expired)
   if #expired > 0 then redis.call('ZREMRANGEBYRANK', setKey, 0, #expired - 1) end
   trimmed = trimmed + #expired
 end

@@ -5,12 +5,13 @@
 -- ARGV: 1 worker id, then pairs of id, lease token
 -- Returns the number of jobs put back.
 --@include enqueue
---@include lease
 
 local released = 0
 for i = 2, #ARGV, 2 do
-  local id = ARGV[i]
-  if takeLease(KEYS[1], id, ARGV[i + 1]) then
+  local id, prefix = ARGV[i], ARGV[i + 1] .. '|'
+  local lease = redis.call('HGET', KEYS[1], id)
+  if lease and string.sub(lease, 1, #prefix) == prefix then
+    redis.call('HDEL', KEYS[1], id)
     local seq = redis.call('INCR', KEYS[6])
     enqueue(KEYS[2], KEYS[3], id, tonumber(redis.call('HGET', KEYS[4], id) or '0'), seq, true)
     released = released + 1

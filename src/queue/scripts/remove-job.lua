@@ -14,5 +14,5 @@ redis.call('LREM', KEYS[1], 1, id)
 for k = 2, 6 do
   if k ~= 4 then redis.call('ZREM', KEYS[k], id) end
 end
-forget(KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], id)
+forget({ KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12] }, { id })
 return 1

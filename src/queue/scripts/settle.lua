@@ -1,51 +1,78 @@
 -- Records the outcomes of a batch of attempts from one worker in one call.
+-- Completions come in groups sharing a lease token and retention, so a group
+-- costs a fixed number of redis.call()s however many jobs it holds.
 -- KEYS: 1 active, 2 jobs, 3 atts, 4 pri, 5 stalls, 6 results, 7 errors,
 --       8 completed, 9 failed, 10 wait, 11 waitp, 12 delayed, 13 seq, 14 signal
--- ARGV: 1 completions, 2 failures, then per completion 5 fields:
---   id, lease token, result JSON, keep age ms (0: no limit), keep count (-1: no limit, 0: delete now)
--- then per failure 6 fields:
+-- ARGV: 1 number of completion groups, then per group:
+--   lease token, keep age ms (0: no limit), keep count (-1: no limit, 0: delete now),
+--   job count m, then m pairs of id, result JSON;
+-- then the number of failures, and per failure 6 fields:
 --   id, lease token, error JSON, retry delay ms (-1: no retry left), keep age, keep count
 -- Returns the ids whose lease was lost: their outcome was not applied.
 --@include now
 --@include enqueue
 --@include forget
---@include lease
 --@include retain
 
-local nDone, nFailed = tonumber(ARGV[1]), tonumber(ARGV[2])
+local rec = { KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7] }
 local now = nowMs()
 local rejected = {}
 local wake = false
 
-for i = 0, nDone - 1 do
-  local a = 3 + i * 5
-  local id = ARGV[a]
-  local started = takeLease(KEYS[1], id, ARGV[a + 1])
-  if not started then
-    rejected[#rejected + 1] = id
-  else
-    local keepCount = tonumber(ARGV[a + 4])
-    if keepCount == 0 then
-      forget(KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], id)
+-- Splits `ids` into those `token` still holds (their lease is ended here) and the rest.
+local function takeLeases(ids, token)
+  local leases = redis.call('HMGET', KEYS[1], unpack(ids))
+  local prefix = token .. '|'
+  local held, started = {}, {}
+  for i, id in ipairs(ids) do
+    local lease = leases[i]
+    if lease and string.sub(lease, 1, #prefix) == prefix then
+      held[#held + 1] = i
+      started[i] = string.match(lease, '|(%d+)$')
     else
-      redis.call('HSET', KEYS[6], id, '{"p":' .. started .. ',"f":' .. now .. ',"r":' .. ARGV[a + 2] .. '}')
-      retain(KEYS[8], id, now, tonumber(ARGV[a + 3]), keepCount, KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
+      rejected[#rejected + 1] = id
     end
   end
+  return held, started
 end
 
-local base = 3 + nDone * 5
+local a = 2
+for _ = 1, tonumber(ARGV[1]) do
+  local token, keepAge, keepCount, m = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  a = a + 4
+  local ids = {}
+  for j = 1, m do ids[j] = ARGV[a + j * 2 - 2] end
+  local held, started = takeLeases(ids, token)
+  if #held > 0 then
+    local done = {}
+    for k, j in ipairs(held) do done[k] = ids[j] end
+    redis.call('HDEL', KEYS[1], unpack(done))
+    if keepCount == 0 then
+      forget(rec, done)
+    else
+      local fields = {}
+      for _, j in ipairs(held) do
+        fields[#fields + 1] = ids[j]
+        fields[#fields + 1] = '{"p":' .. started[j] .. ',"f":' .. now .. ',"r":' .. ARGV[a + j * 2 - 1] .. '}'
+      end
+      redis.call('HSET', KEYS[6], unpack(fields))
+      retain(KEYS[8], rec, done, now, keepAge, keepCount)
+    end
+  end
+  a = a + m * 2
+end
+
+local nFailed = tonumber(ARGV[a])
 for i = 0, nFailed - 1 do
-  local a = base + i * 6
-  local id = ARGV[a]
-  local started = takeLease(KEYS[1], id, ARGV[a + 1])
-  if not started then
-    rejected[#rejected + 1] = id
-  else
+  local f = a + 1 + i * 6
+  local id = ARGV[f]
+  local held, started = takeLeases({ id }, ARGV[f + 1])
+  if #held == 1 then
+    redis.call('HDEL', KEYS[1], id)
     local attempt = redis.call('HINCRBY', KEYS[3], id, 1)
-    local retryDelay, keepCount = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 5])
+    local retryDelay, keepCount = tonumber(ARGV[f + 3]), tonumber(ARGV[f + 5])
     redis.call('HSET', KEYS[7], id,
-      '{"p":' .. started .. ',"f":' .. now .. ',"a":' .. attempt .. ',"e":' .. ARGV[a + 2] .. '}')
+      '{"p":' .. started[1] .. ',"f":' .. now .. ',"a":' .. attempt .. ',"e":' .. ARGV[f + 2] .. '}')
     if retryDelay > 0 then
       redis.call('ZADD', KEYS[12], now + retryDelay, id)
       wake = true
@@ -54,9 +81,9 @@ for i = 0, nFailed - 1 do
       enqueue(KEYS[10], KEYS[11], id, tonumber(redis.call('HGET', KEYS[4], id) or '0'), seq, false)
       wake = true
     elseif keepCount == 0 then
-      forget(KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], id)
+      forget(rec, { id })
     else
-      retain(KEYS[9], id, now, tonumber(ARGV[a + 4]), keepCount, KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
+      retain(KEYS[9], rec, { id }, now, tonumber(ARGV[f + 4]), keepCount)
     end
   end
 end

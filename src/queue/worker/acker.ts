@@ -68,13 +68,7 @@ export class Acker {
       for (const resolve of this.idle.splice(0)) resolve();
       return;
     }
-    const done = batch.filter((s) => s.outcome.ok);
-    const failed = batch.filter((s) => !s.outcome.ok);
-    const args: (string | number)[] = [done.length, failed.length];
-    for (const s of done) args.push(s.outcome.job.id, s.outcome.job.token, s.payload, s.keepAge, s.keepCount);
-    for (const s of failed) {
-      args.push(s.outcome.job.id, s.outcome.job.token, s.payload, s.retryDelay, s.keepAge, s.keepCount);
-    }
+    const { args, ordered } = settleArgs(batch);
     const k = this.keys;
     const keys = [
       k.active, k.jobs, k.atts, k.pri, k.stalls, k.results, k.errors,
@@ -83,7 +77,6 @@ export class Acker {
     callScript<string[]>(this.client, 'settle', keys, args).then(
       (rejected) => {
         this.failures = 0;
-        const ordered = [...done, ...failed];
         if (rejected.length === 0) this.onSettled(ordered, []);
         else {
           const lost = new Set(rejected);
@@ -101,4 +94,40 @@ export class Acker {
       },
     );
   }
+}
+
+/**
+ * settle.lua's arguments: completions grouped by lease token and retention (a
+ * group costs Redis a fixed number of calls), then failures one by one. Returns
+ * the settlements in the order the arguments list them.
+ */
+function settleArgs(batch: Settlement[]): { args: (string | number)[]; ordered: Settlement[] } {
+  const groups = new Map<string, Settlement[]>();
+  const failed: Settlement[] = [];
+  for (const s of batch) {
+    if (!s.outcome.ok) {
+      failed.push(s);
+      continue;
+    }
+    const key = `${s.outcome.job.token}|${s.keepAge}|${s.keepCount}`;
+    const group = groups.get(key);
+    if (group) group.push(s);
+    else groups.set(key, [s]);
+  }
+  const args: (string | number)[] = [groups.size];
+  const ordered: Settlement[] = [];
+  for (const group of groups.values()) {
+    const first = group[0]!;
+    args.push(first.outcome.job.token, first.keepAge, first.keepCount, group.length);
+    for (const s of group) {
+      args.push(s.outcome.job.id, s.payload);
+      ordered.push(s);
+    }
+  }
+  args.push(failed.length);
+  for (const s of failed) {
+    args.push(s.outcome.job.id, s.outcome.job.token, s.payload, s.retryDelay, s.keepAge, s.keepCount);
+    ordered.push(s);
+  }
+  return { args, ordered };
 }

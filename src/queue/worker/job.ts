@@ -7,7 +7,10 @@ export class HeldJob<D = unknown> implements Job<D> {
   readonly data: D;
   readonly opts: JobOptions;
   readonly timestamp: number;
-  readonly controller = new AbortController();
+  /** When the current attempt must end (ms since epoch), 0 for no limit. */
+  deadline = 0;
+  private controller: AbortController | undefined;
+  private abortReason: unknown;
 
   constructor(
     readonly id: string,
@@ -16,13 +19,24 @@ export class HeldJob<D = unknown> implements Job<D> {
     readonly token: string,
   ) {
     const stored = decodeRecord(record);
-    this.name = stored.n;
-    this.data = stored.d as D;
-    this.opts = stored.o;
-    this.timestamp = stored.t;
+    this.name = stored.name;
+    this.data = stored.data as D;
+    this.opts = stored.opts;
+    this.timestamp = stored.timestamp;
   }
 
+  /** Made on first use: most handlers never look at it. */
   get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
+    }
     return this.controller.signal;
+  }
+
+  abort(reason: Error): void {
+    if (this.abortReason !== undefined) return;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
   }
 }

@@ -1,4 +1,4 @@
-import { TimeoutError, UnrecoverableError } from '../../util/errors.js';
+import { UnrecoverableError } from '../../util/errors.js';
 import type { Handler } from '../types.js';
 import type { HeldJob } from './job.js';
 
@@ -7,34 +7,18 @@ export type Outcome =
   | { ok: false; job: HeldJob; error: Error; unrecoverable: boolean };
 
 /**
- * Runs one attempt: the handler with its timeout, turning every way it can end
- * (return, throw, throw a non-Error, return something JSON cannot carry, never
- * settle) into an Outcome. It never throws, so a bad handler cannot stop the worker.
+ * Runs one attempt of the handler, turning every way it can end (return, throw,
+ * throw a non-Error, return something JSON cannot carry) into an Outcome. It
+ * never throws, so a bad handler cannot stop the worker. Timeouts are watched
+ * by the worker (see timeouts.ts).
  */
-export async function runAttempt(handler: Handler, job: HeldJob, timeoutMs: number): Promise<Outcome> {
-  let timer: NodeJS.Timeout | undefined;
+export async function runAttempt(handler: Handler, job: HeldJob): Promise<Outcome> {
   try {
-    const running = Promise.resolve().then(() => handler(job));
-    let result: unknown;
-    if (timeoutMs > 0) {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const err = new TimeoutError(`job ${job.id} timed out after ${timeoutMs} ms`);
-          job.controller.abort(err);
-          reject(err);
-        }, timeoutMs);
-      });
-      running.catch(() => {}); // a handler that fails after its timeout is already accounted for
-      result = await Promise.race([running, timeout]);
-    } else {
-      result = await running;
-    }
+    const result = await handler(job);
     return { ok: true, job, result, resultJson: serializeResult(result) };
   } catch (err) {
     const error = err instanceof Error ? err : nonError(err);
     return { ok: false, job, error, unrecoverable: err instanceof UnrecoverableError };
-  } finally {
-    if (timer) clearTimeout(timer);
   }
 }
 

@@ -21,9 +21,13 @@ import { Heartbeat } from './heartbeat.js';
 import type { HeldJob } from './job.js';
 import { type Outcome, runAttempt } from './processor.js';
 import { integerOption } from './options.js';
+import { Timeouts } from './timeouts.js';
 
 /** Longest a worker blocks waiting for work before it looks again (delayed jobs, pause). */
 const MAX_BLOCK_MS = 5000;
+/** Adaptive prefetch keeps about this much work in hand beyond the running jobs. */
+const PREFETCH_WINDOW_MS = 10;
+const MAX_PREFETCH = 500;
 
 /**
  * Runs a queue's jobs. The worker is a manager of small parts: the Fetcher takes
@@ -40,7 +44,11 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   readonly concurrency: number;
   private readonly keys: QueueKeys;
   private readonly prefix: string;
-  private readonly capacity: number;
+  /** Fixed prefetch, or undefined to adapt it to how long handlers take. */
+  private readonly fixedPrefetch: number | undefined;
+  /** Moving average of handler time in ms (undefined until the first job ends). */
+  private avgJobMs: number | undefined;
+  private readonly timeouts: Timeouts;
   private readonly leaseMs: number;
   private readonly jobTimeout: number;
   private readonly client: Redis;
@@ -68,13 +76,15 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     this.prefix = options.prefix ?? 'hopper';
     this.keys = queueKeys(this.prefix, name);
     this.concurrency = integerOption('concurrency', options.concurrency, 1, 1, 10_000);
-    const prefetch = integerOption('prefetch', options.prefetch, Math.min(100, Math.max(this.concurrency, 4)), 0, 10_000);
-    this.capacity = this.concurrency + prefetch;
+    this.fixedPrefetch = options.prefetch === undefined ? undefined : integerOption('prefetch', options.prefetch, 0, 0, 10_000);
     this.leaseMs = integerOption('leaseMs', options.leaseMs, 30_000, 100);
     this.jobTimeout = integerOption('jobTimeout', options.jobTimeout, 5 * 60_000, 0);
     const maxStalls = integerOption('maxStalls', options.maxStalls, 1, 0);
     this.logger = options.logger ?? defaultLogger('hopper:worker');
-    this.id = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+    // 32 random bytes make every lease value longer than Redis's hash-max-listpack-value
+    // (64), so `active` is always a real hash table with O(1) lookups, never a listpack
+    // scanned field by field.
+    this.id = `${hostname()}:${process.pid}:${randomBytes(32).toString('hex')}`;
 
     this.client = createClient(options.connection, 'command');
     this.blocking = createClient(options.connection, 'blocking');
@@ -89,7 +99,30 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
       (r) => this.logger.debug({ queue: name, ...r }, 'heartbeat upkeep'),
       (e) => this.fail(e),
     );
+    this.timeouts = new Timeouts((job, err) => {
+      job.abort(err);
+      this.finish({ ok: false, job, error: err, unrecoverable: false }, 0);
+    });
     if (options.autorun !== false) this.run();
+  }
+
+  /**
+   * Jobs this worker may hold: its slots plus a prefetch buffer, so that the next
+   * jobs are already here when a slot frees. Unless fixed by `prefetch`, the buffer
+   * covers about PREFETCH_WINDOW_MS of work: large for fast handlers (many jobs per
+   * round trip), one or two for slow ones (no jobs idling here that another worker
+   * could run).
+   */
+  private capacity(): number {
+    let prefetch = this.fixedPrefetch;
+    if (prefetch === undefined) {
+      prefetch =
+        this.avgJobMs === undefined
+          ? Math.min(this.concurrency, 100)
+          : Math.round((this.concurrency * PREFETCH_WINDOW_MS) / Math.max(this.avgJobMs, 0.001));
+      prefetch = Math.min(MAX_PREFETCH, Math.max(1, prefetch));
+    }
+    return this.concurrency + prefetch;
   }
 
   /** Starts fetching and processing (done by the constructor unless `autorun: false`). */
@@ -105,9 +138,10 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     let failures = 0;
     while (!this.closing) {
       const inHand = this.buffer.length + this.running.size;
-      const room = this.capacity - inHand;
+      const capacity = this.capacity();
+      const room = capacity - inHand;
       // Wait for a useful amount of room so each fetch carries a batch.
-      if (inHand > 0 && room < Math.max(1, Math.floor(this.capacity / 4))) {
+      if (inHand > 0 && room < Math.max(1, Math.floor(capacity / 4))) {
         await new Promise<void>((resolve) => {
           this.slotFreed = resolve;
         });
@@ -142,16 +176,20 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     while (this.running.size < this.concurrency && this.buffer.length > 0 && !this.closing) {
       const job = this.buffer.shift()!;
       this.running.set(job.id, job);
-      const timeout = job.opts.timeout ?? this.jobTimeout;
-      runAttempt(this.handler as Handler, job, timeout).then((o) => this.finish(o));
+      this.timeouts.watch(job, job.opts.timeout ?? this.jobTimeout, this.isRunning, this.running.size);
+      const started = performance.now();
+      runAttempt(this.handler as Handler, job).then((o) => this.finish(o, performance.now() - started));
     }
   }
 
-  private finish(outcome: Outcome): void {
+  private readonly isRunning = (job: HeldJob) => this.running.get(job.id) === job;
+
+  private finish(outcome: Outcome, tookMs: number): void {
     const job = outcome.job;
-    // After close gave the job back, its outcome must not be acknowledged.
-    if (this.running.get(job.id) !== job) return;
+    // A job that timed out, or that close gave back, is not acknowledged again.
+    if (!this.isRunning(job)) return;
     this.running.delete(job.id);
+    this.avgJobMs = this.avgJobMs === undefined ? tookMs : this.avgJobMs * 0.9 + tookMs * 0.1;
     this.acker.push(this.settlement(outcome));
     this.pump();
     const wake = this.slotFreed;
@@ -215,7 +253,8 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     }
     const unfinished = [...this.running.values()];
     this.running.clear();
-    for (const job of unfinished) job.controller.abort(new Error('worker closed before the job finished'));
+    for (const job of unfinished) job.abort(new Error('worker closed before the job finished'));
+    this.timeouts.stop();
     await this.acker.whenIdle(Math.max(1000, deadline - Date.now()));
     await this.release(unfinished);
     this.heartbeat.stop();

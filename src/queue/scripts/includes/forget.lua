@@ -1,9 +1,7 @@
--- Deletes every record of a finished job (not its place in a state set).
-local function forget(jobsKey, attsKey, priKey, stallsKey, resultsKey, errorsKey, id)
-  redis.call('HDEL', jobsKey, id)
-  redis.call('HDEL', attsKey, id)
-  redis.call('HDEL', priKey, id)
-  redis.call('HDEL', stallsKey, id)
-  redis.call('HDEL', resultsKey, id)
-  redis.call('HDEL', errorsKey, id)
+-- Deletes every record of finished jobs (not their place in a state set).
+-- `rec` lists the record hashes: jobs, atts, pri, stalls, results, errors.
+-- One variadic HDEL per hash, whatever the number of jobs.
+local function forget(rec, ids)
+  if #ids == 0 then return end
+  for _, key in ipairs(rec) do redis.call('HDEL', key, unpack(ids)) end
 end

@@ -1,16 +1,19 @@
--- Keeps a finished job in `setKey` until `now + keepAge` (keepAge 0: no age limit)
--- and trims the set to `keepCount` (-1: no count limit), oldest expiry first.
+-- Keeps finished jobs in `setKey` until `now + keepAge` (keepAge 0: no age limit)
+-- and trims the set to `keepCount` (-1: no count limit), soonest expiry first.
 local FOREVER = 1e15
-local function retain(setKey, id, now, keepAge, keepCount, jobsKey, attsKey, priKey, stallsKey, resultsKey, errorsKey)
+local function retain(setKey, rec, ids, now, keepAge, keepCount)
   local expires = FOREVER + now
   if keepAge > 0 then expires = now + keepAge end
-  redis.call('ZADD', setKey, expires, id)
+  local scored = {}
+  for i, id in ipairs(ids) do
+    scored[i * 2 - 1] = expires
+    scored[i * 2] = id
+  end
+  redis.call('ZADD', setKey, unpack(scored))
   if keepCount >= 0 then
     local excess = redis.call('ZCARD', setKey) - keepCount
     if excess > 0 then
-      for _, old in ipairs(redis.call('ZRANGE', setKey, 0, excess - 1)) do
-        forget(jobsKey, attsKey, priKey, stallsKey, resultsKey, errorsKey, old)
-      end
+      forget(rec, redis.call('ZRANGE', setKey, 0, excess - 1))
       redis.call('ZREMRANGEBYRANK', setKey, 0, excess - 1)
     end
   end
