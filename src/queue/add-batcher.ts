@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { callScript } from '../redis/scripts.js';
 import type { QueueKeys } from './keys.js';
+import { SEP } from './record.js';
 
 /** One job ready for add.lua: everything validated and serialised. */
 export interface PreparedJob {
@@ -85,7 +86,7 @@ export class AddBatcher {
       if ('job' in p) put(p.job);
       else for (const j of p.jobs) put(j);
     }
-    callScript<[number, ...string[]]>(this.client, 'add', keys, [count, plain.length, ...plain, ...other]).then(
+    callScript<[number, ...string[]]>(this.client, 'add', keys, [count, plain.join(SEP), ...other]).then(
       ([base, ...otherIds]) => {
         let nextPlain = base;
         let nextOther = 0;

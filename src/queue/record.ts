@@ -1,5 +1,8 @@
 import type { JobError, JobOptions } from './types.js';
 
+/** Joins job fields in one script argument or reply: JSON never holds a raw byte 30. */
+export const SEP = '\x1e';
+
 /** A job record decoded. */
 export interface StoredJob {
   name: string;

@@ -78,6 +78,8 @@ export function validateJobOptions(field: string, opts: unknown): JobOptions {
     if (typeof o.jobId !== 'string' || o.jobId.length === 0 || o.jobId.length > 256) {
       throw new ValidationError(`${field}.jobId`, 'must be a non-empty string of at most 256 characters');
     }
+    // Scripts join ids with a control character (see split.lua).
+    if (/[\x00-\x1f]/.test(o.jobId)) throw new ValidationError(`${field}.jobId`, 'must not contain control characters');
     // All-digit ids are reserved for generated ids, so the two can never collide.
     if (/^\d+$/.test(o.jobId)) throw new ValidationError(`${field}.jobId`, 'must not be all digits (reserved for generated ids)');
   }

@@ -3,16 +3,19 @@
 -- one HSET and one LPUSH for the whole batch, since each redis.call costs about
 -- a microsecond of its own.
 -- KEYS: 1 wait, 2 waitp, 3 pri, 4 delayed, 5 jobs, 6 seq, 7 signal, 8.. dedup keys
--- ARGV: 1 job count, 2 plain job count P, 3..P+2 the plain jobs' records, then per
---   other job 6 fields: id ('' = generated), record, priority, delay ms,
+-- ARGV: 1 job count, 2 the plain jobs' records joined by byte 30 (see split.lua),
+--   then per other job 6 fields: id ('' = generated), record, priority, delay ms,
 --   index into KEYS of its dedup key (0 = none), dedup ttl ms
 -- Returns { first sequence number, id of each other job }: plain job i gets id
 -- first + i. A duplicate (same jobId, or dedup key alive) reports the id of the
 -- job already there, and nothing is written for it.
 --@include now
 --@include enqueue
+--@include split
 
-local n, plain = tonumber(ARGV[1]), tonumber(ARGV[2])
+local n = tonumber(ARGV[1])
+local records = split(ARGV[2])
+local plain = #records
 local base = redis.call('INCRBY', KEYS[6], n) - n
 local out = { base }
 local added = false
@@ -23,7 +26,7 @@ if plain > 0 then
     local id = string.format('%d', base + i)
     ids[i] = id
     fields[i * 2 - 1] = id
-    fields[i * 2] = ARGV[i + 2]
+    fields[i * 2] = records[i]
   end
   redis.call('HSET', KEYS[5], unpack(fields))
   redis.call('LPUSH', KEYS[1], unpack(ids))
@@ -32,7 +35,7 @@ end
 
 local now = nil
 for i = 0, n - plain - 1 do
-  local a = plain + 3 + i * 6
+  local a = 3 + i * 6
   local seq = base + plain + i + 1
   local id, record = ARGV[a], ARGV[a + 1]
   local priority, delay = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])

@@ -3,10 +3,11 @@
 -- KEYS: 1 wait, 2 waitp, 3 pri, 4 delayed, 5 active, 6 workers, 7 jobs, 8 atts,
 --       9 seq, 10 signal, 11 meta
 -- ARGV: 1 worker id, 2 count, 3 lease ms
--- Returns { token, ms until the next delayed job is due (-1: none),
---           id, record, attemptsMade, ... }
+-- Returns { token, ms until the next delayed job is due (-1: none), jobs }, jobs
+-- being id, attempts made and record of each job joined by byte 30 (see split.lua).
 --@include now
 --@include enqueue
+--@include split
 
 local wid, count, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local now = nowMs()
@@ -41,12 +42,11 @@ if #ids < count then
 end
 
 local token = string.format('%d', redis.call('INCR', KEYS[9]))
-local out = { token, nextDue }
-if #ids == 0 then return out end
+if #ids == 0 then return { token, nextDue, '' } end
 
 local records = redis.call('HMGET', KEYS[7], unpack(ids))
 local atts = redis.call('HMGET', KEYS[8], unpack(ids))
-local held = {}
+local held, out = {}, {}
 local leaseValue = token .. '|' .. wid .. '|' .. now
 for i, id in ipairs(ids) do
   -- A record can be missing only if the job was removed while waiting: skip it.
@@ -54,12 +54,12 @@ for i, id in ipairs(ids) do
     held[#held + 1] = id
     held[#held + 1] = leaseValue
     out[#out + 1] = id
-    out[#out + 1] = records[i]
     out[#out + 1] = atts[i] or '0'
+    out[#out + 1] = records[i]
   end
 end
 if #held > 0 then redis.call('HSET', KEYS[5], unpack(held)) end
 
 -- More work left: pass the wake-up on to another blocked worker.
 if redis.call('LLEN', KEYS[1]) > 0 or redis.call('ZCARD', KEYS[2]) > 0 then signal(KEYS[10]) end
-return out
+return { token, nextDue, table.concat(out, SEP) }

@@ -3,9 +3,9 @@
 -- costs a fixed number of redis.call()s however many jobs it holds.
 -- KEYS: 1 active, 2 jobs, 3 atts, 4 pri, 5 stalls, 6 results, 7 errors,
 --       8 completed, 9 failed, 10 wait, 11 waitp, 12 delayed, 13 seq, 14 signal
--- ARGV: 1 number of completion groups, then per group:
+-- ARGV: 1 number of completion groups, then per group 5 fields:
 --   lease token, keep age ms (0: no limit), keep count (-1: no limit, 0: delete now),
---   job count m, then m pairs of id, result JSON;
+--   the ids and the result JSONs (none when deleting), each joined by byte 30;
 -- then the number of failures, and per failure 6 fields:
 --   id, lease token, error JSON, retry delay ms (-1: no retry left), keep age, keep count
 -- Returns the ids whose lease was lost: their outcome was not applied.
@@ -13,6 +13,7 @@
 --@include enqueue
 --@include forget
 --@include retain
+--@include split
 
 local rec = { KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7] }
 local now = nowMs()
@@ -38,10 +39,8 @@ end
 
 local a = 2
 for _ = 1, tonumber(ARGV[1]) do
-  local token, keepAge, keepCount, m = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
-  a = a + 4
-  local ids = {}
-  for j = 1, m do ids[j] = ARGV[a + j * 2 - 2] end
+  local token, keepAge, keepCount = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  local ids = split(ARGV[a + 3])
   local held, started = takeLeases(ids, token)
   if #held > 0 then
     local done = {}
@@ -50,16 +49,17 @@ for _ = 1, tonumber(ARGV[1]) do
     if keepCount == 0 then
       forget(rec, done)
     else
+      local results = split(ARGV[a + 4])
       local fields = {}
       for _, j in ipairs(held) do
         fields[#fields + 1] = ids[j]
-        fields[#fields + 1] = '{"p":' .. started[j] .. ',"f":' .. now .. ',"r":' .. ARGV[a + j * 2 - 1] .. '}'
+        fields[#fields + 1] = '{"p":' .. started[j] .. ',"f":' .. now .. ',"r":' .. results[j] .. '}'
       end
       redis.call('HSET', KEYS[6], unpack(fields))
       retain(KEYS[8], rec, done, now, keepAge, keepCount)
     end
   end
-  a = a + m * 2
+  a = a + 5
 end
 
 local nFailed = tonumber(ARGV[a])

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { reconnectDelay } from '../../redis/connection.js';
 import { callScript } from '../../redis/scripts.js';
 import type { QueueKeys } from '../keys.js';
+import { SEP } from '../record.js';
 import type { Outcome } from './processor.js';
 
 /** An outcome with what settle.lua needs to apply it. */
@@ -98,7 +99,8 @@ export class Acker {
 
 /**
  * settle.lua's arguments: completions grouped by lease token and retention (a
- * group costs Redis a fixed number of calls), then failures one by one. Returns
+ * group costs Redis a fixed number of calls, and its ids and results travel as
+ * two joined strings), then failures one by one. Returns
  * the settlements in the order the arguments list them.
  */
 function settleArgs(batch: Settlement[]): { args: (string | number)[]; ordered: Settlement[] } {
@@ -118,11 +120,11 @@ function settleArgs(batch: Settlement[]): { args: (string | number)[]; ordered: 
   const ordered: Settlement[] = [];
   for (const group of groups.values()) {
     const first = group[0]!;
-    args.push(first.outcome.job.token, first.keepAge, first.keepCount, group.length);
-    for (const s of group) {
-      args.push(s.outcome.job.id, s.payload);
-      ordered.push(s);
-    }
+    const ids = group.map((s) => s.outcome.job.id).join(SEP);
+    // Results of jobs deleted at once are not sent at all.
+    const results = first.keepCount === 0 ? '' : group.map((s) => s.payload).join(SEP);
+    args.push(first.outcome.job.token, first.keepAge, first.keepCount, ids, results);
+    ordered.push(...group);
   }
   args.push(failed.length);
   for (const s of failed) {

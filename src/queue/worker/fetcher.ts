@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { callScript } from '../../redis/scripts.js';
 import type { QueueKeys } from '../keys.js';
+import { SEP } from '../record.js';
 import { HeldJob } from './job.js';
 
 export interface FetchResult {
@@ -25,11 +26,18 @@ export class Fetcher {
   async fetch(count: number): Promise<FetchResult> {
     const k = this.keys;
     const keys = [k.wait, k.waitp, k.pri, k.delayed, k.active, k.workers, k.jobs, k.atts, k.seq, k.signal, k.meta];
-    const r = await callScript<string[]>(this.client, 'fetch', keys, [this.workerId, count, this.leaseMs]);
-    const token = r[0]!;
+    const [token, nextDue, joined] = await callScript<[string, number, string]>(this.client, 'fetch', keys, [
+      this.workerId,
+      count,
+      this.leaseMs,
+    ]);
     const jobs: HeldJob[] = [];
-    for (let i = 2; i < r.length; i += 3) jobs.push(new HeldJob(r[i]!, r[i + 1]!, Number(r[i + 2]), token));
-    return { jobs, nextDue: Number(r[1]) };
+    if (joined) {
+      // id, attempts made, record; repeated, joined by byte 30 (see split.lua)
+      const parts = joined.split(SEP);
+      for (let i = 0; i < parts.length; i += 3) jobs.push(new HeldJob(parts[i]!, parts[i + 2]!, Number(parts[i + 1]), token));
+    }
+    return { jobs, nextDue: Number(nextDue) };
   }
 
   /**
