@@ -1,6 +1,4 @@
 export { Queue } from './queue/queue.js';
-export { Worker } from './queue/worker/worker.js';
-export { Priority, MAX_PRIORITY } from './queue/types.js';
 export type {
   BackoffOptions,
   Handler,
@@ -14,5 +12,13 @@ export type {
   RetentionOptions,
   WorkerOptions,
 } from './queue/types.js';
+export { MAX_PRIORITY, Priority } from './queue/types.js';
+export { Worker } from './queue/worker/worker.js';
 export type { ConnectionOptions } from './redis/connection.js';
-export { HopperError, JobStateError, TimeoutError, UnrecoverableError, ValidationError } from './util/errors.js';
+export {
+  HopperError,
+  JobStateError,
+  TimeoutError,
+  UnrecoverableError,
+  ValidationError,
+} from './util/errors.js';

@@ -104,4 +104,5 @@ export class AddBatcher {
 }
 
 /** Jobs add.lua takes on its fast path: generated id, priority 0, no delay, no dedup. */
-const isPlain = (j: PreparedJob) => j.id === '' && j.priority === 0 && j.delay === 0 && j.dedupKey === undefined;
+const isPlain = (j: PreparedJob) =>
+  j.id === '' && j.priority === 0 && j.delay === 0 && j.dedupKey === undefined;

@@ -4,8 +4,8 @@ import { callScript, defineScripts } from '../redis/scripts.js';
 import { JobStateError, ValidationError } from '../util/errors.js';
 import { defaultLogger, type Logger } from '../util/logger.js';
 import { AddBatcher, type PreparedJob } from './add-batcher.js';
-import { readJob } from './read-job.js';
 import { type QueueKeys, queueKeys, registryKey } from './keys.js';
+import { readJob } from './read-job.js';
 import { encodeRecord } from './record.js';
 import { queueScripts } from './scripts.js';
 import { warnAboutServer } from './server-warnings.js';
@@ -61,7 +61,8 @@ export class Queue<D = unknown, R = unknown> {
     if (!Array.isArray(jobs)) throw new ValidationError('jobs', 'must be an array');
     const prepared = jobs.map((j, i) => this.prepare(`jobs[${i}].`, j?.name, j?.data, j?.opts));
     const chunks: Promise<string[]>[] = [];
-    for (let i = 0; i < prepared.length; i += 1000) chunks.push(this.batcher.add(prepared.slice(i, i + 1000)));
+    for (let i = 0; i < prepared.length; i += 1000)
+      chunks.push(this.batcher.add(prepared.slice(i, i + 1000)));
     const ids = (await Promise.all(chunks)).flat();
     this.register();
     return ids;
@@ -161,13 +162,31 @@ export class Queue<D = unknown, R = unknown> {
 
   private retryScript(args: (string | number)[]): Promise<number> {
     const k = this.keys;
-    return callScript<number>(this.client, 'retry-failed', [k.failed, k.atts, k.stalls, k.wait, k.waitp, k.pri, k.seq, k.signal], args);
+    return callScript<number>(
+      this.client,
+      'retry-failed',
+      [k.failed, k.atts, k.stalls, k.wait, k.waitp, k.pri, k.seq, k.signal],
+      args,
+    );
   }
 
   /** Deletes a job that is not active. Resolves false when there was no such job. */
   async remove(id: string): Promise<boolean> {
     const k = this.keys;
-    const keys = [k.wait, k.waitp, k.delayed, k.active, k.completed, k.failed, k.jobs, k.atts, k.pri, k.stalls, k.results, k.errors];
+    const keys = [
+      k.wait,
+      k.waitp,
+      k.delayed,
+      k.active,
+      k.completed,
+      k.failed,
+      k.jobs,
+      k.atts,
+      k.pri,
+      k.stalls,
+      k.results,
+      k.errors,
+    ];
     const r = await callScript<number>(this.client, 'remove-job', keys, [id]);
     if (r === -1) throw new JobStateError(`job ${id} is active: a worker holds it`);
     return r === 1;
@@ -179,7 +198,12 @@ export class Queue<D = unknown, R = unknown> {
   }
 
   async resume(): Promise<void> {
-    await this.client.multi().hdel(this.keys.meta, 'paused').lpush(this.keys.signal, '1').ltrim(this.keys.signal, 0, 0).exec();
+    await this.client
+      .multi()
+      .hdel(this.keys.meta, 'paused')
+      .lpush(this.keys.signal, '1')
+      .ltrim(this.keys.signal, 0, 0)
+      .exec();
   }
 
   async isPaused(): Promise<boolean> {

@@ -9,7 +9,16 @@ export async function readJob<D, R>(client: Redis, k: QueueKeys, id: string): Pr
   const keys = [k.jobs, k.active, k.atts, k.stalls, k.results, k.errors, k.completed, k.failed, k.delayed];
   const r = await callScript<string[] | null>(client, 'get-job', keys, [id]);
   if (!r) return null;
-  const [record, state, atts, stalls, result, error, lease, due] = r as [string, JobState, string, string, string, string, string, string];
+  const [record, state, atts, stalls, result, error, lease, due] = r as [
+    string,
+    JobState,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const stored = decodeRecord(record);
   const info: JobInfo<D, R> = {
     id,

@@ -12,9 +12,7 @@ export const Priority = {
 
 export const MAX_PRIORITY = 1000;
 
-export type BackoffOptions =
-  | number
-  | { type: 'fixed' | 'exponential'; delay: number; jitter?: number };
+export type BackoffOptions = number | { type: 'fixed' | 'exponential'; delay: number; jitter?: number };
 
 /** true: delete at once; a number: keep at most that many; or an age (ms) and/or a count. */
 export type RetentionOptions = boolean | number | { age?: number; count?: number };

@@ -21,7 +21,8 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function integer(field: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new ValidationError(field, `must be an integer, got ${show(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v))
+    throw new ValidationError(field, `must be an integer, got ${show(v)}`);
   if (v < min || v > max) throw new ValidationError(field, `must be between ${min} and ${max}, got ${v}`);
   return v;
 }
@@ -29,18 +30,26 @@ function integer(field: string, v: unknown, min: number, max = Number.MAX_SAFE_I
 function show(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
   if (typeof v === 'bigint') return `${v}n`;
-  return typeof v === 'object' ? (v === null ? 'null' : Array.isArray(v) ? 'an array' : 'an object') : String(v);
+  return typeof v === 'object'
+    ? v === null
+      ? 'null'
+      : Array.isArray(v)
+        ? 'an array'
+        : 'an object'
+    : String(v);
 }
 
 function onlyKeys(field: string, obj: Record<string, unknown>, allowed: string[]): void {
   for (const key of Object.keys(obj)) {
-    if (!allowed.includes(key)) throw new ValidationError(`${field}.${key}`, `unknown option (allowed: ${allowed.join(', ')})`);
+    if (!allowed.includes(key))
+      throw new ValidationError(`${field}.${key}`, `unknown option (allowed: ${allowed.join(', ')})`);
   }
 }
 
 export function validateBackoff(field: string, v: unknown): BackoffOptions {
   if (typeof v === 'number') return integer(field, v, 0);
-  if (!isPlainObject(v)) throw new ValidationError(field, `must be a number of ms or { type, delay, jitter }, got ${show(v)}`);
+  if (!isPlainObject(v))
+    throw new ValidationError(field, `must be a number of ms or { type, delay, jitter }, got ${show(v)}`);
   onlyKeys(field, v, ['type', 'delay', 'jitter']);
   if (v.type !== 'fixed' && v.type !== 'exponential') {
     throw new ValidationError(`${field}.type`, `must be "fixed" or "exponential", got ${show(v.type)}`);
@@ -55,7 +64,8 @@ export function validateBackoff(field: string, v: unknown): BackoffOptions {
 export function validateRetention(field: string, v: unknown): RetentionOptions {
   if (typeof v === 'boolean') return v;
   if (typeof v === 'number') return integer(field, v, 0);
-  if (!isPlainObject(v)) throw new ValidationError(field, `must be true, a count, or { age, count }, got ${show(v)}`);
+  if (!isPlainObject(v))
+    throw new ValidationError(field, `must be true, a count, or { age, count }, got ${show(v)}`);
   onlyKeys(field, v, ['age', 'count']);
   if (v.age !== undefined) integer(`${field}.age`, v.age, 1);
   if (v.count !== undefined) integer(`${field}.count`, v.count, 0);
@@ -79,9 +89,12 @@ export function validateJobOptions(field: string, opts: unknown): JobOptions {
       throw new ValidationError(`${field}.jobId`, 'must be a non-empty string of at most 256 characters');
     }
     // Scripts join ids with a control character (see split.lua).
-    if (/[\x00-\x1f]/.test(o.jobId)) throw new ValidationError(`${field}.jobId`, 'must not contain control characters');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+    if (/[\x00-\x1f]/.test(o.jobId))
+      throw new ValidationError(`${field}.jobId`, 'must not contain control characters');
     // All-digit ids are reserved for generated ids, so the two can never collide.
-    if (/^\d+$/.test(o.jobId)) throw new ValidationError(`${field}.jobId`, 'must not be all digits (reserved for generated ids)');
+    if (/^\d+$/.test(o.jobId))
+      throw new ValidationError(`${field}.jobId`, 'must not be all digits (reserved for generated ids)');
   }
   if (o.dedup !== undefined) {
     if (!isPlainObject(o.dedup)) throw new ValidationError(`${field}.dedup`, 'must be { key, ttl }');
@@ -97,7 +110,8 @@ export function validateJobOptions(field: string, opts: unknown): JobOptions {
 }
 
 export function validateName(field: string, name: unknown): string {
-  if (typeof name !== 'string' || name.length === 0) throw new ValidationError(field, 'must be a non-empty string');
+  if (typeof name !== 'string' || name.length === 0)
+    throw new ValidationError(field, 'must be a non-empty string');
   if (name.length > 200) throw new ValidationError(field, 'must be at most 200 characters');
   return name;
 }
@@ -121,6 +135,7 @@ export function serializeData(field: string, data: unknown, maxBytes: number): s
   // UTF-8 takes at most 3 bytes per UTF-16 unit: count exactly only near the limit.
   if (json.length * 3 <= maxBytes) return json;
   const size = Buffer.byteLength(json);
-  if (size > maxBytes) throw new ValidationError(field, `is ${size} bytes serialised, over the limit of ${maxBytes}`);
+  if (size > maxBytes)
+    throw new ValidationError(field, `is ${size} bytes serialised, over the limit of ${maxBytes}`);
   return json;
 }

@@ -33,7 +33,8 @@ export function resolveConnection(connection?: ConnectionOptions): RedisOptions 
     throw new ValidationError('connection', `URL scheme must be redis:// or rediss://, got ${url.protocol}`);
   }
   const db = url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0;
-  if (!Number.isInteger(db) || db < 0) throw new ValidationError('connection', 'database in URL path must be an integer');
+  if (!Number.isInteger(db) || db < 0)
+    throw new ValidationError('connection', 'database in URL path must be an integer');
   const options: RedisOptions = {
     host: url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
     port: url.port ? Number(url.port) : 6379,

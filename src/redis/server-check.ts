@@ -21,7 +21,9 @@ export function parseInfo(info: string): Map<string, string> {
 /** Reads what matters for durability from INFO (CONFIG may be disabled on managed services). */
 export async function readServerFacts(client: Redis): Promise<ServerFacts> {
   const info = parseInfo(await client.info());
-  let rdbSaves = Number(info.get('rdb_changes_since_last_save') ?? '0') >= 0 && info.get('rdb_last_save_time') !== undefined;
+  let rdbSaves =
+    Number(info.get('rdb_changes_since_last_save') ?? '0') >= 0 &&
+    info.get('rdb_last_save_time') !== undefined;
   try {
     const save = (await client.config('GET', 'save')) as string[];
     rdbSaves = Boolean(save[1]);

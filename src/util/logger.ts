@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger };
 
@@ -7,9 +7,12 @@ export type { Logger };
  * Password-bearing fields are redacted by path as a second line of defence.
  */
 export function defaultLogger(name: string): Logger {
-  return pino({
-    name,
-    level: process.env.HOPPER_LOG_LEVEL ?? 'info',
-    redact: { paths: ['password', '*.password', 'connection.password', 'url'], censor: '***' },
-  }, pino.destination(2));
+  return pino(
+    {
+      name,
+      level: process.env.HOPPER_LOG_LEVEL ?? 'info',
+      redact: { paths: ['password', '*.password', 'connection.password', 'url'], censor: '***' },
+    },
+    pino.destination(2),
+  );
 }

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { reconnectDelay } from '../../redis/connection.js';
 import { callScript } from '../../redis/scripts.js';
+import { within } from '../../util/within.js';
 import type { QueueKeys } from '../keys.js';
 import { SEP } from '../record.js';
 import type { Outcome } from './processor.js';
@@ -50,16 +51,9 @@ export class Acker {
   }
 
   /** Resolves once everything pushed so far is acknowledged (or `ms` passed). */
-  async whenIdle(ms: number): Promise<void> {
-    if (this.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      new Promise<void>((resolve) => this.idle.push(resolve)),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, ms);
-      }),
-    ]);
-    clearTimeout(timer);
+  whenIdle(ms: number): Promise<void> {
+    if (this.size === 0) return Promise.resolve();
+    return within(new Promise<void>((resolve) => this.idle.push(resolve)), ms);
   }
 
   private flush(): void {
@@ -72,8 +66,20 @@ export class Acker {
     const { args, ordered } = settleArgs(batch);
     const k = this.keys;
     const keys = [
-      k.active, k.jobs, k.atts, k.pri, k.stalls, k.results, k.errors,
-      k.completed, k.failed, k.wait, k.waitp, k.delayed, k.seq, k.signal,
+      k.active,
+      k.jobs,
+      k.atts,
+      k.pri,
+      k.stalls,
+      k.results,
+      k.errors,
+      k.completed,
+      k.failed,
+      k.wait,
+      k.waitp,
+      k.delayed,
+      k.seq,
+      k.signal,
     ];
     callScript<string[]>(this.client, 'settle', keys, args).then(
       (rejected) => {

@@ -25,7 +25,19 @@ export class Fetcher {
 
   async fetch(count: number): Promise<FetchResult> {
     const k = this.keys;
-    const keys = [k.wait, k.waitp, k.pri, k.delayed, k.active, k.workers, k.jobs, k.atts, k.seq, k.signal, k.meta];
+    const keys = [
+      k.wait,
+      k.waitp,
+      k.pri,
+      k.delayed,
+      k.active,
+      k.workers,
+      k.jobs,
+      k.atts,
+      k.seq,
+      k.signal,
+      k.meta,
+    ];
     const [token, nextDue, joined] = await callScript<[string, number, string]>(this.client, 'fetch', keys, [
       this.workerId,
       count,
@@ -35,7 +47,8 @@ export class Fetcher {
     if (joined) {
       // id, attempts made, record; repeated, joined by byte 30 (see split.lua)
       const parts = joined.split(SEP);
-      for (let i = 0; i < parts.length; i += 3) jobs.push(new HeldJob(parts[i]!, parts[i + 2]!, Number(parts[i + 1]), token));
+      for (let i = 0; i < parts.length; i += 3)
+        jobs.push(new HeldJob(parts[i]!, parts[i + 2]!, Number(parts[i + 1]), token));
     }
     return { jobs, nextDue: Number(nextDue) };
   }

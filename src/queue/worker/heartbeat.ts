@@ -31,7 +31,10 @@ export class Heartbeat {
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.beat().catch(this.onError), Math.max(50, Math.floor(this.leaseMs / 3)));
+    this.timer = setInterval(
+      () => this.beat().catch(this.onError),
+      Math.max(50, Math.floor(this.leaseMs / 3)),
+    );
     this.timer.unref();
     this.beat().catch(this.onError);
   }
@@ -44,13 +47,30 @@ export class Heartbeat {
   async beat(): Promise<void> {
     const k = this.keys;
     const keys = [
-      k.workers, k.active, k.wait, k.waitp, k.pri, k.stalls, k.failed,
-      k.errors, k.jobs, k.atts, k.results, k.completed, k.seq, k.signal,
+      k.workers,
+      k.active,
+      k.wait,
+      k.waitp,
+      k.pri,
+      k.stalls,
+      k.failed,
+      k.errors,
+      k.jobs,
+      k.atts,
+      k.results,
+      k.completed,
+      k.seq,
+      k.signal,
     ];
     const [age, count] = retentionArgs(this.keepFailed);
     const [reclaimed, stalledOut, trimmed] = await callScript<number[]>(this.client, 'heartbeat', keys, [
-      this.workerId, this.leaseMs, this.maxStalls, age, count,
+      this.workerId,
+      this.leaseMs,
+      this.maxStalls,
+      age,
+      count,
     ]);
-    if (reclaimed || stalledOut || trimmed) this.onReport({ reclaimed: reclaimed!, stalledOut: stalledOut!, trimmed: trimmed! });
+    if (reclaimed || stalledOut || trimmed)
+      this.onReport({ reclaimed: reclaimed!, stalledOut: stalledOut!, trimmed: trimmed! });
   }
 }

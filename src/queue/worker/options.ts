@@ -1,7 +1,13 @@
 import { ValidationError } from '../../util/errors.js';
 
 /** An integer option with a default and bounds; a bad value names the field. */
-export function integerOption(field: string, v: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+export function integerOption(
+  field: string,
+  v: unknown,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
     throw new ValidationError(field, `must be an integer from ${min} to ${max}, got ${String(v)}`);

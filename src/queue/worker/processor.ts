@@ -29,7 +29,8 @@ function serializeResult(result: unknown): string {
   } catch (err) {
     throw new Error(`handler returned a value that is not JSON-serialisable: ${(err as Error).message}`);
   }
-  if (json === undefined) throw new Error(`handler returned a value that is not JSON-serialisable (${typeof result})`);
+  if (json === undefined)
+    throw new Error(`handler returned a value that is not JSON-serialisable (${typeof result})`);
   return json;
 }
 

@@ -1,12 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { createClient, reconnectDelay } from '../../redis/connection.js';
 import { redactError } from '../../redis/redact.js';
 import { callScript, defineScripts } from '../../redis/scripts.js';
-import { UnrecoverableError } from '../../util/errors.js';
 import { defaultLogger, type Logger } from '../../util/logger.js';
+import { within } from '../../util/within.js';
 import { backoffDelay } from '../backoff.js';
 import { type QueueKeys, queueKeys, registryKey } from '../keys.js';
 import { serializeError } from '../record.js';
@@ -19,8 +19,8 @@ import { Acker, type Settlement } from './acker.js';
 import { Fetcher } from './fetcher.js';
 import { Heartbeat } from './heartbeat.js';
 import type { HeldJob } from './job.js';
-import { type Outcome, runAttempt } from './processor.js';
 import { integerOption } from './options.js';
+import { type Outcome, runAttempt } from './processor.js';
 import { Timeouts } from './timeouts.js';
 
 /** Longest a worker blocks waiting for work before it looks again (delayed jobs, pause). */
@@ -76,7 +76,8 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     this.prefix = options.prefix ?? 'hopper';
     this.keys = queueKeys(this.prefix, name);
     this.concurrency = integerOption('concurrency', options.concurrency, 1, 1, 10_000);
-    this.fixedPrefetch = options.prefetch === undefined ? undefined : integerOption('prefetch', options.prefetch, 0, 0, 10_000);
+    this.fixedPrefetch =
+      options.prefetch === undefined ? undefined : integerOption('prefetch', options.prefetch, 0, 0, 10_000);
     this.leaseMs = integerOption('leaseMs', options.leaseMs, 30_000, 100);
     this.jobTimeout = integerOption('jobTimeout', options.jobTimeout, 5 * 60_000, 0);
     const maxStalls = integerOption('maxStalls', options.maxStalls, 1, 0);
@@ -93,9 +94,19 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     warnAboutServer(this.client, this.logger);
 
     this.fetcher = new Fetcher(this.client, this.blocking, this.keys, this.id, this.leaseMs);
-    this.acker = new Acker(this.client, this.keys, (applied, lost) => this.settled(applied, lost), (e) => this.fail(e));
+    this.acker = new Acker(
+      this.client,
+      this.keys,
+      (applied, lost) => this.settled(applied, lost),
+      (e) => this.fail(e),
+    );
     this.heartbeat = new Heartbeat(
-      this.client, this.keys, this.id, this.leaseMs, maxStalls, DEFAULT_KEEP_FAILED,
+      this.client,
+      this.keys,
+      this.id,
+      this.leaseMs,
+      maxStalls,
+      DEFAULT_KEEP_FAILED,
       (r) => this.logger.debug({ queue: name, ...r }, 'heartbeat upkeep'),
       (e) => this.fail(e),
     );
@@ -216,7 +227,10 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
       else this.emit('failed', outcome.job, outcome.error);
     }
     for (const { outcome } of lost) {
-      this.logger.warn({ queue: this.name, job: outcome.job.id }, 'outcome rejected: the lease on this job had lapsed');
+      this.logger.warn(
+        { queue: this.name, job: outcome.job.id },
+        'outcome rejected: the lease on this job had lapsed',
+      );
       this.emit('lost', outcome.job);
     }
   }
@@ -241,34 +255,44 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   private async shutdown(timeout: number): Promise<void> {
     this.closing = true;
     const deadline = Date.now() + timeout;
+    const left = () => Math.max(0, deadline - Date.now());
     this.blocking.disconnect(); // ends a BRPOP in progress
     this.slotFreed?.();
-    await this.loopDone;
-    await this.release(this.buffer.splice(0));
-    while (this.running.size > 0 && Date.now() < deadline) {
+    // A fetch waiting on a Redis that is down must not hold close past its timeout.
+    await within(this.loopDone, left());
+    if (this.buffer.length > 0) await within(this.release(this.buffer.splice(0)), left());
+    while (this.running.size > 0 && left() > 0) {
       await new Promise<void>((resolve) => {
         this.slotFreed = resolve;
-        setTimeout(resolve, Math.min(100, Math.max(1, deadline - Date.now())));
+        setTimeout(resolve, Math.min(100, Math.max(1, left())));
       });
     }
     const unfinished = [...this.running.values()];
     this.running.clear();
     for (const job of unfinished) job.abort(new Error('worker closed before the job finished'));
     this.timeouts.stop();
-    await this.acker.whenIdle(Math.max(1000, deadline - Date.now()));
-    await this.release(unfinished);
+    await this.acker.whenIdle(Math.max(1000, left()));
+    // Also ends this worker's lease, so nobody waits for it to lapse.
+    await within(this.release(unfinished), Math.max(1000, left()));
     this.heartbeat.stop();
-    await this.client.zrem(this.keys.workers, this.id).catch(() => {});
-    await this.client.quit().catch(() => this.client.disconnect());
+    await within(
+      this.client.quit().catch(() => {}),
+      1000,
+    );
+    this.client.disconnect();
   }
 
   private async release(jobs: HeldJob[]): Promise<void> {
-    if (jobs.length === 0) return;
     const k = this.keys;
     const args: string[] = [this.id];
     for (const j of jobs) args.push(j.id, j.token);
     try {
-      await callScript<number>(this.client, 'release', [k.active, k.wait, k.waitp, k.pri, k.workers, k.seq, k.signal], args);
+      await callScript<number>(
+        this.client,
+        'release',
+        [k.active, k.wait, k.waitp, k.pri, k.workers, k.seq, k.signal],
+        args,
+      );
     } catch (err) {
       this.fail(err); // the lease will lapse and the jobs come back anyway
     }
