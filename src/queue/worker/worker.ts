@@ -64,6 +64,8 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   private loopDone: Promise<void> | undefined;
   private slotFreed: (() => void) | undefined;
   private drained = false;
+  /** The last fetch found nothing: once in-hand work ends, the worker is drained. */
+  private queueEmpty = false;
   private closed: Promise<void> | undefined;
 
   constructor(
@@ -161,6 +163,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
       try {
         const { jobs, nextDue } = await this.fetcher.fetch(room);
         failures = 0;
+        this.queueEmpty = jobs.length === 0;
         if (jobs.length > 0) {
           this.drained = false;
           this.buffer.push(...jobs);
@@ -168,10 +171,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
           this.pump();
           continue;
         }
-        if (inHand === 0 && !this.drained) {
-          this.drained = true;
-          this.emit('drained');
-        }
+        this.maybeDrained();
         if (this.closing) break;
         await this.fetcher.waitForWork(nextDue >= 0 ? Math.min(nextDue + 1, MAX_BLOCK_MS) : MAX_BLOCK_MS);
       } catch (err) {
@@ -193,6 +193,13 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     }
   }
 
+  private maybeDrained(): void {
+    if (this.queueEmpty && !this.drained && this.running.size === 0 && this.buffer.length === 0) {
+      this.drained = true;
+      this.emit('drained');
+    }
+  }
+
   private readonly isRunning = (job: HeldJob) => this.running.get(job.id) === job;
 
   private finish(outcome: Outcome, tookMs: number): void {
@@ -203,6 +210,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     this.avgJobMs = this.avgJobMs === undefined ? tookMs : this.avgJobMs * 0.9 + tookMs * 0.1;
     this.acker.push(this.settlement(outcome));
     this.pump();
+    this.maybeDrained();
     const wake = this.slotFreed;
     this.slotFreed = undefined;
     wake?.();
