@@ -68,5 +68,11 @@ export function queueKeys(prefix: string, name: string): QueueKeys {
   };
 }
 
+/**
+ * HASH of one worker's last fetch and settle replies, so that a call resent after a
+ * lost reply is answered from it instead of being applied twice (fetch.lua, settle.lua).
+ */
+export const workerRepliesKey = (keys: QueueKeys, workerId: string) => `${keys.tag}:w:${workerId}`;
+
 /** Global set of queue names (outside any queue's tag), for `hopper stats` with no queue given. */
 export const registryKey = (prefix: string) => `${prefix}:queues`;

@@ -201,8 +201,8 @@ export class Queue<D = unknown, R = unknown> {
     await this.client
       .multi()
       .hdel(this.keys.meta, 'paused')
-      .lpush(this.keys.signal, '1')
-      .ltrim(this.keys.signal, 0, 0)
+      .lpush(this.keys.signal, '1', '1', '1', '1', '1', '1', '1', '1') // wake up to 8 idle workers
+      .ltrim(this.keys.signal, 0, 7)
       .exec();
   }
 

@@ -28,7 +28,10 @@ after(async () => {
 /** Runs a worker until `count` jobs finished, returning the names in the order they started. */
 async function runAll(q: Queue, count: number): Promise<string[]> {
   const order: string[] = [];
-  const w = new Worker(q.name, async (job) => void order.push(job.name), { connection: redis.url, concurrency: 1 });
+  const w = new Worker(q.name, async (job) => void order.push(job.name), {
+    connection: redis.url,
+    concurrency: 1,
+  });
   while (order.length < count) await new Promise((r) => setTimeout(r, 20));
   await w.close();
   return order;
@@ -45,11 +48,16 @@ describe('add', () => {
     await q.add('plain', {});
     const order = await runAll(q, 11);
     assert.deepEqual(order, [
-      'REBALANCE_NEEDED-1', 'REBALANCE_NEEDED-2',
-      'OPEN_POSITION_DETECTED-1', 'OPEN_POSITION_DETECTED-2',
-      'OPEN_ORDER_DETECTED-1', 'OPEN_ORDER_DETECTED-2',
-      'NEW_BALANCE_UPDATE-1', 'NEW_BALANCE_UPDATE-2',
-      'BALANCE_CHECK_REQUIRED-1', 'BALANCE_CHECK_REQUIRED-2',
+      'REBALANCE_NEEDED-1',
+      'REBALANCE_NEEDED-2',
+      'OPEN_POSITION_DETECTED-1',
+      'OPEN_POSITION_DETECTED-2',
+      'OPEN_ORDER_DETECTED-1',
+      'OPEN_ORDER_DETECTED-2',
+      'NEW_BALANCE_UPDATE-1',
+      'NEW_BALANCE_UPDATE-2',
+      'BALANCE_CHECK_REQUIRED-1',
+      'BALANCE_CHECK_REQUIRED-2',
       'plain',
     ]);
   });
@@ -105,9 +113,13 @@ describe('add', () => {
     const id = await q.add('later', {}, { delay: 400 });
     assert.equal((await q.getJob(id))?.state, 'delayed');
     let ranAt = 0;
-    const w = new Worker(q.name, async () => {
-      ranAt = Date.now();
-    }, { connection: redis.url });
+    const w = new Worker(
+      q.name,
+      async () => {
+        ranAt = Date.now();
+      },
+      { connection: redis.url },
+    );
     while (!ranAt) await new Promise((r) => setTimeout(r, 10));
     await w.close();
     const lateness = ranAt - started - 400;
@@ -121,7 +133,10 @@ describe('add', () => {
     assert.equal(ids.length, 2500);
     assert.equal((await q.getCounts()).waiting, 2500);
     const firstThree = await q.getJobs('waiting', 0, 2);
-    assert.deepEqual(firstThree.map((j) => j.data), [{ i: 0 }, { i: 1 }, { i: 2 }]);
+    assert.deepEqual(
+      firstThree.map((j) => j.data),
+      [{ i: 0 }, { i: 1 }, { i: 2 }],
+    );
   });
 });
 
@@ -132,20 +147,40 @@ describe('bad input is rejected with the field named, and nothing is written', (
     ['fractional priority', (q) => q.add('x', {}, { priority: 1.5 }), /^opts\.priority/],
     ['unknown option', (q) => q.add('x', {}, { colour: 'red' } as never), /^opts\.colour/],
     ['empty name', (q) => q.add('', {}), /^name/],
-    ['circular data', (q) => {
-      const d: Record<string, unknown> = {};
-      d.self = d;
-      return q.add('x', d);
-    }, /^data: is not JSON-serialisable/],
+    [
+      'circular data',
+      (q) => {
+        const d: Record<string, unknown> = {};
+        d.self = d;
+        return q.add('x', d);
+      },
+      /^data: is not JSON-serialisable/,
+    ],
     ['BigInt data', (q) => q.add('x', { n: 1n }), /^data: is not JSON-serialisable/],
     ['function data', (q) => q.add('x', (() => 1) as never), /^data: is not JSON-serialisable/],
-    ['payload over the limit', (q) => q.add('x', 'y'.repeat(600 * 1024)), /^data: is \d+ bytes serialised, over the limit of 524288/],
+    [
+      'payload over the limit',
+      (q) => q.add('x', 'y'.repeat(600 * 1024)),
+      /^data: is \d+ bytes serialised, over the limit of 524288/,
+    ],
     ['all-digit jobId', (q) => q.add('x', {}, { jobId: '123' }), /^opts\.jobId/],
     ['dedup without ttl', (q) => q.add('x', {}, { dedup: { key: 'k' } } as never), /^opts\.dedup\.ttl/],
-    ['bad backoff type', (q) => q.add('x', {}, { backoff: { type: 'linear', delay: 1 } } as never), /^opts\.backoff\.type/],
+    [
+      'bad backoff type',
+      (q) => q.add('x', {}, { backoff: { type: 'linear', delay: 1 } } as never),
+      /^opts\.backoff\.type/,
+    ],
     ['zero attempts', (q) => q.add('x', {}, { attempts: 0 }), /^opts\.attempts/],
     ['bad removeOnComplete', (q) => q.add('x', {}, { removeOnComplete: -3 }), /^opts\.removeOnComplete/],
-    ['one bad job in a bulk', (q) => q.addBulk([{ name: 'ok', data: {} }, { name: 'bad', data: {}, opts: { delay: -5 } }]), /^jobs\[1\]\.opts\.delay/],
+    [
+      'one bad job in a bulk',
+      (q) =>
+        q.addBulk([
+          { name: 'ok', data: {} },
+          { name: 'bad', data: {}, opts: { delay: -5 } },
+        ]),
+      /^jobs\[1\]\.opts\.delay/,
+    ],
   ];
   for (const [what, call, message] of cases) {
     test(what, async () => {

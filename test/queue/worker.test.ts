@@ -48,7 +48,11 @@ describe('retries and failures', () => {
       times.push(Date.now());
       throw new Error(`telegram down (${times.length})`);
     });
-    const id = await q.add('send-alert', { chat: 1 }, { attempts: 3, backoff: { type: 'exponential', delay: 200 } });
+    const id = await q.add(
+      'send-alert',
+      { chat: 1 },
+      { attempts: 3, backoff: { type: 'exponential', delay: 200 } },
+    );
     await until(async () => (await stateOf(q, id)) === 'failed');
     assert.equal(times.length, 3);
     const gaps = [times[1]! - times[0]!, times[2]! - times[1]!];
@@ -90,26 +94,32 @@ describe('retries and failures', () => {
 
   test('bad handlers fail their attempt with a clear reason and the worker keeps running', async () => {
     const q = queue();
-    const w = worker(q, async (job: Job<{ kind: string }>) => {
-      switch (job.data.kind) {
-        case 'string':
-          throw 'just a string';
-        case 'circular': {
-          const o: Record<string, unknown> = {};
-          o.o = o;
-          return o;
+    const w = worker(
+      q,
+      async (job: Job<{ kind: string }>) => {
+        switch (job.data.kind) {
+          case 'string':
+            throw 'just a string';
+          case 'circular': {
+            const o: Record<string, unknown> = {};
+            o.o = o;
+            return o;
+          }
+          case 'bigint':
+            return 10n;
+          case 'hang':
+            return new Promise(() => {});
+          default:
+            return 'fine';
         }
-        case 'bigint':
-          return 10n;
-        case 'hang':
-          return new Promise(() => {});
-        default:
-          return 'fine';
-      }
-    }, { jobTimeout: 300, concurrency: 4 });
+      },
+      { jobTimeout: 300, concurrency: 4 },
+    );
     const failures: string[] = [];
     w.on('failed', (_job, err: Error) => failures.push(err.message));
-    const ids = await Promise.all(['string', 'circular', 'bigint', 'hang'].map((kind) => q.add(kind, { kind })));
+    const ids = await Promise.all(
+      ['string', 'circular', 'bigint', 'hang'].map((kind) => q.add(kind, { kind })),
+    );
     await until(async () => (await q.getCounts()).failed === 4);
     const errors = await Promise.all(ids.map(async (id) => (await q.getJob(id))?.error?.message ?? ''));
     assert.match(errors[0]!, /non-Error value: "just a string"/);
@@ -125,10 +135,16 @@ describe('retries and failures', () => {
   test('timeout fails the attempt and aborts the job signal', async () => {
     const q = queue();
     let aborted: unknown;
-    worker(q, (job) => new Promise((resolve) => job.signal.addEventListener('abort', () => {
-      aborted = job.signal.reason;
-      resolve('too late');
-    })));
+    worker(
+      q,
+      (job) =>
+        new Promise((resolve) =>
+          job.signal.addEventListener('abort', () => {
+            aborted = job.signal.reason;
+            resolve('too late');
+          }),
+        ),
+    );
     const id = await q.add('slow', {}, { timeout: 150 });
     await until(async () => (await stateOf(q, id)) === 'failed');
     assert.equal((await q.getJob(id))?.error?.name, 'TimeoutError');
@@ -159,11 +175,15 @@ describe('processing', () => {
     const q = queue();
     let running = 0;
     let peak = 0;
-    const w = worker(q, async () => {
-      peak = Math.max(peak, ++running);
-      await sleep(5);
-      running--;
-    }, { concurrency: 7 });
+    const w = worker(
+      q,
+      async () => {
+        peak = Math.max(peak, ++running);
+        await sleep(5);
+        running--;
+      },
+      { concurrency: 7 },
+    );
     let completed = 0;
     let drained = 0;
     w.on('completed', () => completed++);
@@ -176,7 +196,9 @@ describe('processing', () => {
 
   test('a worker fetches in batches: far fewer fetch calls than jobs', async () => {
     const q = queue();
-    await q.addBulk(Array.from({ length: 2000 }, (_, i) => ({ name: 'j', data: i, opts: { removeOnComplete: true } })));
+    await q.addBulk(
+      Array.from({ length: 2000 }, (_, i) => ({ name: 'j', data: i, opts: { removeOnComplete: true } })),
+    );
     let fetches = 0;
     let settles = 0;
     const monitor = await raw.monitor();
@@ -211,12 +233,21 @@ describe('processing', () => {
     const q = queue();
     const waiting = await q.add('w', {});
     const delayed = await q.add('d', {}, { delay: 60_000 });
-    assert.deepEqual((await q.getJobs('waiting')).map((j) => j.id), [waiting]);
-    assert.deepEqual((await q.getJobs('delayed')).map((j) => j.id), [delayed]);
+    assert.deepEqual(
+      (await q.getJobs('waiting')).map((j) => j.id),
+      [waiting],
+    );
+    assert.deepEqual(
+      (await q.getJobs('delayed')).map((j) => j.id),
+      [delayed],
+    );
     assert.ok((await q.getJob(delayed))!.delayUntil! > Date.now());
     assert.equal(await q.remove(waiting), true);
     assert.equal(await q.remove(waiting), false);
-    await q.addBulk([{ name: 'a', data: 1 }, { name: 'b', data: 2 }]);
+    await q.addBulk([
+      { name: 'a', data: 1 },
+      { name: 'b', data: 2 },
+    ]);
     assert.equal(await q.drain(), 3);
     assert.deepEqual(await q.getCounts(), { waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 });
     await q.add('x', {}, { dedup: { key: 'k', ttl: 60_000 } });
@@ -273,7 +304,9 @@ describe('memory', () => {
     const data = { i: 0, t: 1700000000000 }; // ~30 bytes, like the benchmark payload
     const before = Number((await raw.info('memory')).match(/used_memory:(\d+)/)![1]);
     for (let i = 0; i < 10; i++) {
-      await q.addBulk(Array.from({ length: 1000 }, (_, j) => ({ name: 'audit', data: { ...data, i: i * 1000 + j } })));
+      await q.addBulk(
+        Array.from({ length: 1000 }, (_, j) => ({ name: 'audit', data: { ...data, i: i * 1000 + j } })),
+      );
     }
     const afterAdd = Number((await raw.info('memory')).match(/used_memory:(\d+)/)![1]);
     const perJob = (afterAdd - before) / 10_000;

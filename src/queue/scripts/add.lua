@@ -18,7 +18,7 @@ local records = split(ARGV[2])
 local plain = #records
 local base = redis.call('INCRBY', KEYS[6], n) - n
 local out = { base }
-local added = false
+local added = 0
 
 if plain > 0 then
   local fields, ids = {}, {}
@@ -30,7 +30,7 @@ if plain > 0 then
   end
   redis.call('HSET', KEYS[5], unpack(fields))
   redis.call('LPUSH', KEYS[1], unpack(ids))
-  added = true
+  added = plain
 end
 
 local now = nil
@@ -63,9 +63,9 @@ for i = 0, n - plain - 1 do
       enqueue(KEYS[1], KEYS[2], id, priority, seq, false)
     end
     out[#out + 1] = id
-    added = true
+    added = added + 1
   end
 end
 
-if added then signal(KEYS[7]) end
+if added > 0 then signal(KEYS[7], added) end
 return out

@@ -1,17 +1,29 @@
 -- Hands up to `count` jobs to one worker and renews that worker's lease.
 -- Due delayed jobs are promoted first; higher priority pops before priority 0.
+-- A call is idempotent per request id: if its reply was lost and the client sends
+-- it again (ioredis resends unanswered commands after a reconnect), the stored
+-- reply is returned instead of popping more jobs that nobody would know about.
 -- KEYS: 1 wait, 2 waitp, 3 pri, 4 delayed, 5 active, 6 workers, 7 jobs, 8 atts,
---       9 seq, 10 signal, 11 meta
--- ARGV: 1 worker id, 2 count, 3 lease ms
+--       9 seq, 10 signal, 11 meta, 12 this worker's last replies
+-- ARGV: 1 worker id, 2 count, 3 lease ms, 4 request id
 -- Returns { token, ms until the next delayed job is due (-1: none), jobs }, jobs
 -- being id, attempts made and record of each job joined by byte 30 (see split.lua).
 --@include now
 --@include enqueue
 --@include split
 
-local wid, count, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local wid, count, lease, request = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local now = nowMs()
 redis.call('ZADD', KEYS[6], now + lease, wid)
+
+local function nextDue()
+  local head = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+  if head[2] then return math.max(0, tonumber(head[2]) - now) end
+  return -1
+end
+
+local last = redis.call('HMGET', KEYS[12], 'fetch', 'token', 'jobs')
+if last[1] == request then return { last[2], nextDue(), last[3] } end
 
 -- Promote due delayed jobs (bounded per call; the next call takes the rest).
 local due = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 1000)
@@ -23,12 +35,8 @@ if #due > 0 then
   redis.call('ZREMRANGEBYRANK', KEYS[4], 0, #due - 1)
 end
 
-local nextDue = -1
-local head = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
-if head[2] then nextDue = math.max(0, tonumber(head[2]) - now) end
-
 if redis.call('HEXISTS', KEYS[11], 'paused') == 1 then
-  return { '', nextDue }
+  return { '', nextDue(), '' }
 end
 
 local ids = {}
@@ -42,7 +50,7 @@ if #ids < count then
 end
 
 local token = string.format('%d', redis.call('INCR', KEYS[9]))
-if #ids == 0 then return { token, nextDue, '' } end
+if #ids == 0 then return { token, nextDue(), '' } end
 
 local records = redis.call('HMGET', KEYS[7], unpack(ids))
 local atts = redis.call('HMGET', KEYS[8], unpack(ids))
@@ -60,6 +68,11 @@ for i, id in ipairs(ids) do
 end
 if #held > 0 then redis.call('HSET', KEYS[5], unpack(held)) end
 
--- More work left: pass the wake-up on to another blocked worker.
-if redis.call('LLEN', KEYS[1]) > 0 or redis.call('ZCARD', KEYS[2]) > 0 then signal(KEYS[10]) end
-return { token, nextDue, table.concat(out, SEP) }
+-- More work left: pass the wake-up on to other blocked workers.
+local remaining = redis.call('LLEN', KEYS[1]) + redis.call('ZCARD', KEYS[2])
+if remaining > 0 then signal(KEYS[10], remaining) end
+
+local jobs = table.concat(out, SEP)
+redis.call('HSET', KEYS[12], 'fetch', request, 'token', token, 'jobs', jobs)
+redis.call('PEXPIRE', KEYS[12], 600000) -- kept 10 minutes: long enough for any reconnect
+return { token, nextDue(), jobs }

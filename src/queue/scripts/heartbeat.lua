@@ -4,7 +4,8 @@
 -- KEYS: 1 workers, 2 active, 3 wait, 4 waitp, 5 pri, 6 stalls, 7 failed, 8 errors,
 --       9 jobs, 10 atts, 11 results, 12 completed, 13 seq, 14 signal
 -- ARGV: 1 worker id, 2 lease ms, 3 max stalls, 4 keep age and 5 keep count for
---       jobs failed by stalling
+--       jobs failed by stalling, 6 sweep ('1': also take back active jobs whose
+--       owner is not a live worker at all: a safety net for leases nobody renews)
 -- Returns { jobs taken back, jobs failed for stalling, records trimmed }
 --@include now
 --@include enqueue
@@ -17,17 +18,21 @@ local now = nowMs()
 redis.call('ZADD', KEYS[1], now + lease, wid)
 
 local reclaimed, stalledOut, trimmed = 0, 0, 0
+local sweep = ARGV[6] == '1'
 local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 100)
-if #dead > 0 then
+if #dead > 0 or sweep then
   local isDead = {}
   for _, w in ipairs(dead) do isDead[w] = true end
-  redis.call('ZREM', KEYS[1], unpack(dead))
+  if #dead > 0 then redis.call('ZREM', KEYS[1], unpack(dead)) end
   -- Scanning `active` is fine: it holds at most the sum of all workers' slots,
-  -- and this runs only when a worker has died.
+  -- and this runs only when a worker has died, or on an occasional sweep.
   local held = redis.call('HGETALL', KEYS[2])
   for i = 1, #held, 2 do
     local id, value = held[i], held[i + 1]
     local owner = string.match(value, '^[^|]*|(.*)|%d+$')
+    if sweep and isDead[owner] == nil then
+      isDead[owner] = not redis.call('ZSCORE', KEYS[1], owner)
+    end
     if isDead[owner] then
       redis.call('HDEL', KEYS[2], id)
       local stalls = redis.call('HINCRBY', KEYS[6], id, 1)
@@ -46,7 +51,7 @@ if #dead > 0 then
       end
     end
   end
-  if reclaimed > 0 then signal(KEYS[14]) end
+  if reclaimed > 0 then signal(KEYS[14], reclaimed) end
 end
 
 for _, setKey in ipairs({ KEYS[12], KEYS[7] }) do

@@ -1,7 +1,7 @@
 -- Graceful close: puts jobs a worker holds but did not finish straight back at
 -- the front of waiting (not after the lease runs out), and ends its lease.
 -- The attempt is not counted: the handler never finished it.
--- KEYS: 1 active, 2 wait, 3 waitp, 4 pri, 5 workers, 6 seq, 7 signal
+-- KEYS: 1 active, 2 wait, 3 waitp, 4 pri, 5 workers, 6 seq, 7 signal, 8 the worker's last replies
 -- ARGV: 1 worker id, then pairs of id, lease token
 -- Returns the number of jobs put back.
 --@include enqueue
@@ -18,5 +18,6 @@ for i = 2, #ARGV, 2 do
   end
 end
 redis.call('ZREM', KEYS[5], ARGV[1])
-if released > 0 then signal(KEYS[7]) end
+redis.call('DEL', KEYS[8])
+if released > 0 then signal(KEYS[7], released) end
 return released

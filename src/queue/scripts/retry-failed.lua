@@ -22,5 +22,5 @@ for _, id in ipairs(ids) do
     moved = moved + 1
   end
 end
-if moved > 0 then signal(KEYS[8]) end
+if moved > 0 then signal(KEYS[8], moved) end
 return moved

@@ -2,8 +2,10 @@
 -- Completions come in groups sharing a lease token and retention, so a group
 -- costs a fixed number of redis.call()s however many jobs it holds.
 -- KEYS: 1 active, 2 jobs, 3 atts, 4 pri, 5 stalls, 6 results, 7 errors,
---       8 completed, 9 failed, 10 wait, 11 waitp, 12 delayed, 13 seq, 14 signal
--- ARGV: 1 number of completion groups, then per group 5 fields:
+--       8 completed, 9 failed, 10 wait, 11 waitp, 12 delayed, 13 seq, 14 signal,
+--       15 this worker's last replies
+-- ARGV: 1 request id (a call sent again after a lost reply returns the first
+--   reply and applies nothing twice), 2 number of completion groups, then per group 5 fields:
 --   lease token, keep age ms (0: no limit), keep count (-1: no limit, 0: delete now),
 --   the ids and the result JSONs (none when deleting), each joined by byte 30;
 -- then the number of failures, and per failure 6 fields:
@@ -15,10 +17,13 @@
 --@include retain
 --@include split
 
+local last = redis.call('HMGET', KEYS[15], 'settle', 'rejected')
+if last[1] == ARGV[1] then return split(last[2]) end
+
 local rec = { KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7] }
 local now = nowMs()
 local rejected = {}
-local wake = false
+local wake = 0
 
 -- Splits `ids` into those `token` still holds (their lease is ended here) and the rest.
 local function takeLeases(ids, token)
@@ -37,8 +42,8 @@ local function takeLeases(ids, token)
   return held, started
 end
 
-local a = 2
-for _ = 1, tonumber(ARGV[1]) do
+local a = 3
+for _ = 1, tonumber(ARGV[2]) do
   local token, keepAge, keepCount = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
   local ids = split(ARGV[a + 3])
   local held, started = takeLeases(ids, token)
@@ -75,11 +80,11 @@ for i = 0, nFailed - 1 do
       '{"p":' .. started[1] .. ',"f":' .. now .. ',"a":' .. attempt .. ',"e":' .. ARGV[f + 2] .. '}')
     if retryDelay > 0 then
       redis.call('ZADD', KEYS[12], now + retryDelay, id)
-      wake = true
+      wake = wake + 1
     elseif retryDelay == 0 then
       local seq = redis.call('INCR', KEYS[13])
       enqueue(KEYS[10], KEYS[11], id, tonumber(redis.call('HGET', KEYS[4], id) or '0'), seq, false)
-      wake = true
+      wake = wake + 1
     elseif keepCount == 0 then
       forget(rec, { id })
     else
@@ -88,5 +93,7 @@ for i = 0, nFailed - 1 do
   end
 end
 
-if wake then signal(KEYS[14]) end
+if wake > 0 then signal(KEYS[14], wake) end
+redis.call('HSET', KEYS[15], 'settle', ARGV[1], 'rejected', table.concat(rejected, SEP))
+redis.call('PEXPIRE', KEYS[15], 600000)
 return rejected

@@ -28,18 +28,22 @@ const MAX_PER_CALL = 1000;
 export class Acker {
   private pending: Settlement[] = [];
   private inFlight = false;
+  /** A batch whose call failed: resent as it was, with the same request id (settle.lua is idempotent per id). */
+  private retrying: { request: number; batch: Settlement[] } | undefined;
+  private request = 0;
   private failures = 0;
   private idle: (() => void)[] = [];
 
   constructor(
     private readonly client: Redis,
     private readonly keys: QueueKeys,
+    private readonly repliesKey: string,
     private readonly onSettled: (applied: Settlement[], lost: Settlement[]) => void,
     private readonly onError: (err: unknown) => void,
   ) {}
 
   get size(): number {
-    return this.pending.length + (this.inFlight ? 1 : 0);
+    return this.pending.length + (this.inFlight ? 1 : 0) + (this.retrying ? 1 : 0);
   }
 
   push(s: Settlement): void {
@@ -57,7 +61,10 @@ export class Acker {
   }
 
   private flush(): void {
-    const batch = this.pending.splice(0, MAX_PER_CALL);
+    const retry = this.retrying;
+    this.retrying = undefined;
+    const batch = retry ? retry.batch : this.pending.splice(0, MAX_PER_CALL);
+    const request = retry ? retry.request : this.request++;
     if (batch.length === 0) {
       this.inFlight = false;
       for (const resolve of this.idle.splice(0)) resolve();
@@ -80,8 +87,9 @@ export class Acker {
       k.delayed,
       k.seq,
       k.signal,
+      this.repliesKey,
     ];
-    callScript<string[]>(this.client, 'settle', keys, args).then(
+    callScript<string[]>(this.client, 'settle', keys, [request, ...args]).then(
       (rejected) => {
         this.failures = 0;
         if (rejected.length === 0) this.onSettled(ordered, []);
@@ -95,7 +103,7 @@ export class Acker {
         this.flush();
       },
       (err) => {
-        this.pending.unshift(...batch);
+        this.retrying = { request, batch };
         this.onError(err);
         setTimeout(() => this.flush(), reconnectDelay(this.failures++));
       },

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { callScript } from '../../redis/scripts.js';
-import type { QueueKeys } from '../keys.js';
+import { type QueueKeys, workerRepliesKey } from '../keys.js';
 import { SEP } from '../record.js';
 import { HeldJob } from './job.js';
 
@@ -15,13 +15,19 @@ export interface FetchResult {
  * (fetch.lua), and waits for new work on its own blocking connection.
  */
 export class Fetcher {
+  /** Changes only after a fetch succeeds: a retried fetch is the same request (fetch.lua is idempotent per id). */
+  private request = 0;
+  private readonly repliesKey: string;
+
   constructor(
     private readonly client: Redis,
     private readonly blocking: Redis,
     private readonly keys: QueueKeys,
     private readonly workerId: string,
     private readonly leaseMs: number,
-  ) {}
+  ) {
+    this.repliesKey = workerRepliesKey(keys, workerId);
+  }
 
   async fetch(count: number): Promise<FetchResult> {
     const k = this.keys;
@@ -37,12 +43,15 @@ export class Fetcher {
       k.seq,
       k.signal,
       k.meta,
+      this.repliesKey,
     ];
     const [token, nextDue, joined] = await callScript<[string, number, string]>(this.client, 'fetch', keys, [
       this.workerId,
       count,
       this.leaseMs,
+      this.request,
     ]);
+    this.request++;
     const jobs: HeldJob[] = [];
     if (joined) {
       // id, attempts made, record; repeated, joined by byte 30 (see split.lua)

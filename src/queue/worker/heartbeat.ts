@@ -15,8 +15,13 @@ export interface HeartbeatReport {
  * lease, one heartbeat.lua call renews the lease for all the worker's jobs, takes
  * back jobs of dead workers and trims finished jobs past their retention age.
  */
+/** Every this many beats, also sweep `active` for jobs whose owner is not a live worker. */
+const SWEEP_EVERY = 10;
+
 export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
+  private beats = 0;
+  private beating = false;
 
   constructor(
     private readonly client: Redis,
@@ -31,17 +36,25 @@ export class Heartbeat {
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(
-      () => this.beat().catch(this.onError),
-      Math.max(50, Math.floor(this.leaseMs / 3)),
-    );
+    this.timer = setInterval(() => this.tick(), Math.max(50, Math.floor(this.leaseMs / 3)));
     this.timer.unref();
-    this.beat().catch(this.onError);
+    this.tick();
   }
 
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  /** One beat at a time: during an outage beats must not pile up and replay at once. */
+  private tick(): void {
+    if (this.beating) return;
+    this.beating = true;
+    this.beat()
+      .catch(this.onError)
+      .finally(() => {
+        this.beating = false;
+      });
   }
 
   async beat(): Promise<void> {
@@ -69,6 +82,7 @@ export class Heartbeat {
       this.maxStalls,
       age,
       count,
+      this.beats++ % SWEEP_EVERY === SWEEP_EVERY - 1 ? '1' : '0',
     ]);
     if (reclaimed || stalledOut || trimmed)
       this.onReport({ reclaimed: reclaimed!, stalledOut: stalledOut!, trimmed: trimmed! });

@@ -8,7 +8,7 @@ import { callScript, defineScripts } from '../../redis/scripts.js';
 import { defaultLogger, type Logger } from '../../util/logger.js';
 import { within } from '../../util/within.js';
 import { backoffDelay } from '../backoff.js';
-import { type QueueKeys, queueKeys, registryKey } from '../keys.js';
+import { type QueueKeys, queueKeys, registryKey, workerRepliesKey } from '../keys.js';
 import { serializeError } from '../record.js';
 import { DEFAULT_KEEP_COMPLETED, DEFAULT_KEEP_FAILED, retentionArgs } from '../retention.js';
 import { queueScripts } from '../scripts.js';
@@ -24,7 +24,7 @@ import { type Outcome, runAttempt } from './processor.js';
 import { Timeouts } from './timeouts.js';
 
 /** Longest a worker blocks waiting for work before it looks again (delayed jobs, pause). */
-const MAX_BLOCK_MS = 5000;
+const MAX_BLOCK_MS = 2000;
 /** Adaptive prefetch keeps about this much work in hand beyond the running jobs. */
 const PREFETCH_WINDOW_MS = 10;
 const MAX_PREFETCH = 500;
@@ -99,6 +99,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     this.acker = new Acker(
       this.client,
       this.keys,
+      workerRepliesKey(this.keys, this.id),
       (applied, lost) => this.settled(applied, lost),
       (e) => this.fail(e),
     );
@@ -298,7 +299,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
       await callScript<number>(
         this.client,
         'release',
-        [k.active, k.wait, k.waitp, k.pri, k.workers, k.seq, k.signal],
+        [k.active, k.wait, k.waitp, k.pri, k.workers, k.seq, k.signal, workerRepliesKey(k, this.id)],
         args,
       );
     } catch (err) {

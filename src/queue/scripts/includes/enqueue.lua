@@ -14,10 +14,11 @@ local function enqueue(waitKey, waitpKey, id, priority, seq, front)
   end
 end
 
--- Leaves one marker in the signal list so one blocked worker wakes; a worker
--- that finds more work than it takes leaves the marker for the next.
-local function signal(signalKey)
-  if redis.call('LLEN', signalKey) == 0 then
-    redis.call('LPUSH', signalKey, '1')
-  end
+-- Leaves min(n + 1, 8) markers in the signal list so that many blocked workers
+-- wake, and one stuck client (a frozen process on a half-open connection) cannot
+-- swallow the only wake-up: the extra marker costs an idle worker one empty fetch.
+-- A worker that finds more work than it takes leaves markers for the next.
+local function signal(signalKey, n)
+  local missing = math.min(n + 1, 8) - redis.call('LLEN', signalKey)
+  for _ = 1, missing do redis.call('LPUSH', signalKey, '1') end
 end
