@@ -1,26 +1,27 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { type Job, Queue, Worker } from '../../src/index.js';
 import { type RedisProcess, requireRedisServer, startRedis } from '../helpers/redis-server.js';
+import {
+  killWorkerProcesses,
+  logLines,
+  quiet,
+  startWorkerProcess,
+  stateOf,
+  uniqueName,
+  type WorkerProcess,
+  waitFor,
+} from '../helpers/worker-process.js';
 
 requireRedisServer();
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const FIXTURE = fileURLToPath(new URL('../fixtures/worker-process.ts', import.meta.url));
-const quiet = pino({ level: 'silent' });
-
 let redis: RedisProcess;
 let tmp: string;
-const children = new Set<WorkerProcess>();
 
 before(async () => {
   redis = await startRedis();
@@ -28,126 +29,10 @@ before(async () => {
 });
 
 after(async () => {
-  for (const child of children) await child.kill9();
+  await killWorkerProcesses();
   await redis?.stop();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
-
-let counter = 0;
-/** A queue name no other test (or earlier run against the same server) uses. */
-function uniqueName(label: string): string {
-  return `${label}-${process.pid}-${++counter}-${randomBytes(3).toString('hex')}`;
-}
-
-/** Polls `check` until it returns something truthy; fails with `what` after `timeoutMs`. */
-async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await check();
-    if (last) return last;
-    await sleep(10);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
-}
-
-/** test/fixtures/worker-process.ts running in its own node process. */
-class WorkerProcess {
-  readonly proc: ChildProcess;
-  readonly lines: string[] = [];
-  stderr = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private readonly listeners = new Set<() => void>();
-
-  constructor(env: Record<string, string>) {
-    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
-    delete childEnv.NODE_TEST_CONTEXT;
-    this.proc = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
-      cwd: ROOT,
-      env: childEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.add(this);
-    let partial = '';
-    this.proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      partial += chunk;
-      const parts = partial.split('\n');
-      partial = parts.pop()!;
-      this.lines.push(...parts);
-      for (const l of this.listeners) l();
-    });
-    this.proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      this.stderr += chunk;
-    });
-    this.exited = new Promise((resolve) => {
-      this.proc.once('exit', (code, signal) => {
-        children.delete(this);
-        for (const l of this.listeners) l();
-        resolve({ code, signal });
-      });
-    });
-  }
-
-  get pid(): number {
-    return this.proc.pid!;
-  }
-
-  get running(): boolean {
-    return this.proc.exitCode === null && this.proc.signalCode === null;
-  }
-
-  /** Resolves once stdout printed exactly `line`; rejects if the process exits first or time runs out. */
-  waitForLine(line: string, timeoutMs = 10_000): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.listeners.delete(check);
-        reject(
-          new Error(
-            `worker process did not print "${line}" in ${timeoutMs} ms; stdout: ${this.lines.join(' | ')}; stderr: ${this.stderr}`,
-          ),
-        );
-      }, timeoutMs);
-      const check = () => {
-        if (this.lines.includes(line)) {
-          clearTimeout(timer);
-          this.listeners.delete(check);
-          resolve();
-        } else if (!this.running) {
-          clearTimeout(timer);
-          this.listeners.delete(check);
-          reject(new Error(`worker process exited before printing "${line}"; stderr: ${this.stderr}`));
-        }
-      };
-      this.listeners.add(check);
-      check();
-    });
-  }
-
-  /** SIGKILL (a crash: no close, no release) and wait until the process is gone. */
-  async kill9(): Promise<void> {
-    if (this.running) this.proc.kill('SIGKILL');
-    await this.exited;
-  }
-}
-
-async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
-  const child = new WorkerProcess(env);
-  await child.waitForLine('ready', 15_000);
-  return child;
-}
-
-/** Handler start lines written by worker processes (one per attempt started). */
-function logLines(file: string): string[] {
-  try {
-    return readFileSync(file, 'utf8').split('\n').filter(Boolean);
-  } catch {
-    return [];
-  }
-}
-
-async function stateOf(queue: Queue, id: string): Promise<string | undefined> {
-  return (await queue.getJob(id))?.state;
-}
 
 describe('lease fencing', () => {
   test('outcomes from a worker that lost its lease are rejected: the new holder wins', async () => {
