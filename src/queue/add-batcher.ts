@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { callScript } from '../redis/scripts.js';
 import type { QueueKeys } from './keys.js';
 import { SEP } from './record.js';
+import { scriptKeys } from './script-keys.js';
 
 /** One job ready for add.lua: everything validated and serialised. */
 export interface PreparedJob {
@@ -62,8 +63,7 @@ export class AddBatcher {
     const count = this.size;
     this.size = 0;
 
-    const k = this.keys;
-    const keys = [k.wait, k.waitp, k.pri, k.delayed, k.jobs, k.seq, k.signal];
+    const keys = [...scriptKeys.add(this.keys)];
     const plain: string[] = [];
     const other: (string | number)[] = [];
     const dedupIndex = new Map<string, number>();

@@ -7,6 +7,7 @@ import { AddBatcher, type PreparedJob } from './add-batcher.js';
 import { type QueueKeys, queueKeys, registryKey } from './keys.js';
 import { readJob } from './read-job.js';
 import { encodeRecord } from './record.js';
+import { scriptKeys } from './script-keys.js';
 import { queueScripts } from './scripts.js';
 import { warnAboutServer } from './server-warnings.js';
 import type { JobCounts, JobInfo, JobOptions, JobState, QueueOptions } from './types.js';
@@ -161,32 +162,12 @@ export class Queue<D = unknown, R = unknown> {
   }
 
   private retryScript(args: (string | number)[]): Promise<number> {
-    const k = this.keys;
-    return callScript<number>(
-      this.client,
-      'retry-failed',
-      [k.failed, k.atts, k.stalls, k.wait, k.waitp, k.pri, k.seq, k.signal],
-      args,
-    );
+    return callScript<number>(this.client, 'retry-failed', scriptKeys.retryFailed(this.keys), args);
   }
 
   /** Deletes a job that is not active. Resolves false when there was no such job. */
   async remove(id: string): Promise<boolean> {
-    const k = this.keys;
-    const keys = [
-      k.wait,
-      k.waitp,
-      k.delayed,
-      k.active,
-      k.completed,
-      k.failed,
-      k.jobs,
-      k.atts,
-      k.pri,
-      k.stalls,
-      k.results,
-      k.errors,
-    ];
+    const keys = scriptKeys.removeJob(this.keys);
     const r = await callScript<number>(this.client, 'remove-job', keys, [id]);
     if (r === -1) throw new JobStateError(`job ${id} is active: a worker holds it`);
     return r === 1;
@@ -212,8 +193,7 @@ export class Queue<D = unknown, R = unknown> {
 
   /** Deletes waiting and delayed jobs; active and finished ones stay. Returns how many were deleted. */
   async drain(): Promise<number> {
-    const k = this.keys;
-    const keys = [k.wait, k.waitp, k.delayed, k.jobs, k.atts, k.pri, k.stalls, k.results, k.errors];
+    const keys = scriptKeys.drain(this.keys);
     let total = 0;
     for (;;) {
       const n = await callScript<number>(this.client, 'drain', keys, [5000]);

@@ -2,11 +2,12 @@ import type { Redis } from 'ioredis';
 import { callScript } from '../redis/scripts.js';
 import type { QueueKeys } from './keys.js';
 import { decodeRecord, type StoredError, type StoredResult } from './record.js';
+import { scriptKeys } from './script-keys.js';
 import type { JobInfo, JobState } from './types.js';
 
 /** Reads one job with get-job.lua and turns the stored fields into a JobInfo. */
 export async function readJob<D, R>(client: Redis, k: QueueKeys, id: string): Promise<JobInfo<D, R> | null> {
-  const keys = [k.jobs, k.active, k.atts, k.stalls, k.results, k.errors, k.completed, k.failed, k.delayed];
+  const keys = scriptKeys.getJob(k);
   const r = await callScript<string[] | null>(client, 'get-job', keys, [id]);
   if (!r) return null;
   const [record, state, atts, stalls, result, error, lease, due] = r as [

@@ -4,6 +4,7 @@ import { callScript } from '../../redis/scripts.js';
 import { within } from '../../util/within.js';
 import type { QueueKeys } from '../keys.js';
 import { SEP } from '../record.js';
+import { scriptKeys } from '../script-keys.js';
 import type { Outcome } from './processor.js';
 
 /** An outcome with what settle.lua needs to apply it. */
@@ -71,24 +72,7 @@ export class Acker {
       return;
     }
     const { args, ordered } = settleArgs(batch);
-    const k = this.keys;
-    const keys = [
-      k.active,
-      k.jobs,
-      k.atts,
-      k.pri,
-      k.stalls,
-      k.results,
-      k.errors,
-      k.completed,
-      k.failed,
-      k.wait,
-      k.waitp,
-      k.delayed,
-      k.seq,
-      k.signal,
-      this.repliesKey,
-    ];
+    const keys = scriptKeys.settle(this.keys, this.repliesKey);
     callScript<string[]>(this.client, 'settle', keys, [request, ...args]).then(
       (rejected) => {
         this.failures = 0;

@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import { callScript } from '../../redis/scripts.js';
-import { type QueueKeys, workerRepliesKey } from '../keys.js';
+import type { QueueKeys } from '../keys.js';
 import { SEP } from '../record.js';
+import { scriptKeys } from '../script-keys.js';
 import { HeldJob } from './job.js';
 
 export interface FetchResult {
@@ -17,7 +18,6 @@ export interface FetchResult {
 export class Fetcher {
   /** Changes only after a fetch succeeds: a retried fetch is the same request (fetch.lua is idempotent per id). */
   private request = 0;
-  private readonly repliesKey: string;
 
   constructor(
     private readonly client: Redis,
@@ -25,26 +25,11 @@ export class Fetcher {
     private readonly keys: QueueKeys,
     private readonly workerId: string,
     private readonly leaseMs: number,
-  ) {
-    this.repliesKey = workerRepliesKey(keys, workerId);
-  }
+    private readonly repliesKey: string,
+  ) {}
 
   async fetch(count: number): Promise<FetchResult> {
-    const k = this.keys;
-    const keys = [
-      k.wait,
-      k.waitp,
-      k.pri,
-      k.delayed,
-      k.active,
-      k.workers,
-      k.jobs,
-      k.atts,
-      k.seq,
-      k.signal,
-      k.meta,
-      this.repliesKey,
-    ];
+    const keys = scriptKeys.fetch(this.keys, this.repliesKey);
     const [token, nextDue, joined] = await callScript<[string, number, string]>(this.client, 'fetch', keys, [
       this.workerId,
       count,

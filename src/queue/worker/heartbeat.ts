@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { callScript } from '../../redis/scripts.js';
 import type { QueueKeys } from '../keys.js';
 import { retentionArgs } from '../retention.js';
+import { scriptKeys } from '../script-keys.js';
 import type { RetentionOptions } from '../types.js';
 
 export interface HeartbeatReport {
@@ -58,23 +59,7 @@ export class Heartbeat {
   }
 
   async beat(): Promise<void> {
-    const k = this.keys;
-    const keys = [
-      k.workers,
-      k.active,
-      k.wait,
-      k.waitp,
-      k.pri,
-      k.stalls,
-      k.failed,
-      k.errors,
-      k.jobs,
-      k.atts,
-      k.results,
-      k.completed,
-      k.seq,
-      k.signal,
-    ];
+    const keys = scriptKeys.heartbeat(this.keys);
     const [age, count] = retentionArgs(this.keepFailed);
     const [reclaimed, stalledOut, trimmed] = await callScript<number[]>(this.client, 'heartbeat', keys, [
       this.workerId,

@@ -11,6 +11,7 @@ import { backoffDelay } from '../backoff.js';
 import { type QueueKeys, queueKeys, registryKey, workerRepliesKey } from '../keys.js';
 import { serializeError } from '../record.js';
 import { DEFAULT_KEEP_COMPLETED, DEFAULT_KEEP_FAILED, retentionArgs } from '../retention.js';
+import { scriptKeys } from '../script-keys.js';
 import { queueScripts } from '../scripts.js';
 import { warnAboutServer } from '../server-warnings.js';
 import type { Handler, WorkerOptions } from '../types.js';
@@ -43,6 +44,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   readonly name: string;
   readonly concurrency: number;
   private readonly keys: QueueKeys;
+  private readonly repliesKey: string;
   private readonly prefix: string;
   /** Fixed prefetch, or undefined to adapt it to how long handlers take. */
   private readonly fixedPrefetch: number | undefined;
@@ -89,17 +91,18 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     // scanned field by field.
     this.id = `${hostname()}:${process.pid}:${randomBytes(32).toString('hex')}`;
 
+    this.repliesKey = workerRepliesKey(this.keys, this.id);
     this.client = createClient(options.connection, 'command');
     this.blocking = createClient(options.connection, 'blocking');
     for (const c of [this.client, this.blocking]) c.on('error', () => {}); // reconnects on its own
     defineScripts(this.client, queueScripts);
     warnAboutServer(this.client, this.logger);
 
-    this.fetcher = new Fetcher(this.client, this.blocking, this.keys, this.id, this.leaseMs);
+    this.fetcher = new Fetcher(this.client, this.blocking, this.keys, this.id, this.leaseMs, this.repliesKey);
     this.acker = new Acker(
       this.client,
       this.keys,
-      workerRepliesKey(this.keys, this.id),
+      this.repliesKey,
       (applied, lost) => this.settled(applied, lost),
       (e) => this.fail(e),
     );
@@ -292,16 +295,10 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   }
 
   private async release(jobs: HeldJob[]): Promise<void> {
-    const k = this.keys;
     const args: string[] = [this.id];
     for (const j of jobs) args.push(j.id, j.token);
     try {
-      await callScript<number>(
-        this.client,
-        'release',
-        [k.active, k.wait, k.waitp, k.pri, k.workers, k.seq, k.signal, workerRepliesKey(k, this.id)],
-        args,
-      );
+      await callScript<number>(this.client, 'release', scriptKeys.release(this.keys, this.repliesKey), args);
     } catch (err) {
       this.fail(err); // the lease will lapse and the jobs come back anyway
     }
