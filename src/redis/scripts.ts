@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
+import { redactError } from './redact.js';
 
 /**
  * Loads every `*.lua` file of a folder as an ioredis command named after the file.
@@ -35,7 +36,7 @@ export function defineScripts(client: Redis, scripts: Map<string, string>): void
   defined.set(client, done);
 }
 
-/** Calls a defined script with its keys and arguments. */
+/** Calls a defined script with its keys and arguments. Errors come back without secrets (see redact.ts). */
 export function callScript<T>(
   client: Redis,
   name: string,
@@ -44,5 +45,7 @@ export function callScript<T>(
 ): Promise<T> {
   const fn = (client as unknown as Record<string, (...a: unknown[]) => Promise<T>>)[name];
   if (!fn) throw new Error(`script ${name} is not defined on this client`);
-  return fn.call(client, keys.length, ...keys, ...args);
+  return fn.call(client, keys.length, ...keys, ...args).catch((err: unknown) => {
+    throw redactError(err, [client.options.password ?? '']);
+  });
 }
