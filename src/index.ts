@@ -22,3 +22,5 @@ export {
   UnrecoverableError,
   ValidationError,
 } from './util/errors.js';
+export * from './lock/index.js';
+export * from './pubsub/index.js';
