@@ -1,3 +1,5 @@
+export * from './lock/index.js';
+export * from './pubsub/index.js';
 export { Queue } from './queue/queue.js';
 export type {
   BackoffOptions,
@@ -22,5 +24,3 @@ export {
   UnrecoverableError,
   ValidationError,
 } from './util/errors.js';
-export * from './lock/index.js';
-export * from './pubsub/index.js';
