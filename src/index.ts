@@ -1,3 +1,4 @@
+export * from './cache/index.js';
 export * from './lock/index.js';
 export * from './pubsub/index.js';
 export { Queue } from './queue/queue.js';

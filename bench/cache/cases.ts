@@ -1,0 +1,11 @@
+/** The cache benchmark's cases and what a measurement reports (shared by run.ts and measure.ts). */
+export const CASES = ['mem-get', 'redis-get', 'getorset-mem', 'getorset-redis'] as const;
+export type Case = (typeof CASES)[number];
+
+export interface CacheFigures {
+  /** Calls per second over the timed window. */
+  rate: number;
+  calls: number;
+  /** Loader calls (getOrSet cases): at most one per key is the ideal. */
+  loaderCalls?: number;
+}

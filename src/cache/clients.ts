@@ -1,0 +1,31 @@
+import { Redis } from 'ioredis';
+import { type ConnectionOptions, reconnectDelay, resolveConnection } from '../redis/connection.js';
+
+/**
+ * The command connection. A cache must not make callers wait through an outage: a
+ * command gives up after one reconnect attempt, and once the connection has been up,
+ * reads skip Redis entirely while it is down (see Cache.redisUsable).
+ */
+export function createCommandClient(connection: ConnectionOptions | undefined): Redis {
+  return new Redis({
+    retryStrategy: (attempt) => reconnectDelay(attempt),
+    maxRetriesPerRequest: 1,
+    enableReadyCheck: true,
+    connectionName: 'hopper:cache',
+    ...resolveConnection(connection),
+    lazyConnect: false,
+  });
+}
+
+/** The bus connection: subscriber mode only, so it cannot share the command connection. */
+export function createSubscriberClient(connection: ConnectionOptions | undefined): Redis {
+  return new Redis({
+    retryStrategy: (attempt) => reconnectDelay(attempt),
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    connectionName: 'hopper:cache:bus',
+    ...resolveConnection(connection),
+    autoResubscribe: true,
+    lazyConnect: false,
+  });
+}

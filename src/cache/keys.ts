@@ -1,0 +1,37 @@
+/**
+ * Redis key layout of one namespace: `<prefix>:<namespace>:v:<key>` holds a value,
+ * `<prefix>:<namespace>:l:<key>` its loader lock. The `v`/`l` segment keeps a user key
+ * such as `l:x` from meeting the lock of `x`; namespaces cannot hold `:`, so namespaces
+ * cannot meet each other either. The bus channel is `<prefix>:bus`.
+ */
+export class CacheKeys {
+  private readonly values: string;
+  private readonly locks: string;
+  readonly channel: string;
+
+  constructor(
+    readonly prefix: string,
+    readonly namespace: string,
+  ) {
+    this.values = `${prefix}:${namespace}:v:`;
+    this.locks = `${prefix}:${namespace}:l:`;
+    this.channel = `${prefix}:bus`;
+  }
+
+  value(key: string): string {
+    return this.values + key;
+  }
+
+  lock(key: string): string {
+    return this.locks + key;
+  }
+}
+
+/** A SCAN pattern matching every key of `namespace` and nothing else: glob characters escaped. */
+export function namespacePattern(prefix: string, namespace: string): string {
+  return `${escapeGlob(prefix)}:${escapeGlob(namespace)}:*`;
+}
+
+export function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,89 @@
+import type { Redis } from 'ioredis';
+import { defineScripts } from '../redis/scripts.js';
+import { CacheKeys, namespacePattern } from './keys.js';
+import { cacheScripts } from './scripts.js';
+
+type Raw = Buffer | null;
+type ScriptFn = (...args: (string | number | Buffer)[]) => Promise<unknown>;
+
+/** The Redis tier: one script call (one round trip) per operation; values read as Buffers. */
+export class RedisTier {
+  readonly keys: CacheKeys;
+
+  constructor(
+    readonly client: Redis,
+    prefix: string,
+    namespace: string,
+  ) {
+    this.keys = new CacheKeys(prefix, namespace);
+    defineScripts(client, cacheScripts);
+  }
+
+  /** `name` for replies as strings/numbers, `nameBuffer` (ioredis' variant) to keep values binary. */
+  private script(name: string): ScriptFn {
+    const fn = (this.client as unknown as Record<string, ScriptFn>)[name];
+    if (!fn) throw new Error(`script ${name} is not defined on this client`);
+    return fn.bind(this.client);
+  }
+
+  /**
+   * One round trip for many keys: flat triples of value, pttl and 1 if the lock was taken.
+   * An empty token reads without locking.
+   */
+  async read(keys: readonly string[], tokens: readonly string[], lockTtl: number): Promise<(Raw | number)[]> {
+    const redisKeys: string[] = [];
+    for (const k of keys) redisKeys.push(this.keys.value(k), this.keys.lock(k));
+    return (await this.script('cache:readBuffer')(redisKeys.length, ...redisKeys, lockTtl, ...tokens)) as (
+      | Raw
+      | number
+    )[];
+  }
+
+  async set(key: string, payload: string | Buffer, lifeMs: number, message: string): Promise<void> {
+    await this.script('cache:set')(1, this.keys.value(key), payload, lifeMs, this.keys.channel, message);
+  }
+
+  async fill(key: string, payload: string | Buffer, lifeMs: number, token: string, message: string) {
+    await this.script('cache:fill')(
+      2,
+      this.keys.value(key),
+      this.keys.lock(key),
+      payload,
+      lifeMs,
+      token,
+      this.keys.channel,
+      message,
+    );
+  }
+
+  async delete(key: string, message: string): Promise<boolean> {
+    return (
+      ((await this.script('cache:delete')(1, this.keys.value(key), this.keys.channel, message)) as number) > 0
+    );
+  }
+
+  async unlock(key: string, token: string, message: string): Promise<void> {
+    await this.script('cache:unlock')(1, this.keys.lock(key), token, this.keys.channel, message);
+  }
+
+  async extendLock(key: string, token: string, lockTtl: number): Promise<void> {
+    await this.script('cache:extend-lock')(1, this.keys.lock(key), token, lockTtl);
+  }
+
+  /** SCAN (never KEYS) with the namespace's escaped pattern, UNLINK per page. Returns keys removed. */
+  async clear(prefix: string, namespace: string): Promise<number> {
+    const pattern = namespacePattern(prefix, namespace);
+    let cursor = '0';
+    let removed = 0;
+    do {
+      const [next, found] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (found.length) removed += await this.client.unlink(...found);
+    } while (cursor !== '0');
+    return removed;
+  }
+
+  async publish(message: string): Promise<void> {
+    await this.client.publish(this.keys.channel, message);
+  }
+}
