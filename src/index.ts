@@ -17,6 +17,7 @@ export type {
 } from './queue/types.js';
 export { MAX_PRIORITY, Priority } from './queue/types.js';
 export { Worker } from './queue/worker/worker.js';
+export * from './ratelimit/index.js';
 export type { ConnectionOptions } from './redis/connection.js';
 export {
   HopperError,

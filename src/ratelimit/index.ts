@@ -1,0 +1,14 @@
+export { type RateLimitExpressOptions, rateLimitExpress } from './express.js';
+export { type RateLimitFastifyOptions, rateLimitFastify } from './fastify.js';
+export { type RateLimitHeaders, rateLimitHeaders } from './headers.js';
+export { RateLimiter } from './limiter.js';
+export type { RateLimitHttpOptions } from './middleware-options.js';
+export {
+  ALGORITHMS,
+  type Algorithm,
+  type LimitOptions,
+  type LimitResult,
+  type OnRedisError,
+  type RateLimiterOptions,
+} from './types.js';
+export { MAX_KEY_BYTES } from './validate.js';

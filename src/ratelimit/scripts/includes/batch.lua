@@ -1,0 +1,19 @@
+-- Shared by every limit/peek script: one call carries many checks (KEYS[i] with cost ARGV[3 + i]).
+-- ARGV: 1 limit, 2 window ms, 3 burst (capacity; token bucket and GCRA only), 4.. cost per key.
+-- Returns 4 integers per key: allowed (1/0), remaining, reset ms, retry-after ms.
+-- `make(now, limit, windowUs, burst)` returns the per-key check: whatever all keys share
+-- (window number, formatted strings) is computed once per call, since each Lua string
+-- operation costs about a microsecond.
+local function runBatch(make)
+  local check = make(nowUs(), tonumber(ARGV[1]), tonumber(ARGV[2]) * 1000, tonumber(ARGV[3]))
+  local out = {}
+  for i = 1, #KEYS do
+    local allowed, remaining, reset, retry = check(KEYS[i], tonumber(ARGV[3 + i]))
+    local n = #out
+    out[n + 1] = allowed
+    out[n + 2] = remaining
+    out[n + 3] = reset
+    out[n + 4] = retry
+  end
+  return out
+end

@@ -1,0 +1,8 @@
+-- Exact sliding window, read-only (ZCOUNT, no trimming). KEYS/ARGV as in includes/batch.lua.
+--@include now
+--@include batch
+--@include sliding-window
+
+return runBatch(function(now, limit, windowUs)
+  return slidingWindow(now, limit, windowUs, false)
+end)
