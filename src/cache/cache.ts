@@ -422,13 +422,15 @@ export class Cache {
     if (useRedis) {
       try {
         const payload = await encode(json, staleWindow(policy), this.settings.compressAbove);
-        await this.tier.fill(
+        const written = await this.tier.fill(
           key,
           payload,
           policy.ttl + staleWindow(policy),
           token ?? '',
           this.bus.message('s', this.namespace, key),
         );
+        // A set or delete landed during the load: the caller gets its value, the caches keep theirs.
+        if (!written) return entry;
       } catch (err) {
         // The value is still good for this caller and this process; others will load their own.
         this.redisFailed(err);

@@ -40,11 +40,20 @@ export class RedisTier {
   }
 
   async set(key: string, payload: string | Buffer, lifeMs: number, message: string): Promise<void> {
-    await this.script('cache:set')(1, this.keys.value(key), payload, lifeMs, this.keys.channel, message);
+    await this.script('cache:set')(
+      2,
+      this.keys.value(key),
+      this.keys.lock(key),
+      payload,
+      lifeMs,
+      this.keys.channel,
+      message,
+    );
   }
 
+  /** Resolves false when a set or delete during the load took the lock away: nothing was written. */
   async fill(key: string, payload: string | Buffer, lifeMs: number, token: string, message: string) {
-    await this.script('cache:fill')(
+    const written = await this.script('cache:fill')(
       2,
       this.keys.value(key),
       this.keys.lock(key),
@@ -54,11 +63,18 @@ export class RedisTier {
       this.keys.channel,
       message,
     );
+    return written === 1;
   }
 
   async delete(key: string, message: string): Promise<boolean> {
     return (
-      ((await this.script('cache:delete')(1, this.keys.value(key), this.keys.channel, message)) as number) > 0
+      ((await this.script('cache:delete')(
+        2,
+        this.keys.value(key),
+        this.keys.lock(key),
+        this.keys.channel,
+        message,
+      )) as number) > 0
     );
   }
 

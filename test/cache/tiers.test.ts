@@ -57,6 +57,28 @@ describe('cache tiers', () => {
     assert.deepEqual([s.memory.misses, s.redis.hits, s.memory.hits], [1, 1, 1]);
   });
 
+  it('a delete or set during a slow load is not overwritten by the load', async () => {
+    const a = make({}, 'race');
+    const b = make({}, 'race');
+    const slow = (value: string) => async () => {
+      await sleep(150);
+      return value;
+    };
+    const loading = a.getOrSet('deleted', slow('old'));
+    await sleep(30);
+    await b.delete('deleted');
+    assert.equal(await loading, 'old'); // the caller still gets what it loaded
+    assert.equal(await a.get('deleted'), undefined);
+    assert.equal(await b.get('deleted'), undefined);
+
+    const loading2 = a.getOrSet('replaced', slow('old'));
+    await sleep(30);
+    await b.set('replaced', 'new');
+    assert.equal(await loading2, 'old');
+    assert.equal(await a.get('replaced'), 'new');
+    assert.equal(await b.get('replaced'), 'new');
+  });
+
   it('values expire after their ttl in both tiers', async () => {
     const c = make();
     await c.set('short', 'v', { ttl: 150 });
@@ -130,6 +152,7 @@ describe('cache tiers', () => {
     const b = make({}, 'many');
     await a.set('x', 1);
     await a.set('y', 2);
+    await sleep(100); // let a's invalidations reach b first, or they would evict what b reads next
     await b.get('x');
     assert.deepEqual(await b.getMany(['x', 'y', 'z']), [1, 2, undefined]);
     const s = b.stats();
