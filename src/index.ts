@@ -19,6 +19,21 @@ export { MAX_PRIORITY, Priority } from './queue/types.js';
 export { Worker } from './queue/worker/worker.js';
 export * from './ratelimit/index.js';
 export type { ConnectionOptions } from './redis/connection.js';
+export type {
+  EventStreamOptions,
+  GroupInfo,
+  Sink,
+  StreamEntry,
+  StreamInfo,
+  StreamProcessorOptions,
+} from './stream/index.js';
+export {
+  EventStream,
+  type PostgresSink,
+  type PostgresSinkOptions,
+  postgresSink,
+  StreamProcessor,
+} from './stream/index.js';
 export {
   HopperError,
   JobStateError,

@@ -1,0 +1,124 @@
+import type { Redis } from 'ioredis';
+import { createClient } from '../redis/connection.js';
+import { redactError } from '../redis/redact.js';
+import { callScript, defineScripts } from '../redis/scripts.js';
+import { ValidationError } from '../util/errors.js';
+import { defaultLogger, type Logger } from '../util/logger.js';
+import { AppendBatcher } from './append-batcher.js';
+import { readInfo } from './info.js';
+import { type StreamKeys, streamKeys } from './keys.js';
+import { streamScripts } from './scripts.js';
+import type { EventStreamOptions, StreamInfo } from './types.js';
+import { integerOption, serializeEvent, validateName } from './validate.js';
+
+/** One trim call removes at most this many entries (its XRANGE reads that many ids). */
+const TRIM_STEP = 10_000;
+
+/**
+ * The producer side of an event stream: appends events (coalesced into one round
+ * trip per event-loop turn) and, when `maxLen` is set, trims on a timer without ever
+ * dropping an entry a consumer group has not acknowledged (trim.lua).
+ */
+export class EventStream {
+  readonly name: string;
+  readonly prefix: string;
+  readonly keys: StreamKeys;
+  readonly maxLen: number | undefined;
+  private readonly client: Redis;
+  private readonly batcher: AppendBatcher;
+  private readonly logger: Logger;
+  private timer: NodeJS.Timeout | undefined;
+  private trimming = false;
+  private closed = false;
+
+  constructor(name: string, options: EventStreamOptions = {}) {
+    this.name = validateName('name', name);
+    this.prefix = validateName('prefix', options.prefix ?? 'hopper');
+    this.maxLen = options.maxLen === undefined ? undefined : integerOption('maxLen', options.maxLen, 0, 1);
+    const trimInterval = integerOption('trimInterval', options.trimInterval, 5000, 10);
+    this.keys = streamKeys(this.prefix, this.name);
+    this.logger = options.logger ?? defaultLogger('hopper:stream');
+    this.client = createClient(options.connection, 'producer');
+    this.client.on('error', () => {}); // reconnects on its own; callers see failed commands
+    defineScripts(this.client, streamScripts);
+    this.batcher = new AppendBatcher(this.client, this.keys.stream);
+    if (this.maxLen !== undefined) {
+      this.timer = setInterval(() => this.trimTick(), trimInterval);
+      this.timer.unref();
+    }
+  }
+
+  /** Appends one event; resolves to its entry id. */
+  async append(event: unknown): Promise<string> {
+    const json = serializeEvent('event', event);
+    this.checkOpen();
+    const [id] = await this.batcher.append([json]).catch(this.redact);
+    return id!;
+  }
+
+  /** Appends events in order; resolves to their ids in the same order. All or nothing is validated first. */
+  async appendMany(events: unknown[]): Promise<string[]> {
+    if (!Array.isArray(events)) throw new ValidationError('events', 'must be an array');
+    const json = events.map((e, i) => serializeEvent(`events[${i}]`, e));
+    this.checkOpen();
+    if (json.length === 0) return [];
+    return this.batcher.append(json).catch(this.redact);
+  }
+
+  length(): Promise<number> {
+    return this.client.xlen(this.keys.stream).catch(this.redact);
+  }
+
+  info(): Promise<StreamInfo> {
+    return readInfo(this.client, this.keys).catch(this.redact);
+  }
+
+  /**
+   * Trims towards `maxLen` (or the option), never removing an entry some group has
+   * pending or not yet delivered. Resolves to the number of entries removed.
+   */
+  async trim(maxLen = this.maxLen): Promise<number> {
+    if (maxLen === undefined)
+      throw new ValidationError('maxLen', 'is required: the stream has no maxLen option');
+    const limit = integerOption('maxLen', maxLen, 0, 1);
+    let removed = 0;
+    for (;;) {
+      const n = await callScript<number>(this.client, 'trim', [this.keys.stream], [limit, TRIM_STEP]);
+      removed += n;
+      if (n < TRIM_STEP) return removed;
+    }
+  }
+
+  private trimTick(): void {
+    if (this.trimming) return;
+    this.trimming = true;
+    this.trim()
+      .then(
+        (n) => n > 0 && this.logger.debug({ stream: this.name, trimmed: n }, 'stream trimmed'),
+        (err) => this.logger.warn({ stream: this.name, err: this.clean(err).message }, 'stream trim failed'),
+      )
+      .finally(() => {
+        this.trimming = false;
+      });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    await this.client.quit().catch(() => {});
+    this.client.disconnect();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error(`event stream ${this.name} is closed`);
+  }
+
+  private clean(err: unknown): Error {
+    return redactError(err, [this.client.options.password ?? '']);
+  }
+
+  private readonly redact = (err: unknown): never => {
+    throw this.clean(err);
+  };
+}

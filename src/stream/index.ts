@@ -1,0 +1,11 @@
+export { EventStream } from './event-stream.js';
+export { type PostgresSink, type PostgresSinkOptions, postgresSink } from './postgres-sink.js';
+export { StreamProcessor } from './processor.js';
+export type {
+  EventStreamOptions,
+  GroupInfo,
+  Sink,
+  StreamEntry,
+  StreamInfo,
+  StreamProcessorOptions,
+} from './types.js';

@@ -1,0 +1,16 @@
+/**
+ * Redis keys of one event stream. Both share the hash tag `{prefix:stream:name}`, so a
+ * stream and its dead letters live in one Cluster slot and dead-letter.lua may touch both.
+ */
+export interface StreamKeys {
+  /** The stream itself: entries with one field `d`, the event as JSON. */
+  stream: string;
+  /** Dead-letter stream: entries that failed `maxDeliveries` times, with their last error. */
+  dead: string;
+  tag: string;
+}
+
+export function streamKeys(prefix: string, name: string): StreamKeys {
+  const tag = `{${prefix}:stream:${name}}`;
+  return { stream: `${tag}:events`, dead: `${tag}:dead`, tag };
+}

@@ -1,0 +1,214 @@
+import { mkdirSync } from 'node:fs';
+import type { PGlite } from '@electric-sql/pglite';
+import { redactError, redactUrl } from '../redis/redact.js';
+import { ValidationError } from '../util/errors.js';
+import type { Sink, StreamEntry } from './types.js';
+
+export interface PostgresSinkOptions {
+  /** A PostgreSQL URL. Default: env DATABASE_URL; when neither is set, embedded PGlite serves. */
+  databaseUrl?: string;
+  /** Table, optionally schema-qualified (`tracking.events`); created on start. Default `events`. */
+  table?: string;
+  /** PGlite data directory when no database URL is given. Default `./.hopper/pglite`. */
+  dataDir?: string;
+  /** An open PGlite to use instead of `dataDir` (not closed by `close()`). */
+  pglite?: PGlite;
+  /** Connections in the pg pool (default 10). */
+  poolSize?: number;
+}
+
+/** A sink that also owns its database connection. */
+export interface PostgresSink extends Sink {
+  readonly backend: 'pg' | 'pglite';
+  readonly table: string;
+  /** Connects and creates the table; sink calls do this on their own first. */
+  ready(): Promise<void>;
+  /** Runs a query on the sink's database (tests, health checks). */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+interface Driver {
+  query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+  close(): Promise<void>;
+}
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** Seed 004's tracking fields, lifted from the event into columns when present (strings only). */
+const TRACKED = ['session_id', 'event_type', 'page_url', 'target_element', 'timestamp'] as const;
+
+/**
+ * Writes batches to PostgreSQL: one INSERT ... SELECT FROM unnest(arrays) per batch
+ * (one statement, so one implicit transaction, whatever the batch size), keyed by
+ * the stream entry id with ON CONFLICT (id) DO NOTHING, so a redelivered batch
+ * never duplicates a row. `pg` serves a real server; PGlite (embedded PostgreSQL in
+ * WebAssembly) serves when no URL is given, so the pipeline runs with no database
+ * installed. Each driver is imported only when used.
+ */
+export function postgresSink(options: PostgresSinkOptions = {}): PostgresSink {
+  const table = parseTable(options.table ?? 'events');
+  const url = options.databaseUrl ?? process.env.DATABASE_URL ?? '';
+  const backend: 'pg' | 'pglite' = url && !options.pglite ? 'pg' : 'pglite';
+  if (url && !/^postgres(ql)?:\/\//.test(url))
+    throw new ValidationError(
+      'databaseUrl',
+      `must start with postgres:// or postgresql://, got ${redactUrl(url)}`,
+    );
+  const poolSize = options.poolSize ?? 10;
+  if (!Number.isInteger(poolSize) || poolSize < 1)
+    throw new ValidationError('poolSize', `must be a positive integer, got ${String(poolSize)}`);
+
+  let driver: Promise<Driver> | undefined;
+  let prepared: Promise<Driver> | undefined;
+  let closed = false;
+  const connect = () => {
+    driver ??= backend === 'pg' ? pgDriver(url, poolSize) : pgliteDriver(options);
+    return driver;
+  };
+  // Retried on the next call if it failed (say, the database was down at start).
+  const ready = (): Promise<Driver> => {
+    prepared ??= (async () => {
+      const db = await connect();
+      await createTable(db, table);
+      return db;
+    })().catch((err) => {
+      prepared = undefined;
+      throw clean(err, url);
+    });
+    return prepared;
+  };
+  const insert = insertSql(table.quoted);
+
+  const sink = (async (batch: StreamEntry[]) => {
+    if (closed) throw new Error('postgres sink is closed');
+    if (batch.length === 0) return;
+    const db = await ready();
+    const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
+    for (const e of batch) {
+      const data = e.data as Record<string, unknown> | null;
+      cols[0]!.push(e.id);
+      cols[1]!.push(e.stream);
+      cols[2]!.push(Number(e.id.slice(0, e.id.indexOf('-'))));
+      cols[3]!.push(JSON.stringify(e.data));
+      TRACKED.forEach((f, i) => {
+        const v = data !== null && typeof data === 'object' ? data[f] : undefined;
+        cols[4 + i]!.push(typeof v === 'string' ? v : null);
+      });
+    }
+    try {
+      await db.query(insert, cols);
+    } catch (err) {
+      throw clean(err, url);
+    }
+  }) as PostgresSink;
+
+  return Object.assign(sink, {
+    backend,
+    table: table.quoted,
+    ready: async () => {
+      await ready();
+    },
+    query: async <T>(sql: string, params?: unknown[]) => {
+      const db = await connect();
+      return (await db.query(sql, params).catch((err) => {
+        throw clean(err, url);
+      })) as T[];
+    },
+    close: async () => {
+      closed = true;
+      if (driver) await (await driver.catch(() => undefined))?.close();
+    },
+  });
+}
+
+function parseTable(name: string): { schema: string | undefined; quoted: string } {
+  const parts = typeof name === 'string' ? name.split('.') : [];
+  if (parts.length < 1 || parts.length > 2 || !parts.every((p) => IDENT.test(p)))
+    throw new ValidationError(
+      'table',
+      `must be an identifier or schema.identifier, got ${JSON.stringify(name)}`,
+    );
+  return {
+    schema: parts.length === 2 ? parts[0] : undefined,
+    quoted: parts.map((p) => `"${p}"`).join('.'),
+  };
+}
+
+async function createTable(db: Driver, table: { schema: string | undefined; quoted: string }): Promise<void> {
+  const statements = [
+    ...(table.schema ? [`CREATE SCHEMA IF NOT EXISTS "${table.schema}"`] : []),
+    `CREATE TABLE IF NOT EXISTS ${table.quoted} (
+      id TEXT PRIMARY KEY,
+      stream TEXT NOT NULL,
+      received_at TIMESTAMPTZ NOT NULL,
+      data JSONB NOT NULL,
+      session_id TEXT,
+      event_type TEXT,
+      page_url TEXT,
+      target_element TEXT,
+      "timestamp" TIMESTAMPTZ
+    )`,
+  ];
+  for (const sql of statements) {
+    try {
+      await db.query(sql);
+    } catch (err) {
+      // Two processes creating the same table at once: one wins, the other sees a duplicate.
+      if (!/already exists|duplicate key/.test(String((err as Error).message))) throw err;
+    }
+  }
+}
+
+/** received_at is the append time, taken from the entry id (`<ms>-<seq>`), so a redelivery writes the same row. */
+function insertSql(table: string): string {
+  return `INSERT INTO ${table} (id, stream, received_at, data, session_id, event_type, page_url, target_element, "timestamp")
+SELECT u.id, u.stream, to_timestamp(u.ms / 1000.0), u.data::jsonb, u.session_id, u.event_type, u.page_url,
+       u.target_element, u.ts::timestamptz
+FROM unnest($1::text[], $2::text[], $3::float8[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+  AS u(id, stream, ms, data, session_id, event_type, page_url, target_element, ts)
+ON CONFLICT (id) DO NOTHING`;
+}
+
+async function pgDriver(url: string, max: number): Promise<Driver> {
+  const { default: pg } = await import('pg');
+  // A bounded connect wait: a hung server must fail the batch (it is retried), not hang it.
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 10_000 });
+  pool.on('error', () => {}); // an idle client lost its server: the pool replaces it
+  return {
+    query: async (sql, params) => (await pool.query(sql, params as unknown[])).rows,
+    close: () => pool.end(),
+  };
+}
+
+async function pgliteDriver(options: PostgresSinkOptions): Promise<Driver> {
+  if (options.pglite) {
+    const db = options.pglite;
+    return {
+      query: async (sql, params) => (await db.query(sql, params)).rows as Record<string, unknown>[],
+      close: async () => {},
+    };
+  }
+  const { PGlite } = await import('@electric-sql/pglite');
+  const dir = options.dataDir ?? './.hopper/pglite';
+  if (!dir.startsWith('memory://') && !dir.startsWith('idb://')) mkdirSync(dir, { recursive: true });
+  const db = new PGlite(dir);
+  await db.waitReady;
+  return {
+    query: async (sql, params) => (await db.query(sql, params)).rows as Record<string, unknown>[],
+    close: () => db.close(),
+  };
+}
+
+function clean(err: unknown, url: string): Error {
+  const secret = url
+    ? (() => {
+        try {
+          return decodeURIComponent(new URL(url).password);
+        } catch {
+          return '';
+        }
+      })()
+    : '';
+  return redactError(err, [secret]);
+}

@@ -1,0 +1,72 @@
+import type { ConnectionOptions } from '../redis/connection.js';
+import type { Logger } from '../util/logger.js';
+
+/** One stream entry as a sink sees it. */
+export interface StreamEntry<T = unknown> {
+  /** Redis entry id (`<ms>-<seq>`): unique and ordered; sinks use it as the idempotency key. */
+  id: string;
+  /** Stream name (without prefix). */
+  stream: string;
+  data: T;
+  /** Times Redis delivered the entry (1 on a first read; more after claims from dead consumers). */
+  deliveries: number;
+}
+
+/**
+ * Writes a batch. Resolving means the batch is durably committed: only then are the
+ * entries acknowledged. It may receive an entry again (at-least-once), so it must be
+ * idempotent by `entry.id`.
+ */
+export type Sink = (batch: StreamEntry[]) => Promise<void>;
+
+export interface EventStreamOptions {
+  connection?: ConnectionOptions;
+  prefix?: string;
+  /**
+   * Trim towards this many entries, never past an entry a consumer group has not
+   * acknowledged. Unset: the stream is never trimmed.
+   */
+  maxLen?: number;
+  /** How often the trim runs when `maxLen` is set (ms, default 5000). */
+  trimInterval?: number;
+  logger?: Logger;
+}
+
+export interface StreamProcessorOptions {
+  connection?: ConnectionOptions;
+  /** Used when the stream is given by name (default `hopper`). */
+  prefix?: string;
+  sink: Sink;
+  /** Consumers in this process (default 5). */
+  consumers?: number;
+  /** A batch goes to the sink when it holds this many entries (default 100)... */
+  batchSize?: number;
+  /** ...or this many ms after its first entry arrived, whichever comes first (default 1000). */
+  flushInterval?: number;
+  /** Deliveries after which an entry goes to the dead-letter stream (default 5). */
+  maxDeliveries?: number;
+  /** Entries idle this long (ms) belong to a stopped consumer and are claimed (default 30000). */
+  claimIdle?: number;
+  /** How long close() may take to flush and acknowledge (ms, default 30000). */
+  shutdownTimeout?: number;
+  /** Consumers idle this long (ms) with nothing pending are removed from the group (default 10 minutes). */
+  consumerTimeout?: number;
+  logger?: Logger;
+}
+
+export interface GroupInfo {
+  name: string;
+  consumers: number;
+  /** Delivered, not yet acknowledged. */
+  pending: number;
+  /** Entries not yet delivered to the group (null when Redis cannot tell, e.g. after XDEL). */
+  lag: number | null;
+  lastDeliveredId: string;
+}
+
+export interface StreamInfo {
+  length: number;
+  /** Entries in the dead-letter stream. */
+  dead: number;
+  groups: GroupInfo[];
+}
