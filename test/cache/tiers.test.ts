@@ -217,4 +217,40 @@ describe('cache tiers', () => {
       await redis.restart();
     }
   });
+
+  it('invalidation works again after a Redis restart, without any user action', async () => {
+    const a = make({}, 'restart');
+    const b = make({}, 'restart');
+    await a.ready();
+    await b.ready();
+    await a.set('k', 'v1');
+    await sleep(50);
+    assert.equal(await b.get('k'), 'v1'); // now in b's memory tier
+    await redis.kill9();
+    await sleep(200);
+    await redis.restart();
+    // The restarted server is empty (no AOF here): write again through a once the bus is back.
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      try {
+        await a.set('k', 'v2');
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await sleep(50);
+      }
+    }
+    // b must drop its memory copy (by the resubscribed bus, or by emptying memory on reconnect).
+    const until = Date.now() + 2000;
+    let seen = await b.get('k');
+    while (seen !== 'v2' && Date.now() < until) {
+      await sleep(25);
+      seen = await b.get('k');
+    }
+    assert.equal(seen, 'v2');
+    await a.set('k', 'v3');
+    const until2 = Date.now() + 1000;
+    while ((seen = await b.get('k')) !== 'v3' && Date.now() < until2) await sleep(10);
+    assert.equal(seen, 'v3', 'invalidation after the restart reached b through the bus');
+  });
 });
