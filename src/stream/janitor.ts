@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { callScript } from '../redis/scripts.js';
 import type { Logger } from '../util/logger.js';
+import { Periodic } from '../util/periodic.js';
 import { fields } from './info.js';
 import type { StreamKeys } from './keys.js';
 
@@ -11,8 +12,7 @@ import type { StreamKeys } from './keys.js';
  * after claimIdle, which empties its pending list; the next round removes it.
  */
 export class Janitor {
-  private timer: NodeJS.Timeout | undefined;
-  private busy = false;
+  private readonly periodic: Periodic;
 
   constructor(
     private readonly client: Redis,
@@ -21,28 +21,21 @@ export class Janitor {
     private readonly own: Set<string>,
     private readonly consumerTimeout: number,
     private readonly logger: Logger,
-    private readonly onError: (err: unknown) => void,
-  ) {}
+    onError: (err: unknown) => void,
+  ) {
+    this.periodic = new Periodic(
+      Math.min(60_000, Math.max(100, Math.floor(consumerTimeout / 2))),
+      () => this.sweep(),
+      onError,
+    );
+  }
 
   start(): void {
-    const every = Math.min(60_000, Math.max(100, Math.floor(this.consumerTimeout / 2)));
-    this.timer ??= setInterval(() => this.tick(), every);
-    this.timer.unref();
+    this.periodic.start();
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  private tick(): void {
-    if (this.busy) return;
-    this.busy = true;
-    this.sweep()
-      .catch(this.onError)
-      .finally(() => {
-        this.busy = false;
-      });
+    this.periodic.stop();
   }
 
   /** Returns the names removed. */

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { callScript } from '../redis/scripts.js';
+import { Periodic } from '../util/periodic.js';
 import type { Consumer } from './consumer.js';
 import type { StreamKeys } from './keys.js';
 
@@ -10,36 +11,25 @@ import type { StreamKeys } from './keys.js';
  * consumer turns out not to own any more are dropped from its hands.
  */
 export class Keepalive {
-  private timer: NodeJS.Timeout | undefined;
-  private busy = false;
+  private readonly periodic: Periodic;
 
   constructor(
     private readonly client: Redis,
     private readonly keys: StreamKeys,
     private readonly group: string,
     private readonly consumers: Consumer[],
-    private readonly claimIdle: number,
-    private readonly onError: (err: unknown) => void,
-  ) {}
+    claimIdle: number,
+    onError: (err: unknown) => void,
+  ) {
+    this.periodic = new Periodic(Math.max(20, Math.floor(claimIdle / 3)), () => this.touchAll(), onError);
+  }
 
   start(): void {
-    this.timer ??= setInterval(() => this.tick(), Math.max(20, Math.floor(this.claimIdle / 3)));
-    this.timer.unref();
+    this.periodic.start();
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  private tick(): void {
-    if (this.busy) return;
-    this.busy = true;
-    this.touchAll()
-      .catch(this.onError)
-      .finally(() => {
-        this.busy = false;
-      });
+    this.periodic.stop();
   }
 
   private async touchAll(): Promise<void> {

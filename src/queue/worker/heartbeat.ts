@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { callScript } from '../../redis/scripts.js';
+import { Periodic } from '../../util/periodic.js';
 import type { QueueKeys } from '../keys.js';
 import { retentionArgs } from '../retention.js';
 import { scriptKeys } from '../script-keys.js';
@@ -20,9 +21,9 @@ export interface HeartbeatReport {
 const SWEEP_EVERY = 10;
 
 export class Heartbeat {
-  private timer: NodeJS.Timeout | undefined;
   private beats = 0;
-  private beating = false;
+
+  private readonly periodic: Periodic;
 
   constructor(
     private readonly client: Redis,
@@ -32,30 +33,17 @@ export class Heartbeat {
     private readonly maxStalls: number,
     private readonly keepFailed: RetentionOptions,
     private readonly onReport: (r: HeartbeatReport) => void,
-    private readonly onError: (err: unknown) => void,
-  ) {}
+    onError: (err: unknown) => void,
+  ) {
+    this.periodic = new Periodic(Math.max(50, Math.floor(leaseMs / 3)), () => this.beat(), onError);
+  }
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => this.tick(), Math.max(50, Math.floor(this.leaseMs / 3)));
-    this.timer.unref();
-    this.tick();
+    this.periodic.start({ now: true });
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  /** One beat at a time: during an outage beats must not pile up and replay at once. */
-  private tick(): void {
-    if (this.beating) return;
-    this.beating = true;
-    this.beat()
-      .catch(this.onError)
-      .finally(() => {
-        this.beating = false;
-      });
+    this.periodic.stop();
   }
 
   async beat(): Promise<void> {
