@@ -124,7 +124,7 @@ describe('add', () => {
     await w.close();
     const lateness = ranAt - started - 400;
     assert.ok(lateness >= -5, `ran ${-lateness} ms early`);
-    assert.ok(lateness < 150, `ran ${lateness} ms late`);
+    assert.ok(lateness < 250, `ran ${lateness} ms late`); // typically under 10 ms; room for a loaded machine
   });
 
   test('addBulk adds many in order and returns their ids', async () => {
