@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { callScript } from '../redis/scripts.js';
+import { Coalescer } from '../util/coalescer.js';
 import type { QueueKeys } from './keys.js';
 import { SEP } from './record.js';
 import { scriptKeys } from './script-keys.js';
@@ -25,49 +26,33 @@ type Pending =
  * Node prepares the next batch while Redis runs the previous one.
  */
 export class AddBatcher {
-  private pending: Pending[] = [];
-  private size = 0;
-  private scheduled = false;
+  private readonly coalescer: Coalescer<Pending>;
 
   constructor(
     private readonly client: Redis,
     private readonly keys: QueueKeys,
-    private readonly maxBatch = 1000,
-  ) {}
+    // One call carries at most this many jobs (Lua's unpack() has a stack limit).
+    maxBatch = 1000,
+  ) {
+    this.coalescer = new Coalescer((batch) => this.send(batch), maxBatch);
+  }
 
   addOne(job: PreparedJob): Promise<string> {
-    return new Promise((resolve, reject) => this.enqueue({ job, resolve, reject }, 1));
+    return new Promise((resolve, reject) => this.coalescer.push({ job, resolve, reject }, 1));
   }
 
   add(jobs: PreparedJob[]): Promise<string[]> {
-    return new Promise((resolve, reject) => this.enqueue({ jobs, resolve, reject }, jobs.length));
+    return new Promise((resolve, reject) => this.coalescer.push({ jobs, resolve, reject }, jobs.length));
   }
 
-  private enqueue(p: Pending, count: number): void {
-    // One call carries at most maxBatch jobs (Lua's unpack() has a stack limit).
-    if (this.size > 0 && this.size + count > this.maxBatch) this.flush();
-    this.pending.push(p);
-    this.size += count;
-    if (this.size >= this.maxBatch) this.flush();
-    else if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    const batch = this.pending;
-    if (batch.length === 0) return;
-    this.pending = [];
-    const count = this.size;
-    this.size = 0;
-
+  private send(batch: Pending[]): void {
     const keys = [...scriptKeys.add(this.keys)];
     const plain: string[] = [];
     const other: (string | number)[] = [];
     const dedupIndex = new Map<string, number>();
+    let count = 0;
     const put = (j: PreparedJob) => {
+      count++;
       if (isPlain(j)) {
         plain.push(j.record);
         return;

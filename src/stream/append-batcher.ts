@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { callScript } from '../redis/scripts.js';
+import { Coalescer } from '../util/coalescer.js';
 
 type Pending = { events: string[]; resolve: (ids: string[]) => void; reject: (err: unknown) => void };
 
@@ -10,35 +11,21 @@ type Pending = { events: string[]; resolve: (ids: string[]) => void; reject: (er
  * in flight at once, and each resolves with its ids in the order given.
  */
 export class AppendBatcher {
-  private pending: Pending[] = [];
-  private size = 0;
-  private scheduled = false;
+  private readonly coalescer: Coalescer<Pending>;
 
   constructor(
     private readonly client: Redis,
     private readonly streamKey: string,
-    private readonly maxBatch = 1000,
-  ) {}
-
-  append(events: string[]): Promise<string[]> {
-    return new Promise((resolve, reject) => {
-      if (this.size > 0 && this.size + events.length > this.maxBatch) this.flush();
-      this.pending.push({ events, resolve, reject });
-      this.size += events.length;
-      if (this.size >= this.maxBatch) this.flush();
-      else if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
+    maxBatch = 1000,
+  ) {
+    this.coalescer = new Coalescer((batch) => this.send(batch), maxBatch);
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    const batch = this.pending;
-    if (batch.length === 0) return;
-    this.pending = [];
-    this.size = 0;
+  append(events: string[]): Promise<string[]> {
+    return new Promise((resolve, reject) => this.coalescer.push({ events, resolve, reject }, events.length));
+  }
+
+  private send(batch: Pending[]): void {
     const args = batch.length === 1 ? batch[0]!.events : batch.flatMap((p) => p.events);
     callScript<string[]>(this.client, 'append', [this.streamKey], args).then(
       (ids) => {
