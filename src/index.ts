@@ -19,6 +19,15 @@ export { MAX_PRIORITY, Priority } from './queue/types.js';
 export { Worker } from './queue/worker/worker.js';
 export * from './ratelimit/index.js';
 export type { ConnectionOptions } from './redis/connection.js';
+export {
+  createServer,
+  type HealthBody,
+  type HopperServer,
+  loadConfig,
+  type ServerConfig,
+  type ServerOptions,
+  startServer,
+} from './server/index.js';
 export type {
   EventStreamOptions,
   GroupInfo,

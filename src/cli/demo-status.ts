@@ -44,6 +44,8 @@ export class StatusLine {
     private readonly readCounts: () => Promise<JobCounts>,
     private readonly tally: Tally,
     private readonly out: NodeJS.WriteStream = process.stdout,
+    /** More of the line, e.g. the tracking pipeline's figures. */
+    private readonly extra?: () => string,
   ) {}
 
   start(): void {
@@ -88,6 +90,7 @@ export class StatusLine {
     ];
     const errors = this.tally.errors();
     if (errors > 0) parts.push(`errors ${errors}`);
+    if (this.extra) parts.push(this.extra());
     return parts.join(' | ');
   }
 

@@ -6,6 +6,7 @@ import { auditHandler, randomAuditJob, type WalletAudit } from './demo-jobs.js';
 import { Producer } from './demo-producer.js';
 import { chooseDemoRedis, type DemoRedis } from './demo-redis.js';
 import { formatCounts, StatusLine, type Tally } from './demo-status.js';
+import { TrackingDemo } from './demo-tracking.js';
 import { loadEngine } from './engine.js';
 import { cliLogger } from './logger.js';
 import { connect, resolveTarget, type Target } from './target.js';
@@ -115,7 +116,19 @@ async function run(redis: DemoRedis, opts: DemoOptions): Promise<void> {
   const until = opts.duration === undefined ? 'until Ctrl-C' : `for ${opts.duration} s`;
   process.stdout.write(`Running ${QUEUE} demo ${until}: ${rateNote}\n`);
 
-  const status = new StatusLine(() => queue.getCounts(), tally);
+  // The tracking pipeline (HTTP -> stream -> PostgreSQL) runs beside the queue. Started first and
+  // awaited: PGlite's first start (initdb) blocks the event loop for seconds, which would stall the queue demo.
+  process.stdout.write(
+    `Tracking: seed-004 events over HTTP into PostgreSQL (${process.env.DATABASE_URL ? 'DATABASE_URL' : 'PGlite in .hopper/pglite-demo'}), starting...\n`,
+  );
+  const tracking = new TrackingDemo(target.url, logger);
+  await tracking.ready();
+  const status = new StatusLine(
+    () => queue.getCounts(),
+    tally,
+    process.stdout,
+    () => tracking.status(),
+  );
   const startedAt = performance.now();
   producer.start();
   status.start();
@@ -128,6 +141,7 @@ async function run(redis: DemoRedis, opts: DemoOptions): Promise<void> {
     `Stopping (${reason}): producer stopped, waiting up to ${CLOSE_TIMEOUT_MS / 1000} s for running jobs...\n`,
   );
   await worker.close({ timeout: CLOSE_TIMEOUT_MS });
+  await tracking.stop();
   const seconds = (performance.now() - startedAt) / 1000;
   const counts = await queue.getCounts();
   await queue.close();
@@ -138,6 +152,7 @@ async function run(redis: DemoRedis, opts: DemoOptions): Promise<void> {
       `(${perSecond(producer.added)} added/s, ${perSecond(tally.completed)} completed/s)`,
     `  completed by priority: ${namedByPriority(tally.completedByPriority)}`,
     `  in Redis now: ${formatCounts(counts)} (retention prunes old completed jobs)`,
+    tracking.summary(),
   ];
   const secrets = [target.options.password ?? ''];
   if (producer.errors > 0) {

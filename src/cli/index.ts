@@ -4,6 +4,7 @@ import { clearCommand } from './clear.js';
 import { demoCommand } from './demo.js';
 import { reportError } from './errors.js';
 import { pingCommand } from './ping.js';
+import { serveCommand } from './serve.js';
 import { statsCommand } from './stats.js';
 
 /** Same relative path from src/cli and dist/cli, so both the source and the build find it. */
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .addCommand(statsCommand())
     .addCommand(clearCommand())
     .addCommand(demoCommand())
+    .addCommand(serveCommand())
     .showSuggestionAfterError();
 }
 

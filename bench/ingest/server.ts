@@ -1,0 +1,72 @@
+/**
+ * The server under test, in its own process so the load generator does not share its
+ * event loop. `--mode hopper`: `startServer` as `hopper serve` runs it (stream + processor).
+ * `--mode before`: seed 004's old design, one synchronous INSERT per request before the
+ * answer, same validation, same table layout. Prints `{"port":n}` once listening; GET
+ * /bench/rows answers the row count, so the orchestrator can watch rows land.
+ */
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { pino } from 'pino';
+import { createServer, loadConfig, parseTrackBody } from '../../src/server/index.js';
+import { postgresSink } from '../../src/stream/postgres-sink.js';
+
+const arg = (name: string) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at === -1 ? undefined : process.argv[at + 1];
+};
+const mode = arg('mode') ?? 'hopper';
+const table = arg('table') ?? 'bench_events';
+const token = process.env.BENCH_TOKEN ?? '';
+const logger = pino({ level: 'warn' }, pino.destination(2));
+
+const config = {
+  ...loadConfig({ ...process.env, HOPPER_API_TOKENS: token, PORT: '0', HOST: '127.0.0.1' }),
+  stream: table,
+  table,
+};
+const sink = postgresSink({
+  databaseUrl: config.databaseUrl ?? '',
+  dataDir: config.pgliteDir,
+  table,
+  poolSize: 10,
+});
+/** Events answered 202, counted by the server: autocannon leaves out requests still in flight when it stops. */
+let accepted = 0;
+const rows = async () => ({
+  accepted,
+  rows: Number((await sink.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sink.table}`))[0]!.n),
+});
+// onSend, not onResponse: a request whose client went away still ran, and its events were stored.
+const countAccepted = async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+  if (reply.statusCode === 202) accepted += (req.body as { events: unknown[] }).events.length;
+  return payload;
+};
+
+if (mode === 'hopper') {
+  const server = createServer(config, { logger, sink });
+  server.app.get('/bench/rows', rows);
+  server.app.addHook('onSend', countAccepted);
+  await server.ready();
+  await server.listen();
+  process.stdout.write(
+    `${JSON.stringify({ port: (server.app.server.address() as { port: number }).port })}\n`,
+  );
+  process.once('SIGTERM', () => void server.close().then(() => process.exit(0)));
+} else {
+  await sink.ready();
+  const app = Fastify({ bodyLimit: config.bodyLimit });
+  const prefix = `${Date.now()}`;
+  let seq = 0;
+  app.post('/api/v1/track', async (req, reply) => {
+    const events = parseTrackBody(req.body, config.trackMaxEvents);
+    // The old handler: the database write is awaited before the response.
+    await sink(events.map((data) => ({ id: `${prefix}-${seq++}`, stream: table, data, deliveries: 1 })));
+    // Counted here: Fastify skips onSend for a request whose client left during the INSERT.
+    accepted += events.length;
+    return reply.code(202).send({ accepted: events.length });
+  });
+  app.get('/bench/rows', rows);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  process.stdout.write(`${JSON.stringify({ port: (app.server.address() as { port: number }).port })}\n`);
+  process.once('SIGTERM', () => void app.close().then(() => sink.close().then(() => process.exit(0))));
+}

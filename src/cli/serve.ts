@@ -1,0 +1,27 @@
+import { Command } from 'commander';
+import { loadConfig } from '../server/config.js';
+import { startServer } from '../server/index.js';
+import { onSignals } from '../server/shutdown.js';
+import { defaultLogger } from '../util/logger.js';
+import { rememberSecret } from './errors.js';
+
+/**
+ * `hopper serve`: the HTTP ingestion server plus the stream processor, configured by
+ * environment (see docs/streams.md). Runs until SIGINT/SIGTERM, then shuts down gracefully.
+ */
+async function serve(): Promise<void> {
+  const config = loadConfig();
+  // Redacted from any error the CLI prints.
+  for (const t of config.tokens) rememberSecret(t);
+  for (const url of [config.redisUrl, config.databaseUrl])
+    if (url) rememberSecret(decodeURIComponent(new URL(url).password) || undefined);
+  const logger = defaultLogger('hopper:server');
+  const server = await startServer(config, { logger });
+  await onSignals(() => server.close(), logger);
+}
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('run the HTTP ingestion server (POST /api/v1/track, GET /health) and the stream processor')
+    .action(serve);
+}

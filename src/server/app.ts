@@ -1,0 +1,166 @@
+import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import type { Redis } from 'ioredis';
+import { createClient, describeConnection, resolveConnection } from '../redis/connection.js';
+import { EventStream } from '../stream/event-stream.js';
+import { type PostgresSink, postgresSink } from '../stream/postgres-sink.js';
+import { StreamProcessor } from '../stream/processor.js';
+import { ValidationError } from '../util/errors.js';
+import { defaultLogger, type Logger } from '../util/logger.js';
+import { bearerAuth } from './auth.js';
+import { describeConfig, type ServerConfig } from './config.js';
+import { healthRoute } from './routes/health.js';
+import { trackRoute } from './routes/track.js';
+import { DepthWatch, deadline, readStatus, type StatusDeps } from './status.js';
+
+export interface ServerOptions {
+  /** Default: pino JSON lines on stderr. */
+  logger?: Logger;
+  /** A sink to use instead of one built from the config (tests, custom databases). Closed by close(). */
+  sink?: PostgresSink;
+}
+
+export interface HopperServer {
+  readonly app: FastifyInstance;
+  readonly config: ServerConfig;
+  readonly stream: EventStream;
+  readonly processor: StreamProcessor | undefined;
+  readonly sink: PostgresSink | undefined;
+  readonly logger: Logger;
+  /** Waits for Redis and the database (table created); throws a clear error when either does not answer in time. */
+  ready(timeoutMs?: number, databaseTimeoutMs?: number): Promise<void>;
+  /** Listens on config.host:config.port; resolves to the address. */
+  listen(): Promise<string>;
+  /** Graceful stop; see shutdown.ts. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** How often the depth monitor looks, so a warning is logged even when nobody calls /health. */
+const MONITOR_INTERVAL_MS = 5000;
+const READY_TIMEOUT_MS = 10_000;
+/** PGlite's first start runs initdb in WebAssembly: many seconds on a busy machine. */
+const DATABASE_READY_TIMEOUT_MS = 60_000;
+
+/**
+ * Builds the ingestion server: Fastify with the track and health routes, the 'track'
+ * EventStream, and (unless config.processor is off) a StreamProcessor writing batches
+ * to PostgreSQL, as seed 004's single binary does. Nothing listens until listen().
+ */
+export function createServer(config: ServerConfig, options: ServerOptions = {}): HopperServer {
+  const logger = options.logger ?? defaultLogger('hopper:server');
+  const stream = new EventStream(config.stream, {
+    connection: config.redisUrl,
+    maxLen: config.streamMaxLen > 0 ? config.streamMaxLen : undefined,
+    logger,
+  });
+  const probe: Redis = createClient(config.redisUrl, 'producer');
+  probe.on('error', () => {}); // its status is what matters; reconnects on its own
+  const sink = config.processor
+    ? (options.sink ??
+      postgresSink({ databaseUrl: config.databaseUrl ?? '', dataDir: config.pgliteDir, table: config.table }))
+    : undefined;
+  const processor = sink
+    ? new StreamProcessor(stream, config.group, {
+        connection: config.redisUrl,
+        sink,
+        consumers: config.workerCount,
+        batchSize: config.batchSize,
+        flushInterval: config.processInterval,
+        shutdownTimeout: config.shutdownTimeout,
+        logger,
+      })
+    : undefined;
+
+  const app = buildApp(config, logger);
+  const deps: StatusDeps = {
+    probe,
+    stream,
+    group: config.group,
+    sink,
+    watch: new DepthWatch(config.queueDepthWarn, logger),
+  };
+  healthRoute(app, deps);
+  trackRoute(app, { stream, probe, maxEvents: config.trackMaxEvents });
+
+  let monitoring = false;
+  const monitor = setInterval(() => {
+    if (monitoring) return;
+    monitoring = true;
+    readStatus(deps)
+      .catch(() => {})
+      .finally(() => {
+        monitoring = false;
+      });
+  }, MONITOR_INTERVAL_MS);
+  monitor.unref();
+
+  let closing: Promise<void> | undefined;
+  const server: HopperServer = {
+    app,
+    config,
+    stream,
+    processor,
+    sink,
+    logger,
+    async ready(timeoutMs = READY_TIMEOUT_MS, databaseTimeoutMs = DATABASE_READY_TIMEOUT_MS) {
+      const label = describeConnection(resolveConnection(config.redisUrl));
+      await deadline(waitReady(probe), timeoutMs, `connecting to Redis at ${label}`);
+      logger.info({ redis: label }, 'Successfully connected to Redis');
+      if (sink) {
+        await deadline(sink.ready(), databaseTimeoutMs, 'connecting to the database');
+        logger.info({ database: sink.backend }, 'Successfully connected to database');
+      }
+      await app.ready();
+    },
+    async listen() {
+      logger.info(describeConfig(config), 'configuration');
+      const address = await app.listen({ host: config.host, port: config.port });
+      logger.info(
+        { address },
+        `Server starting on ${config.host}:${(app.server.address() as { port: number }).port}`,
+      );
+      return address;
+    },
+    close() {
+      closing ??= import('./shutdown.js').then(({ shutdown }) =>
+        shutdown({ app, stream, processor, sink, probe, monitor, logger, timeout: config.shutdownTimeout }),
+      );
+      return closing;
+    },
+  };
+  return server;
+}
+
+function waitReady(client: Redis): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => client.once('ready', () => resolve()));
+}
+
+function buildApp(config: ServerConfig, logger: Logger): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: logger,
+    // One log line per request would cost more than the append itself at the target rates.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.bodyLimit,
+    // In-flight requests finish; idle keep-alive sockets close so close() does not wait on them.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance;
+  // Only application/json: text/plain bodies would otherwise reach the route as strings.
+  app.removeContentTypeParser('text/plain');
+  if (config.auth) app.addHook('onRequest', bearerAuth(config.tokens));
+  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not found' }));
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof ValidationError) return reply.code(400).send({ error: err.message, field: err.field });
+    const status = err.statusCode ?? 500;
+    if (status === 413)
+      return reply.code(413).send({ error: `request body over the limit of ${config.bodyLimit} bytes` });
+    if (status === 415)
+      return reply.code(415).send({ error: 'unsupported content type: send application/json' });
+    if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY')
+      return reply.code(400).send({ error: 'malformed JSON body', field: 'body' });
+    if (status < 500) return reply.code(status).send({ error: err.message });
+    req.log.error({ err: err.message }, 'request failed');
+    return reply.code(500).send({ error: 'internal error' });
+  });
+  return app;
+}

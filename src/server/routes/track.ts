@@ -1,0 +1,46 @@
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { EventStream } from '../../stream/event-stream.js';
+import { ValidationError } from '../../util/errors.js';
+import { deadline } from '../status.js';
+import { parseTrackBody } from '../track-schema.js';
+
+/** Seconds a client should wait before retrying while Redis is unreachable. */
+export const RETRY_AFTER_S = 2;
+/**
+ * An append that has not been answered in this time is reported as 503. It may still
+ * land later (the client's retry then duplicates it, which at-least-once allows); what
+ * must never happen is a 202 for an event that was not stored.
+ */
+const APPEND_TIMEOUT_MS = 2000;
+
+export interface TrackDeps {
+  stream: EventStream;
+  probe: Redis;
+  maxEvents: number;
+}
+
+/** POST /api/v1/track: validate the whole body, append every event, 202 with the ids. */
+export function trackRoute(app: FastifyInstance, deps: TrackDeps): void {
+  app.post('/api/v1/track', async (req, reply) => {
+    const events = parseTrackBody(req.body, deps.maxEvents);
+    // Fail fast while the connection is down instead of queueing behind reconnect attempts.
+    if (deps.probe.status !== 'ready') return unavailable(reply);
+    let ids: string[];
+    try {
+      ids = await deadline(deps.stream.appendMany(events), APPEND_TIMEOUT_MS, 'append');
+    } catch (err) {
+      if (err instanceof ValidationError) throw err;
+      req.log.warn({ err: (err as Error).message }, 'track append failed: answering 503');
+      return unavailable(reply);
+    }
+    return reply.code(202).send({ accepted: ids.length, ids });
+  });
+}
+
+function unavailable(reply: import('fastify').FastifyReply) {
+  return reply
+    .code(503)
+    .header('retry-after', String(RETRY_AFTER_S))
+    .send({ error: 'event store unavailable, retry later' });
+}

@@ -1,0 +1,108 @@
+import type { Redis } from 'ioredis';
+import type { EventStream } from '../stream/event-stream.js';
+import type { PostgresSink } from '../stream/postgres-sink.js';
+import type { Logger } from '../util/logger.js';
+
+export interface HealthBody {
+  status: 'healthy' | 'unhealthy';
+  redis: 'healthy' | 'unhealthy';
+  database: 'healthy' | 'unhealthy' | 'disabled';
+  /** Entries not yet written by the processor group: undelivered plus pending. */
+  queue_depth: number | null;
+  /** Delivered to a consumer, not yet acknowledged. */
+  queue_pending: number | null;
+  /** Consumers Redis knows in the processor group, all processes (registered on their first delivery). */
+  consumers: number | null;
+  warnings?: string[];
+}
+
+const REDIS_CHECK_MS = 1000;
+const DATABASE_CHECK_MS = 2000;
+
+/** Resolves to the value, or rejects when `ms` pass first: health must answer even when a dependency hangs. */
+export function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Logs one warning when the depth crosses the threshold upwards (not one per check),
+ * and one info line when it is back below, like the seed's [Monitor] lines.
+ */
+export class DepthWatch {
+  private above = false;
+  constructor(
+    private readonly threshold: number,
+    private readonly logger: Logger,
+  ) {}
+
+  check(depth: number | null, pending: number | null): string[] {
+    if (depth === null) return [];
+    if (depth > this.threshold) {
+      if (!this.above)
+        this.logger.warn(
+          { queue_depth: depth, queue_pending: pending, threshold: this.threshold },
+          `[Monitor] WARNING: Queue depth exceeded ${this.threshold} messages!`,
+        );
+      this.above = true;
+      return [`queue depth ${depth} exceeds ${this.threshold}`];
+    }
+    if (this.above)
+      this.logger.info(
+        { queue_depth: depth, threshold: this.threshold },
+        '[Monitor] Queue depth back below threshold',
+      );
+    this.above = false;
+    return [];
+  }
+}
+
+export interface StatusDeps {
+  /** A client used only to know whether Redis is reachable right now (its status), without waiting. */
+  probe: Redis;
+  stream: EventStream;
+  group: string;
+  sink: PostgresSink | undefined;
+  watch: DepthWatch;
+}
+
+export async function readStatus(deps: StatusDeps): Promise<HealthBody> {
+  const [info, database] = await Promise.all([
+    deps.probe.status === 'ready'
+      ? deadline(deps.stream.info(), REDIS_CHECK_MS, 'redis').catch(() => undefined)
+      : undefined,
+    deps.sink
+      ? deadline(deps.sink.query('SELECT 1'), DATABASE_CHECK_MS, 'database').then(
+          () => 'healthy' as const,
+          () => 'unhealthy' as const,
+        )
+      : ('disabled' as const),
+  ]);
+  let depth: number | null = null;
+  let pending: number | null = null;
+  let consumers: number | null = null;
+  if (info) {
+    const group = info.groups.find((g) => g.name === deps.group);
+    pending = group?.pending ?? 0;
+    consumers = group?.consumers ?? 0;
+    // Without a group (processor not started yet) every entry is still to be written.
+    depth = group ? (group.lag === null ? info.length : group.lag + group.pending) : info.length;
+  }
+  const redis = info ? 'healthy' : 'unhealthy';
+  const body: HealthBody = {
+    status: redis === 'healthy' && database !== 'unhealthy' ? 'healthy' : 'unhealthy',
+    redis,
+    database,
+    queue_depth: depth,
+    queue_pending: pending,
+    consumers,
+  };
+  const warnings = deps.watch.check(depth, pending);
+  if (warnings.length > 0) body.warnings = warnings;
+  return body;
+}

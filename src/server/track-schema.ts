@@ -1,0 +1,79 @@
+import { ValidationError } from '../util/errors.js';
+
+/** One tracking event as stored: the request's session_id plus the event's own fields. */
+export type TrackEvent = Record<string, unknown> & {
+  session_id: string;
+  timestamp: string;
+  event_type: string;
+  page_url: string;
+  target_element: string;
+};
+
+/** Thrown for a request with more events than TRACK_MAX_EVENTS: a 400 that names `events`. */
+export class TooManyEventsError extends ValidationError {
+  override name = 'TooManyEventsError';
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/**
+ * ISO-8601 date-time with a zone, the subset PostgreSQL's timestamptz reads the same
+ * way: anything looser would be accepted here and then fail in the sink as a poison entry.
+ */
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ]([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(\.\d{1,9})?([Zz]|[+-](?:[01]\d|2[0-3]):?[0-5]\d)$/;
+const MAX_STRING = 8192;
+
+/**
+ * Checks a POST /api/v1/track body by hand (cheaper than a schema pass, and the field
+ * paths are exactly ours). Returns the events to append; throws a ValidationError naming
+ * the first bad field. Nothing is appended unless the whole body passes.
+ */
+export function parseTrackBody(body: unknown, maxEvents: number): TrackEvent[] {
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new ValidationError('body', 'must be a JSON object with session_id and events');
+  const { session_id: sessionId, events } = body as Record<string, unknown>;
+  if (typeof sessionId !== 'string' || !UUID.test(sessionId))
+    throw new ValidationError('session_id', 'must be a UUID string');
+  if (!Array.isArray(events)) throw new ValidationError('events', 'must be an array of events');
+  if (events.length === 0) throw new ValidationError('events', 'must hold at least one event');
+  if (events.length > maxEvents)
+    throw new TooManyEventsError('events', `at most ${maxEvents} events per request, got ${events.length}`);
+  const out: TrackEvent[] = new Array(events.length);
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i] as Record<string, unknown> | null;
+    const at = `events[${i}]`;
+    if (e === null || typeof e !== 'object' || Array.isArray(e))
+      throw new ValidationError(at, 'must be an object');
+    if (!isTimestamp(e.timestamp))
+      throw new ValidationError(
+        `${at}.timestamp`,
+        'must be an ISO-8601 date-time with a zone, e.g. 2025-01-19T10:00:00Z',
+      );
+    text(e.event_type, `${at}.event_type`, false);
+    text(e.page_url, `${at}.page_url`, true);
+    text(e.target_element, `${at}.target_element`, true);
+    // The request's session_id wins over an event property of the same name.
+    out[i] = { ...e, session_id: sessionId } as TrackEvent;
+  }
+  return out;
+}
+
+function text(v: unknown, field: string, emptyOk: boolean): void {
+  if (typeof v !== 'string') throw new ValidationError(field, 'must be a string');
+  if (!emptyOk && v.length === 0) throw new ValidationError(field, 'must not be empty');
+  if (v.length > MAX_STRING) throw new ValidationError(field, `must be at most ${MAX_STRING} characters`);
+}
+
+const DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+export function isTimestamp(v: unknown): boolean {
+  if (typeof v !== 'string' || v.length > 40) return false;
+  const m = ISO.exec(v);
+  if (!m) return false;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  if (year < 1 || month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 && !leap ? 28 : DAYS[month - 1]!);
+}
