@@ -1,10 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/**
- * Any TypeScript fixture in its own node process, read line by line. The worker
- * helper (worker-process.ts) is tied to the queue's worker fixture; this one is not.
- */
+/** Any TypeScript fixture in its own node process, its stdout read line by line. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const running = new Set<FixtureProcess>();
 
@@ -12,7 +9,7 @@ export class FixtureProcess {
   readonly proc: ChildProcess;
   readonly lines: string[] = [];
   stderr = '';
-  readonly exited: Promise<number | null>;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly listeners = new Set<() => void>();
 
   constructor(file: string, env: Record<string, string>) {
@@ -37,12 +34,21 @@ export class FixtureProcess {
       this.stderr += chunk;
     });
     this.exited = new Promise((resolve) => {
-      this.proc.once('exit', (code) => {
+      this.proc.once('exit', (code, signal) => {
         running.delete(this);
         for (const l of this.listeners) l();
-        resolve(code);
+        resolve({ code, signal });
       });
     });
+  }
+
+  get pid(): number {
+    return this.proc.pid!;
+  }
+
+  /** Resolves once stdout printed exactly `line`. */
+  waitForExact(line: string, timeoutMs = 15_000): Promise<string> {
+    return this.waitForLine((l) => l === line, `"${line}"`, timeoutMs);
   }
 
   get running(): boolean {

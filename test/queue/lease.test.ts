@@ -99,8 +99,8 @@ describe('lease fencing', () => {
       // Thaw A: its handlers end (one result, one error) and its acknowledgements carry a dead token.
       a.proc.kill('SIGCONT');
       stopped = undefined;
-      await a.waitForLine(`lost ${ok}`, 5000);
-      await a.waitForLine(`lost ${bad}`, 5000);
+      await a.waitForExact(`lost ${ok}`, 5000);
+      await a.waitForExact(`lost ${bad}`, 5000);
       assert.ok(!a.lines.includes(`completed ${ok}`), 'A must not report a completion that was not applied');
       assert.ok(!a.lines.includes(`failed ${bad}`), 'A must not report a failure that was not applied');
 
