@@ -311,17 +311,11 @@ export class Cache {
     const seq = this.invalidations;
     let locked: boolean;
     try {
-      const [raw, pttl, took] = await this.reads.read(key, token);
-      const now = Date.now();
-      const e = raw ? await decode(raw, pttl, now) : undefined;
-      if (e && now < e.freshUntil) {
-        this.counts.redis.hits++;
-        this.remember(key, e, seq);
-        return e;
-      }
+      const r = await this.readRedis(key, token, stale, seq);
+      if (r.fresh) return r.fresh;
       this.counts.redis.misses++;
-      if (e && (!stale || e.keepUntil > stale.keepUntil)) stale = e;
-      locked = took === 1;
+      stale = r.stale;
+      locked = r.locked;
     } catch (err) {
       this.redisFailed(err);
       return this.load(key, loader, policy, stale, undefined, false);
@@ -336,6 +330,29 @@ export class Cache {
     }
     if (locked) return this.load(key, loader, policy, stale, token, true);
     return this.waitForHolder(key, loader, policy, stale, token);
+  }
+
+  /**
+   * One batched Redis read of `key`: a fresh value (counted as a hit and kept in
+   * memory unless invalidated since `seq`), or the better of the stale values and
+   * whether this caller now holds the loader lock.
+   */
+  private async readRedis(
+    key: string,
+    token: string,
+    stale: Entry | undefined,
+    seq: number,
+  ): Promise<{ fresh?: Entry; stale: Entry | undefined; locked: boolean }> {
+    const [raw, pttl, took] = await this.reads.read(key, token);
+    const now = Date.now();
+    const e = raw ? await decode(raw, pttl, now) : undefined;
+    if (e && now < e.freshUntil) {
+      this.counts.redis.hits++;
+      this.remember(key, e, seq);
+      return { fresh: e, stale, locked: false };
+    }
+    const better = e && (!stale || e.keepUntil > stale.keepUntil) ? e : stale;
+    return { stale: better, locked: took === 1 };
   }
 
   /**
@@ -357,24 +374,17 @@ export class Cache {
       if (left <= 0) break;
       await this.waiters.wait(key, Math.min(pause, left));
       pause = Math.min(pause * 2, MAX_POLL_MS);
-      const seq = this.invalidations;
-      let took: number;
+      let locked: boolean;
       try {
-        const [raw, pttl, t] = await this.reads.read(key, token);
-        const now = Date.now();
-        const e = raw ? await decode(raw, pttl, now) : undefined;
-        if (e && now < e.freshUntil) {
-          this.counts.redis.hits++;
-          this.remember(key, e, seq);
-          return e;
-        }
-        if (e && (!stale || e.keepUntil > stale.keepUntil)) stale = e;
-        took = t;
+        const r = await this.readRedis(key, token, stale, this.invalidations);
+        if (r.fresh) return r.fresh;
+        stale = r.stale;
+        locked = r.locked;
       } catch (err) {
         this.redisFailed(err);
         return this.load(key, loader, policy, stale, undefined, false);
       }
-      if (took === 1) return this.load(key, loader, policy, stale, token, true);
+      if (locked) return this.load(key, loader, policy, stale, token, true);
     }
     this.warn('wait', `gave up waiting for another process to load "${key}"; loading here`);
     return this.load(key, loader, policy, stale, undefined, true);
