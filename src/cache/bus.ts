@@ -38,10 +38,11 @@ export class Bus {
       if (this.connectedBefore) this.dropped = true;
     });
     sub.on('ready', () => {
-      // ioredis resubscribes by itself (autoResubscribe) before emitting ready.
       if (this.dropped) {
         this.dropped = false;
-        onResubscribed();
+        // Messages sent while disconnected are lost: the caller empties its memory tier
+        // once the subscription is back (a failure here means the connection dropped again).
+        sub.subscribe(channel).then(onResubscribed, () => {});
       }
       this.connectedBefore = true;
     });

@@ -25,7 +25,9 @@ export function createSubscriberClient(connection: ConnectionOptions | undefined
     enableReadyCheck: true,
     connectionName: 'hopper:cache:bus',
     ...resolveConnection(connection),
-    autoResubscribe: true,
+    // The Bus resubscribes itself: ioredis's own resubscription can reject unhandled
+    // ("Connection is closed") when the cache closes while it is under way.
+    autoResubscribe: false,
     lazyConnect: false,
   });
 }

@@ -77,7 +77,9 @@ describe('cache across processes', () => {
     const [holder, waiter] = procs as [CacheProcess, CacheProcess];
     const hung = holder.call('getOrSet', { key: 'orphan', hang: true });
     hung.catch(() => {});
-    for (let i = 0; i < 200 && !(await admin.exists('hopper:cache:default:l:orphan')); i++) await sleep(10);
+    // Wait until the holder is inside its loader (it counts the call first), holding the lock.
+    for (let i = 0; i < 200 && (await admin.get('calls:orphan')) !== '1'; i++) await sleep(10);
+    assert.equal(await admin.exists('hopper:cache:default:l:orphan'), 1);
     await holder.kill9();
     const t0 = Date.now();
     const [value] = await waiter.call<{ pid: number }[]>('getOrSet', { key: 'orphan', loaderMs: 10 });
