@@ -68,6 +68,8 @@ describe('StreamProcessor batching', () => {
     assert.ok(waited >= 350, `flushed after ${waited} ms, before the 400 ms interval`);
     assert.ok(waited < 5000, `flushed after ${waited} ms`);
     assert.deepEqual(calls[0]!.ids, ids);
+    // 'batch' fires once the batch is acknowledged, a round trip after the sink returned.
+    await waitFor('the batch event', () => batches.length === 1, 5_000);
     assert.deepEqual(batches, [3]);
   });
 
