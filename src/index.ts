@@ -28,21 +28,7 @@ export {
   type ServerOptions,
   startServer,
 } from './server/index.js';
-export type {
-  EventStreamOptions,
-  GroupInfo,
-  Sink,
-  StreamEntry,
-  StreamInfo,
-  StreamProcessorOptions,
-} from './stream/index.js';
-export {
-  EventStream,
-  type PostgresSink,
-  type PostgresSinkOptions,
-  postgresSink,
-  StreamProcessor,
-} from './stream/index.js';
+export * from './stream/index.js';
 export {
   HopperError,
   JobStateError,
