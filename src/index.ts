@@ -2,6 +2,15 @@ export * from './cache/index.js';
 export * from './lock/index.js';
 export * from './pubsub/index.js';
 export { Queue } from './queue/queue.js';
+export { MISFIRE_MS } from './queue/schedule/plan.js';
+export type {
+  CatchUp,
+  Repeat,
+  ScheduleInfo,
+  ScheduleOptions,
+  ScheduleTemplate,
+} from './queue/schedule/types.js';
+export { MIN_EVERY_MS } from './queue/schedule/validate.js';
 export type {
   BackoffOptions,
   Handler,

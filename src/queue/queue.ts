@@ -7,6 +7,8 @@ import { AddBatcher, type PreparedJob } from './add-batcher.js';
 import { type QueueKeys, queueKeys, registryKey } from './keys.js';
 import { readJob } from './read-job.js';
 import { encodeRecord } from './record.js';
+import { Schedules } from './schedule/schedules.js';
+import type { Repeat, ScheduleInfo, ScheduleOptions, ScheduleTemplate } from './schedule/types.js';
 import { scriptKeys } from './script-keys.js';
 import { queueScripts } from './scripts.js';
 import { warnAboutServer } from './server-warnings.js';
@@ -28,6 +30,7 @@ export class Queue<D = unknown, R = unknown> {
   private readonly hasDefaults: boolean;
   private readonly logger: Logger;
   private registered = false;
+  private readonly scheduling: Schedules;
 
   constructor(name: string, options: QueueOptions = {}) {
     this.name = validateQueueName(name);
@@ -43,6 +46,33 @@ export class Queue<D = unknown, R = unknown> {
     defineScripts(this.client, queueScripts);
     warnAboutServer(this.client, this.logger);
     this.batcher = new AddBatcher(this.client, this.keys);
+    this.scheduling = new Schedules(this.client, this.keys, this.defaults, this.maxPayloadBytes);
+  }
+
+  /**
+   * Creates or changes repeatable job `id`: every tick of `repeat` makes one job from
+   * `template`, however many workers run (see docs/scheduling.md). The same spec
+   * again changes nothing. Resolves to the next tick's time and whether anything changed.
+   */
+  async schedule(
+    id: string,
+    repeat: Repeat,
+    template: ScheduleTemplate<D>,
+    options?: ScheduleOptions,
+  ): Promise<{ next: number; changed: boolean }> {
+    const r = await this.scheduling.put(id, repeat, template, options);
+    this.register();
+    return r;
+  }
+
+  /** Removes repeatable job `id` at once; false if there was none. Jobs it already made stay. */
+  unschedule(id: string): Promise<boolean> {
+    return this.scheduling.remove(id);
+  }
+
+  /** The queue's repeatable jobs with their next tick, soonest first. */
+  schedules(): Promise<ScheduleInfo<D>[]> {
+    return this.scheduling.list<D>();
   }
 
   /** Adds one job; resolves to its id (for a duplicate, the id of the job already there). */
@@ -218,6 +248,7 @@ export class Queue<D = unknown, R = unknown> {
       if (found.length) await this.client.unlink(...found);
       cursor = next;
     } while (cursor !== '0');
+    await this.scheduling.clear();
     await this.client.srem(registryKey(this.prefix), this.name);
     this.registered = false;
   }

@@ -97,6 +97,8 @@ export interface WorkerOptions {
   jobTimeout?: number;
   /** Start on construction. Default true. */
   autorun?: boolean;
+  /** Run the queue's scheduler, which makes the jobs of repeatable schedules. Default true. */
+  schedules?: boolean;
   logger?: Logger;
 }
 

@@ -11,6 +11,7 @@ import { backoffDelay } from '../backoff.js';
 import { type QueueKeys, queueKeys, registryKey, workerRepliesKey } from '../keys.js';
 import { serializeError } from '../record.js';
 import { DEFAULT_KEEP_COMPLETED, DEFAULT_KEEP_FAILED, retentionArgs } from '../retention.js';
+import { Scheduler } from '../schedule/scheduler.js';
 import { scriptKeys } from '../script-keys.js';
 import { queueScripts } from '../scripts.js';
 import { warnAboutServer } from '../server-warnings.js';
@@ -58,6 +59,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   private readonly fetcher: Fetcher;
   private readonly acker: Acker;
   private readonly heartbeat: Heartbeat;
+  private readonly scheduler: Scheduler | undefined;
   private readonly logger: Logger;
   private readonly buffer: HeldJob[] = [];
   private readonly running = new Map<string, HeldJob>();
@@ -116,6 +118,8 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
       (r) => this.logger.debug({ queue: name, ...r }, 'heartbeat upkeep'),
       (e) => this.fail(e),
     );
+    if (options.schedules !== false)
+      this.scheduler = new Scheduler(this.client, this.keys, (e) => this.fail(e));
     this.timeouts = new Timeouts((job, err) => {
       job.abort(err);
       this.finish({ ok: false, job, error: err, unrecoverable: false }, 0);
@@ -148,6 +152,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     this.started = true;
     this.client.sadd(registryKey(this.prefix), this.name).catch(() => {});
     this.heartbeat.start();
+    this.scheduler?.start();
     this.loopDone = this.loop();
   }
 
@@ -270,6 +275,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     const left = () => Math.max(0, deadline - Date.now());
     this.blocking.disconnect(); // ends a BRPOP in progress
     this.slotFreed?.();
+    const schedulerStopped = this.scheduler?.stop();
     // A fetch waiting on a Redis that is down must not hold close past its timeout.
     await within(this.loopDone, left());
     if (this.buffer.length > 0) await within(this.release(this.buffer.splice(0)), left());
@@ -287,6 +293,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     // Also ends this worker's lease, so nobody waits for it to lapse.
     await within(this.release(unfinished), Math.max(1000, left()));
     this.heartbeat.stop();
+    await within(schedulerStopped, left());
     await within(
       this.client.quit().catch(() => {}),
       1000,

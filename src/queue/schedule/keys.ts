@@ -1,0 +1,42 @@
+import type { QueueKeys } from '../keys.js';
+
+/**
+ * Redis keys of a queue's repeatable jobs. They share the queue's hash tag, so the
+ * scripts that fire schedules can create jobs in the same call.
+ */
+export interface ScheduleKeys {
+  /** HASH schedule id -> spec JSON (repeat, template, startAt, endAt, limit, catchUp). */
+  specs: string;
+  /** ZSET schedule id -> next tick (ms, Redis clock). */
+  next: string;
+  /** HASH schedule id -> `version:made:lastTick`, the compare-and-set token of fire and put. */
+  runs: string;
+  /** STRING counter: versions, unique across the queue's life so an old reader never matches. */
+  version: string;
+}
+
+export function scheduleKeys(k: QueueKeys): ScheduleKeys {
+  const s = (name: string) => `${k.tag}:${name}`;
+  return { specs: s('sched'), next: s('sched:next'), runs: s('sched:runs'), version: s('sched:ver') };
+}
+
+/**
+ * KEYS of the schedule scripts, in the order their header comments list them.
+ * `fire` also writes jobs, so it takes the queue keys add.lua takes for a job with a jobId.
+ */
+export const scheduleScriptKeys = {
+  due: (s: ScheduleKeys) => [s.next, s.runs],
+  put: (s: ScheduleKeys) => [s.specs, s.runs, s.next, s.version],
+  fire: (s: ScheduleKeys, k: QueueKeys) => [
+    s.next,
+    s.runs,
+    s.specs,
+    k.jobs,
+    k.wait,
+    k.waitp,
+    k.pri,
+    k.delayed,
+    k.seq,
+    k.signal,
+  ],
+};
