@@ -21,6 +21,21 @@ const JITTER_MS = 10;
 const NOTHING_FIRED_PAUSE_MS = 50;
 const MAX_CACHED = 100_000;
 
+/** A due schedule as read: its id, the tick due and its runs value (the compare-and-set token). */
+export interface DueItem {
+  id: string;
+  tick: number;
+  run: string;
+}
+
+export interface DueBatch {
+  /** Redis time of the read. */
+  now: number;
+  /** Ms until the first tick not yet due, -1 if none. */
+  nextIn: number;
+  items: DueItem[];
+}
+
 export interface SchedulerRound {
   /** Due schedules read. */
   due: number;
@@ -98,26 +113,42 @@ export class Scheduler {
 
   /** One look: fires what is due and returns how long to sleep before the next. */
   async round(): Promise<number> {
+    const due = await this.readDue();
+    if (due.items.length === 0) {
+      const { nextIn } = due;
+      return nextIn < 0 || nextIn > MAX_IDLE_MS ? MAX_IDLE_MS : nextIn + Math.random() * JITTER_MS;
+    }
+    const r = await this.fire(due);
+    this.onRound(r);
+    // Something moved: look again at once, more may be due. Nothing did: another
+    // scheduler fired them, or they changed; pause briefly rather than spin.
+    return r.advanced > 0 ? 0 : NOTHING_FIRED_PAUSE_MS;
+  }
+
+  /** The first half of a round: the due schedules as Redis has them now, specs compiled. */
+  async readDue(): Promise<DueBatch> {
     const [now, nextIn, ...flat] = await callScript<[number, number, ...string[]]>(
       this.client,
       'schedule-due',
       scheduleScriptKeys.due(this.keys),
       [BATCH],
     );
-    if (flat.length === 0) {
-      return nextIn < 0 || nextIn > MAX_IDLE_MS ? MAX_IDLE_MS : nextIn + Math.random() * JITTER_MS;
-    }
-    await this.compileMissing(flat);
+    const items: DueItem[] = [];
+    for (let i = 0; i < flat.length; i += 3)
+      items.push({ id: flat[i]!, tick: Number(flat[i + 1]), run: flat[i + 2]! });
+    await this.compileMissing(items);
+    return { now, nextIn, items };
+  }
+
+  /** The second half: fires the batch; schedules changed or fired since it was read are left alone. */
+  async fire(due: DueBatch): Promise<SchedulerRound> {
     const args: (string | number)[] = [];
-    for (let i = 0; i < flat.length; i += 3) {
-      const id = flat[i]!;
-      const tick = Number(flat[i + 1]);
-      const runValue = flat[i + 2]!;
+    for (const { id, tick, run: runValue } of due.items) {
       const run = parseRun(runValue);
       const c = this.cache.get(id);
       // Changed since the read: its next round has the new spec.
       if (c === undefined || c.version !== run.version) continue;
-      const plan = planTick(c.spec, c.grid, tick, now, run.made);
+      const plan = planTick(c.spec, c.grid, tick, due.now, run.made);
       const made = run.made + (plan.job ? 1 : 0);
       args.push(
         id,
@@ -131,25 +162,17 @@ export class Scheduler {
         c.spec.opts.delay ?? 0,
       );
     }
-    let advanced = 0;
-    let made = 0;
-    if (args.length > 0) {
-      const keys = scheduleScriptKeys.fire(this.keys, this.queueKeys);
-      [advanced, made] = await callScript<[number, number]>(this.client, 'schedule-fire', keys, args);
-    }
-    this.onRound({ due: flat.length / 3, advanced, made });
-    // Something moved: look again at once, more may be due. Nothing did: another
-    // scheduler fired them, or they changed; pause briefly rather than spin.
-    return advanced > 0 ? 0 : NOTHING_FIRED_PAUSE_MS;
+    if (args.length === 0) return { due: due.items.length, advanced: 0, made: 0 };
+    const keys = scheduleScriptKeys.fire(this.keys, this.queueKeys);
+    const [advanced, made] = await callScript<[number, number]>(this.client, 'schedule-fire', keys, args);
+    return { due: due.items.length, advanced, made };
   }
 
   /** Reads and compiles the specs of due schedules whose version is not cached yet. */
-  private async compileMissing(flat: string[]): Promise<void> {
-    const ids: string[] = [];
-    for (let i = 0; i < flat.length; i += 3) {
-      const id = flat[i]!;
-      if (this.cache.get(id)?.version !== parseRun(flat[i + 2]!).version) ids.push(id);
-    }
+  private async compileMissing(items: DueItem[]): Promise<void> {
+    const ids = items
+      .filter((d) => this.cache.get(d.id)?.version !== parseRun(d.run).version)
+      .map((d) => d.id);
     if (ids.length === 0) return;
     // Spec and runs value together, so the spec is known to belong to that version.
     const r = (await this.client
