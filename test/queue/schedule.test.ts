@@ -114,8 +114,7 @@ describe('schedule input', () => {
     test(`${what}: a ValidationError naming ${field}, nothing stored`, async () => {
       const q = queue('bad');
       await assert.rejects(
-        // biome-ignore lint/suspicious/noExplicitAny: bad input on purpose
-        q.schedule('s', repeat as any, tmpl as any, options as any),
+        q.schedule('s', repeat as never, tmpl as never, options as never),
         (err: unknown) => {
           assert.ok(err instanceof ValidationError, `expected ValidationError, got ${String(err)}`);
           assert.equal(err.field, field);
@@ -132,9 +131,8 @@ describe('schedule input', () => {
 
   test('bad ids name the id', async () => {
     const q = queue('bad-id');
-    // biome-ignore lint/suspicious/noExplicitAny: bad input on purpose
     for (const id of ['', 'a\nb', 'x'.repeat(201), 42])
-      await assert.rejects(q.schedule(id as any, { every: 1000 }, template), /^ValidationError: id/);
+      await assert.rejects(q.schedule(id as never, { every: 1000 }, template), /^ValidationError: id/);
     await assert.rejects(q.unschedule(''), /^ValidationError: id/);
   });
 });
