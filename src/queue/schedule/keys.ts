@@ -11,13 +11,21 @@ export interface ScheduleKeys {
   next: string;
   /** HASH schedule id -> `version:made:lastTick`, the compare-and-set token of fire and put. */
   runs: string;
+  /** HASH schedule id -> claim expiry (ms): a scheduler is firing it, others skip it until then. */
+  claims: string;
   /** STRING counter: versions, unique across the queue's life so an old reader never matches. */
   version: string;
 }
 
 export function scheduleKeys(k: QueueKeys): ScheduleKeys {
   const s = (name: string) => `${k.tag}:${name}`;
-  return { specs: s('sched'), next: s('sched:next'), runs: s('sched:runs'), version: s('sched:ver') };
+  return {
+    specs: s('sched'),
+    next: s('sched:next'),
+    runs: s('sched:runs'),
+    claims: s('sched:claims'),
+    version: s('sched:ver'),
+  };
 }
 
 /**
@@ -25,8 +33,8 @@ export function scheduleKeys(k: QueueKeys): ScheduleKeys {
  * `fire` also writes jobs, so it takes the queue keys add.lua takes for a job with a jobId.
  */
 export const scheduleScriptKeys = {
-  due: (s: ScheduleKeys) => [s.next, s.runs],
-  put: (s: ScheduleKeys) => [s.specs, s.runs, s.next, s.version],
+  due: (s: ScheduleKeys) => [s.next, s.runs, s.claims],
+  put: (s: ScheduleKeys) => [s.specs, s.runs, s.next, s.version, s.claims],
   fire: (s: ScheduleKeys, k: QueueKeys) => [
     s.next,
     s.runs,
@@ -38,5 +46,6 @@ export const scheduleScriptKeys = {
     k.delayed,
     k.seq,
     k.signal,
+    s.claims,
   ],
 };

@@ -13,10 +13,15 @@ const MAX_IDLE_MS = 1000;
 const BATCH = 1000;
 /**
  * Random extra sleep before a due tick: schedulers in several processes then rarely
- * wake at the same moment, so one fires and the others find nothing due rather
- * than all doing the work and all but one losing the compare-and-set.
+ * wake at the same moment, so one claims the tick and the others find it claimed.
  */
 const JITTER_MS = 10;
+/**
+ * How long a read claims its schedules for this scheduler (schedule-due.lua). Far
+ * longer than a round takes; a scheduler that dies holding claims delays those
+ * ticks this long, well within MISFIRE_MS, so they still run.
+ */
+const CLAIM_MS = 2000;
 /** Pause after a round that could fire nothing it read, so a stuck schedule cannot spin the loop. */
 const NOTHING_FIRED_PAUSE_MS = 50;
 const MAX_CACHED = 100_000;
@@ -31,7 +36,7 @@ export interface DueItem {
 export interface DueBatch {
   /** Redis time of the read. */
   now: number;
-  /** Ms until the first tick not yet due, -1 if none. */
+  /** Ms until there is something to look at again (a tick not yet due, or a claim of another scheduler ending), -1 if nothing is scheduled. */
   nextIn: number;
   items: DueItem[];
 }
@@ -115,6 +120,7 @@ export class Scheduler {
   async round(): Promise<number> {
     const due = await this.readDue();
     if (due.items.length === 0) {
+      this.onRound({ due: 0, advanced: 0, made: 0 });
       const { nextIn } = due;
       return nextIn < 0 || nextIn > MAX_IDLE_MS ? MAX_IDLE_MS : nextIn + Math.random() * JITTER_MS;
     }
@@ -131,7 +137,7 @@ export class Scheduler {
       this.client,
       'schedule-due',
       scheduleScriptKeys.due(this.keys),
-      [BATCH],
+      [BATCH, CLAIM_MS],
     );
     const items: DueItem[] = [];
     for (let i = 0; i < flat.length; i += 3)

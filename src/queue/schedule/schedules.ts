@@ -95,6 +95,7 @@ export class Schedules {
       .zrem(k.next, id as string)
       .hdel(k.runs, id as string)
       .hdel(k.specs, id as string)
+      .hdel(k.claims, id as string)
       .exec()) as [Error | null, number][];
     for (const [err] of r) if (err) throw err;
     return r[0]![1] === 1;
@@ -142,6 +143,6 @@ export class Schedules {
    */
   async clear(): Promise<void> {
     const k = this.keys;
-    await this.client.unlink(k.specs, k.next, k.runs);
+    await this.client.unlink(k.specs, k.next, k.runs, k.claims);
   }
 }

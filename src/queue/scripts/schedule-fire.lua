@@ -4,7 +4,8 @@
 -- race on the same tick: one wins, the others change nothing. The job id is derived
 -- from schedule id and tick, so even a resent call cannot make a second job.
 -- The job is written as add.lua writes a job with a jobId.
--- KEYS: 1 next, 2 runs, 3 specs, 4 jobs, 5 wait, 6 waitp, 7 pri, 8 delayed, 9 seq, 10 signal
+-- The caller's claims on the batch end here, fired or not.
+-- KEYS: 1 next, 2 runs, 3 specs, 4 jobs, 5 wait, 6 waitp, 7 pri, 8 delayed, 9 seq, 10 signal, 11 claims
 -- ARGV: per schedule 9 fields: id, tick read, runs value read, next tick (-1: the
 --   schedule ends), new runs value, job id ('' = no job: a skipped catch-up),
 --   job record, priority, delay ms
@@ -15,9 +16,12 @@
 local now = nil
 -- The one place a scheduled job is written (keep in step with add.lua).
 local function createJob(id, record, priority, delay)
-  local seq = redis.call('INCR', KEYS[9])
   redis.call('HSET', KEYS[4], id, record)
-  if priority > 0 then redis.call('HSET', KEYS[7], id, priority) end
+  local seq = 0 -- orders jobs in the priority set only
+  if priority > 0 then
+    seq = redis.call('INCR', KEYS[9])
+    redis.call('HSET', KEYS[7], id, priority)
+  end
   if delay > 0 then
     now = now or nowMs()
     redis.call('ZADD', KEYS[8], now + delay, id)
@@ -27,8 +31,10 @@ local function createJob(id, record, priority, delay)
 end
 
 local advanced, made = 0, 0
+local ids = {}
 for a = 1, #ARGV, 9 do
   local id = ARGV[a]
+  ids[#ids + 1] = id
   local score = redis.call('ZSCORE', KEYS[1], id)
   if score and tonumber(score) == tonumber(ARGV[a + 1]) and redis.call('HGET', KEYS[2], id) == ARGV[a + 2] then
     local jobId = ARGV[a + 5]
@@ -47,5 +53,6 @@ for a = 1, #ARGV, 9 do
     advanced = advanced + 1
   end
 end
+if #ids > 0 then redis.call('HDEL', KEYS[11], unpack(ids)) end
 if made > 0 then signal(KEYS[10], made) end
 return { advanced, made }

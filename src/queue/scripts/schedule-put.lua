@@ -4,7 +4,7 @@
 -- so every process may call schedule() at start without moving the grid.
 -- A changed spec gets a new version (from a counter, never reused), which makes
 -- any scheduler still holding the old one fail its compare-and-set: no stray job.
--- KEYS: 1 specs, 2 runs, 3 next, 4 version counter
+-- KEYS: 1 specs, 2 runs, 3 next, 4 version counter, 5 claims
 -- ARGV: 1 id, 2 spec JSON, 3 the runs value the caller read ('' = none), 4 first tick
 -- Returns 0: changed since read (read again), 1: the same spec was there, 2: stored.
 
@@ -19,4 +19,6 @@ local last = string.match(run, ':(%d+)$') or '0'
 redis.call('HSET', KEYS[1], id, ARGV[2])
 redis.call('HSET', KEYS[2], id, string.format('%d:0:%s', version, last))
 redis.call('ZADD', KEYS[3], ARGV[4], id)
+-- A claim on the old tick must not hold back the new one.
+redis.call('HDEL', KEYS[5], id)
 return 2
