@@ -252,6 +252,19 @@ describe('schedule', () => {
     assert.deepEqual(await ticksMade(raw, q, 's'), [tick]);
   });
 
+  test('a scheduler that dies holding claims only delays its ticks: another fires them once the claims lapse', async () => {
+    const q = queue('claim');
+    const dead = scheduler(q, false);
+    const { next: tick } = await q.schedule('s', { every: 200 }, { name: 'n' }, { limit: 1 });
+    while ((await redisNow()) < tick) await sleep(10);
+    assert.equal((await dead.readDue()).items.length, 1, 'claimed, never fired');
+    const claimedAt = Date.now();
+    scheduler(q);
+    await waitFor('the tick to fire', async () => (await ticksMade(raw, q, 's')).length === 1, 6000);
+    assert.ok(Date.now() - claimedAt >= 1500, 'not before the claim lapsed');
+    assert.deepEqual(await ticksMade(raw, q, 's'), [tick]);
+  });
+
   test('changing the interval while schedulers run: no tick twice, no stray job', async () => {
     const q = queue('change');
     await q.schedule('s', { every: 100 }, { name: 'n', data: 100 });
