@@ -1,6 +1,6 @@
 import type { JobOptions } from '../types.js';
 
-/** How often a schedule ticks: a fixed interval, or a cron expression (5 or 6 fields) in a time zone. */
+/** How often a schedule ticks: a fixed interval, or a cron expression (5 or 6 fields) in a time zone (default UTC). */
 export type Repeat = { every: number } | { cron: string; tz?: string };
 
 /** The job each tick makes: what `queue.add(name, data, opts)` would take, less `jobId` and `dedup`. */

@@ -53,7 +53,7 @@ function validateRepeat(repeat: unknown): Repeat {
   }
   let next: Date | null;
   try {
-    next = new Cron(cron, { timezone: tz, paused: true }).nextRun();
+    next = new Cron(cron, { timezone: tz ?? 'UTC', paused: true }).nextRun();
   } catch (err) {
     throw new ValidationError('repeat.cron', `invalid cron expression: ${(err as Error).message}`);
   }
