@@ -16,6 +16,12 @@ export async function ticksMade(raw: Redis, queue: Queue, id: string): Promise<n
   return ids.map(tickOf).sort((a, b) => a - b);
 }
 
+/** Redis's clock, which ticks follow. */
+export async function redisNow(raw: Redis): Promise<number> {
+  const [s, us] = await raw.time();
+  return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+}
+
 /** Asserts that `ticks` are distinct and consecutive steps of `every` ms. */
 export function assertConsecutive(ticks: number[], every: number, what: string): void {
   for (let i = 1; i < ticks.length; i++)

@@ -16,7 +16,7 @@ import {
   type WorkerProcess,
   waitFor,
 } from '../helpers/worker-process.js';
-import { assertConsecutive, ticksMade } from './schedule-helpers.js';
+import { assertConsecutive, redisNow, ticksMade } from './schedule-helpers.js';
 
 requireRedisServer();
 let redis: RedisProcess;
@@ -35,11 +35,6 @@ after(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-async function redisNow(): Promise<number> {
-  const [s, us] = await raw.time();
-  return Number(s) * 1000 + Math.floor(Number(us) / 1000);
-}
-
 function startWorkers(n: number, name: string, log: string): Promise<WorkerProcess[]> {
   const env = { REDIS_URL: redis.url, QUEUE: name, LOG: log, LEASE_MS: '1500' };
   return Promise.all(Array.from({ length: n }, () => startWorkerProcess(env)));
@@ -52,12 +47,12 @@ describe('schedules across worker processes', () => {
     const queue = new Queue(name, { connection: redis.url, logger: quiet });
     try {
       const workers = await startWorkers(4, name, log);
-      const startAt = Math.ceil(((await redisNow()) + 1500) / 1000) * 1000;
+      const startAt = Math.ceil(((await redisNow(raw)) + 1500) / 1000) * 1000;
       const lastTick = startAt + 29_000;
       await queue.schedule('tick', { every: 1000 }, { name: 'tick' }, { startAt });
 
       // Halfway, one process dies abruptly; the other three carry on.
-      while ((await redisNow()) < startAt + 14_500) await sleep(100);
+      while ((await redisNow(raw)) < startAt + 14_500) await sleep(100);
       await workers[0]!.kill9();
 
       const lastId = `sched:tick:${lastTick}`;
@@ -103,9 +98,9 @@ describe('schedules across worker processes', () => {
       const nextAtStop = new Map((await queue.schedules()).map((s) => [s.id, s.next]));
       await sleep(MISFIRE_MS + 2500); // every tick missed by more than the misfire threshold
 
-      const restartedAt = await redisNow();
+      const restartedAt = await redisNow(raw);
       await startWorkers(2, name, log);
-      const readyAt = await redisNow(); // the new schedulers run by now
+      const readyAt = await redisNow(raw); // the new schedulers run by now
       await sleep(3500);
       await queue.unschedule('one');
       await queue.unschedule('skip');

@@ -8,7 +8,7 @@ import { queueScripts } from '../../src/queue/scripts.js';
 import { defineScripts } from '../../src/redis/scripts.js';
 import { type RedisProcess, requireRedisServer, startRedis } from '../helpers/redis-server.js';
 import { quiet, uniqueName, waitFor } from '../helpers/worker-process.js';
-import { assertConsecutive, ticksMade } from './schedule-helpers.js';
+import { assertConsecutive, redisNow, ticksMade } from './schedule-helpers.js';
 
 requireRedisServer();
 let redis: RedisProcess;
@@ -44,12 +44,6 @@ function scheduler(q: Queue, start = true): Scheduler {
     client.disconnect();
   });
   return s;
-}
-
-/** Redis's clock, which ticks follow. */
-async function redisNow(): Promise<number> {
-  const [s, us] = await raw.time();
-  return Number(s) * 1000 + Math.floor(Number(us) / 1000);
 }
 
 describe('schedule input', () => {
@@ -184,7 +178,7 @@ describe('schedule', () => {
 
   test('startAt and endAt: ticks from the first to the last inclusive, then the schedule is gone', async () => {
     const q = queue('window');
-    const startAt = Math.ceil(((await redisNow()) + 400) / 100) * 100 + 50; // off the epoch grid on purpose
+    const startAt = Math.ceil(((await redisNow(raw)) + 400) / 100) * 100 + 50; // off the epoch grid on purpose
     const endAt = startAt + 450;
     const { next } = await q.schedule('s', { every: 100 }, { name: 'n' }, { startAt, endAt });
     assert.equal(next, startAt);
@@ -230,7 +224,7 @@ describe('schedule', () => {
     const q = queue('update');
     const s = scheduler(q, false);
     const { next: tick } = await q.schedule('s', { every: 200 }, { name: 'n', data: { v: 1 } });
-    while ((await redisNow()) < tick) await sleep(10);
+    while ((await redisNow(raw)) < tick) await sleep(10);
     const stale = await s.readDue();
     assert.equal(stale.items.length, 1, 'the tick is due');
     const updated = await q.schedule('s', { every: 200 }, { name: 'n', data: { v: 2 } });
@@ -245,7 +239,7 @@ describe('schedule', () => {
     const q = queue('replay');
     const s = scheduler(q, false);
     const { next: tick } = await q.schedule('s', { every: 200 }, { name: 'n' });
-    while ((await redisNow()) < tick) await sleep(10);
+    while ((await redisNow(raw)) < tick) await sleep(10);
     const due = await s.readDue();
     assert.equal((await s.fire(due)).made, 1);
     assert.deepEqual(await s.fire(due), { due: 1, advanced: 0, made: 0 });
@@ -256,7 +250,7 @@ describe('schedule', () => {
     const q = queue('claim');
     const dead = scheduler(q, false);
     const { next: tick } = await q.schedule('s', { every: 200 }, { name: 'n' }, { limit: 1 });
-    while ((await redisNow()) < tick) await sleep(10);
+    while ((await redisNow(raw)) < tick) await sleep(10);
     assert.equal((await dead.readDue()).items.length, 1, 'claimed, never fired');
     const claimedAt = Date.now();
     scheduler(q);
@@ -271,7 +265,7 @@ describe('schedule', () => {
     for (let i = 0; i < 3; i++) scheduler(q);
     await sleep(600);
     await q.schedule('s', { every: 300 }, { name: 'n', data: 300 });
-    const changedAt = await redisNow();
+    const changedAt = await redisNow(raw);
     await sleep(1200);
     await q.unschedule('s');
     const ticks = await ticksMade(raw, q, 's');
