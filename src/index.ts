@@ -1,9 +1,12 @@
 export * from './cache/index.js';
 export * from './lock/index.js';
 export * from './pubsub/index.js';
+export type { GroupCounts } from './queue/limits.js';
 export { Queue } from './queue/queue.js';
 export type {
   BackoffOptions,
+  DedupOptions,
+  GroupLimits,
   Handler,
   Job,
   JobCounts,
@@ -11,11 +14,13 @@ export type {
   JobInfo,
   JobOptions,
   JobState,
+  QueueLimits,
   QueueOptions,
+  RateLimit,
   RetentionOptions,
   WorkerOptions,
 } from './queue/types.js';
-export { MAX_PRIORITY, Priority } from './queue/types.js';
+export { LOG_LINES, MAX_GROUP_LENGTH, MAX_PRIORITY, Priority } from './queue/types.js';
 export { Worker } from './queue/worker/worker.js';
 export * from './ratelimit/index.js';
 export type { ConnectionOptions } from './redis/connection.js';
