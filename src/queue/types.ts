@@ -77,7 +77,7 @@ export interface QueueLimits {
   /** Jobs started per window, across all workers. */
   rate?: RateLimit | null;
   /** Defaults for every group. */
-  group?: { concurrency?: number | null; rate?: RateLimit | null };
+  group?: { concurrency?: number | null; rate?: RateLimit | null } | null;
 }
 
 export type JobState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
