@@ -49,13 +49,13 @@ export interface QueueKeys {
   gwait: string;
   /** HASH id -> its gwait member, for every grouped job until its record is deleted. */
   gjob: string;
-  /** ZSET group -> turn: groups that may start a job now; the lowest turn is served next (round-robin). */
+  /** ZSET group -> turn (ms it became ready or was last served): groups that may start a job now; lowest first. */
   gready: string;
   /** ZSET group -> time its rate limit lets it start a job again. */
   gparked: string;
-  /** HASH `w:<group>` waiting and `a:<group>` active job counts, and `#turn`. */
+  /** HASH per group: `w:` waiting and `a:` active job counts, `p:` paused, `r:` parked by its rate limit. */
   gcount: string;
-  /** HASH `paused:<group>` and `limit:<group>` ("concurrency,max,duration", empty = queue default). */
+  /** HASH `limit:<group>` -> "concurrency,max,duration" (an empty field: the queue's default). */
   gconf: string;
   /** HASH group -> its rate limit's sliding log. */
   grate: string;

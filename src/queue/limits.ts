@@ -91,9 +91,9 @@ export interface GroupCounts {
 
 export async function readGroup(client: Redis, k: QueueKeys, group: string): Promise<GroupCounts> {
   validateGroup('group', group);
-  const [[waiting, active], [paused, own]] = await Promise.all([
-    client.hmget(k.gcount, `w:${group}`, `a:${group}`),
-    client.hmget(k.gconf, `paused:${group}`, `limit:${group}`),
+  const [[waiting, active, paused], own] = await Promise.all([
+    client.hmget(k.gcount, `w:${group}`, `a:${group}`, `p:${group}`),
+    client.hget(k.gconf, `limit:${group}`),
   ]);
   const limits: GroupLimits = {};
   if (own) {

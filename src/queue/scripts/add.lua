@@ -81,11 +81,10 @@ for i = 0, n - plain - 1 do
   local seq = base + plain + i + 1
   local id, record = ARGV[a], ARGV[a + 1]
   local priority, delay, group, mode = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), ARGV[a + 4], ARGV[a + 5]
-  if id == '' then id = string.format('%d', seq) end
   now = now or nowMs()
-
   local existing = false
-  if redis.call('HEXISTS', K.jobs, id) == 1 then
+  if id == '' then id = string.format('%d', seq) end -- generated: new by construction
+  if ARGV[a] ~= '' and redis.call('HEXISTS', K.jobs, id) == 1 then
     existing = id
   elseif mode ~= '' then
     existing = dedup(mode, ARGV[a + 6], id, record, tonumber(ARGV[a + 7]))

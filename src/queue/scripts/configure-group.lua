@@ -3,8 +3,9 @@
 -- KEYS: the queue's keys (keys.lua)
 -- ARGV: 1 group, 2 action ('pause', 'resume', 'limit'), 3 for 'limit':
 --       "concurrency,max,duration" (empty fields: the queue's default; all empty: remove)
--- Returns 1 when the group became ready.
+-- Returns 1 when the group became ready. Paused is kept in gcount (`p:`), beside what wakeGroup reads.
 --@include keys
+--@include now
 --@include settings
 --@include rate
 --@include enqueue
@@ -12,12 +13,12 @@
 
 local g, action = ARGV[1], ARGV[2]
 if action == 'pause' then
-  redis.call('HSET', K.gconf, 'paused:' .. g, '1')
+  redis.call('HSET', K.gcount, 'p:' .. g, '1')
   redis.call('ZREM', K.gready, g)
   return 0
 end
 if action == 'resume' then
-  redis.call('HDEL', K.gconf, 'paused:' .. g)
+  redis.call('HDEL', K.gcount, 'p:' .. g)
 elseif ARGV[3] == ',,' then
   redis.call('HDEL', K.gconf, 'limit:' .. g)
 else
@@ -26,6 +27,7 @@ else
   -- A lower limit takes effect at the next fetch: the group may be ready now.
   redis.call('ZREM', K.gready, g)
 end
-local woken = wakeGroup(readSettings(), g)
+local S = readSettings()
+local woken = wakeGroup(S, g)
 if woken > 0 then signal(1) end
 return woken

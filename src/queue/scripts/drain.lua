@@ -4,6 +4,7 @@
 -- ARGV: 1 batch size
 -- Returns the number of jobs deleted by this call.
 --@include keys
+--@include now
 --@include settings
 --@include rate
 --@include enqueue

@@ -23,10 +23,12 @@
 
 local wid, count, lease, request = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local replies = KEYS[EXTRA]
-local now = nowMs()
-redis.call('ZADD', K.workers, now + lease, wid)
 local S = readSettings()
-local limited = (S.conc > 0 or S.rmax > 0 or S.gconc > 0 or S.grmax > 0 or S.overrides) and 1 or 0
+local now = S.now
+redis.call('ZADD', K.workers, now + lease, wid)
+-- A job fetched ahead of a free slot would count against these limits while it idles.
+-- (Group concurrency alone is no reason: an idle prefetched job holds only its own group.)
+local limited = (S.conc > 0 or S.rmax > 0 or S.grmax > 0 or S.overrides) and 1 or 0
 local wait = -1
 
 local function soonest(key)

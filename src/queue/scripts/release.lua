@@ -5,6 +5,7 @@
 -- ARGV: 1 worker id, then pairs of id, lease token
 -- Returns the number of jobs put back.
 --@include keys
+--@include now
 --@include settings
 --@include rate
 --@include enqueue

@@ -4,6 +4,7 @@
 -- ARGV: 1 id
 -- Returns 1 when removed, 0 when there was no such job, -1 when it is active.
 --@include keys
+--@include now
 --@include settings
 --@include rate
 --@include enqueue

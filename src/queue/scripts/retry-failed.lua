@@ -4,6 +4,7 @@
 -- ARGV: 1 mode ('ids' or 'all'), 2.. ids, or for 'all' 2 the batch size
 -- Returns the number of jobs moved.
 --@include keys
+--@include now
 --@include settings
 --@include rate
 --@include enqueue

@@ -27,7 +27,7 @@ local last = redis.call('HMGET', replies, 'settle', 'rejected')
 if last[1] == ARGV[1] then return split(last[2]) end
 
 local S = readSettings()
-local now = nowMs()
+local now = S.now
 local rejected = {}
 local wake = 0
 

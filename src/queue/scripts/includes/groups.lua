@@ -7,7 +7,11 @@
 -- cannot starve the others. A group is out of K.gready while nothing of it waits,
 -- it is paused, it is at its concurrency limit, or its rate limit parked it
 -- (K.gparked: group -> when it may start again); wakeGroup() checks all four
--- wherever one of them may have changed. Needs: keys, rate, enqueue.
+-- wherever one of them may have changed. K.gcount keeps what wakeGroup needs in
+-- one hash, read with one HMGET: `w:` waiting, `a:` active, `p:` paused, `r:`
+-- parked. Turns are Redis-clock milliseconds: groups served in the same
+-- millisecond tie, which costs fairness nothing and saves a counter per turn.
+-- Needs: keys, rate, enqueue.
 local MAX_RANK = 1000
 
 local function groupMember(g, id, priority, seq)
@@ -32,14 +36,24 @@ local function groupLimits(S, g)
 end
 
 -- Puts g in K.gready if it may start a job now. Returns 1 when it was added.
-local function wakeGroup(S, g)
-  local counts = redis.call('HMGET', K.gcount, 'w:' .. g, 'a:' .. g)
-  if not counts[1] then return 0 end
+-- `leaving`: one of its jobs just stopped running (its active count drops here,
+-- in the same read, which saves a call per job on the settle path).
+local function wakeGroup(S, g, leaving)
+  local c = redis.call('HMGET', K.gcount, 'w:' .. g, 'a:' .. g, 'p:' .. g, 'r:' .. g)
+  local active = tonumber(c[2] or '0')
+  if leaving then
+    active = active - 1
+    if active <= 0 then redis.call('HDEL', K.gcount, 'a:' .. g) else redis.call('HINCRBY', K.gcount, 'a:' .. g, -1) end
+  end
+  if not c[1] or c[3] or c[4] then return 0 end
   local conc = groupLimits(S, g)
-  if conc > 0 and tonumber(counts[2] or '0') >= conc then return 0 end
-  if redis.call('HEXISTS', K.gconf, 'paused:' .. g) == 1 then return 0 end
-  if redis.call('ZSCORE', K.gparked, g) then return 0 end
-  return redis.call('ZADD', K.gready, 'NX', redis.call('HINCRBY', K.gcount, '#turn', 1), g)
+  if conc > 0 and active >= conc then return 0 end
+  return redis.call('ZADD', K.gready, 'NX', S.now, g)
+end
+
+local function park(g, untilMs)
+  redis.call('ZADD', K.gparked, untilMs, g)
+  redis.call('HSET', K.gcount, 'r:' .. g, '1')
 end
 
 -- A grouped job starts waiting. Returns 1 when its group became ready.
@@ -68,11 +82,7 @@ local function groupLeave(S, ids)
   local members = redis.call('HMGET', K.gjob, unpack(ids))
   local woken = 0
   for _, m in ipairs(members) do
-    if m then
-      local g = memberGroup(m)
-      if redis.call('HINCRBY', K.gcount, 'a:' .. g, -1) <= 0 then redis.call('HDEL', K.gcount, 'a:' .. g) end
-      woken = woken + wakeGroup(S, g)
-    end
+    if m then woken = woken + wakeGroup(S, memberGroup(m), true) end
   end
   return woken
 end
@@ -99,7 +109,10 @@ local function groupTake(S, want, now)
   local due = redis.call('ZRANGEBYSCORE', K.gparked, '-inf', now, 'LIMIT', 0, 1000)
   if #due > 0 then
     redis.call('ZREM', K.gparked, unpack(due))
-    for _, g in ipairs(due) do wakeGroup(S, g) end
+    for _, g in ipairs(due) do
+      redis.call('HDEL', K.gcount, 'r:' .. g)
+      wakeGroup(S, g)
+    end
   end
   local ids = {}
   while #ids < want do
@@ -127,19 +140,18 @@ local function groupTake(S, want, now)
           if started + 1 >= rmax then freeAt = rateFreeAt(entries, started + 1, rmax, rdur) end
         end
         if waiting > 0 and (conc == 0 or active < conc) then
-          if freeAt > 0 then redis.call('ZADD', K.gparked, freeAt, g) else again[#again + 1] = g end
+          if freeAt > 0 then park(g, freeAt) else again[#again + 1] = g end
         end
       elseif freeAt > 0 then
-        redis.call('ZADD', K.gparked, freeAt, g)
+        park(g, freeAt)
       else
         redis.call('HDEL', K.gcount, 'w:' .. g) -- counted as waiting, yet nothing was: heal the count
       end
     end
     if #again > 0 then
-      local turn = redis.call('HINCRBY', K.gcount, '#turn', #again) - #again
       local scored = {}
       for j, g in ipairs(again) do
-        scored[j * 2 - 1] = turn + j
+        scored[j * 2 - 1] = now
         scored[j * 2] = g
       end
       redis.call('ZADD', K.gready, unpack(scored))
