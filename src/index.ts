@@ -1,4 +1,5 @@
 export * from './cache/index.js';
+export * from './dedupe/index.js';
 export * from './lock/index.js';
 export * from './pubsub/index.js';
 export type { GroupCounts } from './queue/limits.js';
