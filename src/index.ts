@@ -1,6 +1,8 @@
 export * from './cache/index.js';
+export * from './dedupe/index.js';
 export * from './lock/index.js';
 export * from './pubsub/index.js';
+export type { GroupCounts } from './queue/limits.js';
 export { Queue } from './queue/queue.js';
 export { MISFIRE_MS } from './queue/schedule/plan.js';
 export type {
@@ -13,6 +15,8 @@ export type {
 export { MIN_EVERY_MS } from './queue/schedule/validate.js';
 export type {
   BackoffOptions,
+  DedupOptions,
+  GroupLimits,
   Handler,
   Job,
   JobCounts,
@@ -20,11 +24,13 @@ export type {
   JobInfo,
   JobOptions,
   JobState,
+  QueueLimits,
   QueueOptions,
+  RateLimit,
   RetentionOptions,
   WorkerOptions,
 } from './queue/types.js';
-export { MAX_PRIORITY, Priority } from './queue/types.js';
+export { LOG_LINES, MAX_GROUP_LENGTH, MAX_PRIORITY, Priority } from './queue/types.js';
 export { Worker } from './queue/worker/worker.js';
 export * from './ratelimit/index.js';
 export type { ConnectionOptions } from './redis/connection.js';

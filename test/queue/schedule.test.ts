@@ -165,6 +165,27 @@ describe('schedule', () => {
     assert.equal(job?.state, 'waiting');
   });
 
+  test('the template delay and group are honoured: a delayed job, a grouped job a worker runs', async () => {
+    const q = queue('opts');
+    await q.schedule('late', { every: 100 }, { name: 'n', opts: { delay: 60_000 } }, { limit: 1 });
+    await q.schedule(
+      'grouped',
+      { every: 100 },
+      { name: 'g', data: 'tenant', opts: { group: 'w1' } },
+      { limit: 1 },
+    );
+    const ran: { data: unknown; group: unknown }[] = [];
+    const w = new Worker(q.name, async (job) => void ran.push({ data: job.data, group: job.opts.group }), {
+      connection: redis.url,
+      logger: quiet,
+    });
+    closers.push(() => w.close());
+    await waitFor('the grouped job to run', () => ran.length === 1, 5000);
+    assert.deepEqual(ran, [{ data: 'tenant', group: 'w1' }]);
+    const [late] = await ticksMade(raw, q, 'late');
+    assert.equal((await q.getJob(`sched:late:${late}`))?.state, 'delayed');
+  });
+
   test('limit: exactly that many jobs, on consecutive ticks, then the schedule is gone', async () => {
     const q = queue('limit');
     await q.schedule('s', { every: 100 }, { name: 'n' }, { limit: 3 });

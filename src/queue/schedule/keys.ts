@@ -1,4 +1,5 @@
 import type { QueueKeys } from '../keys.js';
+import { scriptKeys } from '../script-keys.js';
 
 /**
  * Redis keys of a queue's repeatable jobs. They share the queue's hash tag, so the
@@ -30,22 +31,11 @@ export function scheduleKeys(k: QueueKeys): ScheduleKeys {
 
 /**
  * KEYS of the schedule scripts, in the order their header comments list them.
- * `fire` also writes jobs, so it takes the queue keys add.lua takes for a job with a jobId.
+ * `fire` also writes jobs, so it takes all of the queue's keys first (as every queue
+ * script does: includes/keys.lua names them), then its own.
  */
 export const scheduleScriptKeys = {
   due: (s: ScheduleKeys) => [s.next, s.runs, s.claims],
   put: (s: ScheduleKeys) => [s.specs, s.runs, s.next, s.version, s.claims],
-  fire: (s: ScheduleKeys, k: QueueKeys) => [
-    s.next,
-    s.runs,
-    s.specs,
-    k.jobs,
-    k.wait,
-    k.waitp,
-    k.pri,
-    k.delayed,
-    k.seq,
-    k.signal,
-    s.claims,
-  ],
+  fire: (s: ScheduleKeys, k: QueueKeys) => scriptKeys(k, s.next, s.runs, s.specs, s.claims),
 };

@@ -166,6 +166,7 @@ export class Scheduler {
         plan.job ? tickRecord(c) : '',
         c.spec.opts.priority ?? 0,
         c.spec.opts.delay ?? 0,
+        c.spec.opts.group ?? '',
       );
     }
     if (args.length === 0) return { due: due.items.length, advanced: 0, made: 0 };

@@ -18,6 +18,7 @@ import { warnAboutServer } from '../server-warnings.js';
 import type { Handler, WorkerOptions } from '../types.js';
 import { validateQueueName } from '../validate.js';
 import { Acker, type Settlement } from './acker.js';
+import { Annotator } from './annotator.js';
 import { Fetcher } from './fetcher.js';
 import { Heartbeat } from './heartbeat.js';
 import type { HeldJob } from './job.js';
@@ -68,6 +69,8 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   private loopDone: Promise<void> | undefined;
   private slotFreed: (() => void) | undefined;
   private drained = false;
+  /** The queue has limits (the last fetch said so): fetch no more than free slots. */
+  private limited = false;
   /** The last fetch found nothing: once in-hand work ends, the worker is drained. */
   private queueEmpty = false;
   private closed: Promise<void> | undefined;
@@ -100,7 +103,15 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     defineScripts(this.client, queueScripts);
     warnAboutServer(this.client, this.logger);
 
-    this.fetcher = new Fetcher(this.client, this.blocking, this.keys, this.id, this.leaseMs, this.repliesKey);
+    this.fetcher = new Fetcher(
+      this.client,
+      this.blocking,
+      this.keys,
+      this.id,
+      this.leaseMs,
+      this.repliesKey,
+      new Annotator(this.client, this.keys),
+    );
     this.acker = new Acker(
       this.client,
       this.keys,
@@ -135,6 +146,8 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
    * could run).
    */
   private capacity(): number {
+    // Under limits, a job fetched ahead holds a slot of the limit while it idles here.
+    if (this.limited) return this.concurrency;
     let prefetch = this.fixedPrefetch;
     if (prefetch === undefined) {
       prefetch =
@@ -170,8 +183,9 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
         continue;
       }
       try {
-        const { jobs, nextDue } = await this.fetcher.fetch(room);
+        const { jobs, nextDue, limited } = await this.fetcher.fetch(room);
         failures = 0;
+        this.limited = limited;
         this.queueEmpty = jobs.length === 0;
         if (jobs.length > 0) {
           this.drained = false;
@@ -305,7 +319,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     const args: string[] = [this.id];
     for (const j of jobs) args.push(j.id, j.token);
     try {
-      await callScript<number>(this.client, 'release', scriptKeys.release(this.keys, this.repliesKey), args);
+      await callScript<number>(this.client, 'release', scriptKeys(this.keys, this.repliesKey), args);
     } catch (err) {
       this.fail(err); // the lease will lapse and the jobs come back anyway
     }
