@@ -26,7 +26,8 @@ end
 
 -- The one place a scheduled job is written: keep in step with add.lua.
 local function createJob(id, record, priority, delay, group)
-  local seq = redis.call('INCR', K.seq)
+  local seq = 0 -- orders jobs only in the priority set and in groups
+  if priority > 0 or group ~= '' then seq = redis.call('INCR', K.seq) end
   redis.call('HSET', K.jobs, id, record)
   if priority > 0 then redis.call('HSET', K.pri, id, priority) end
   if group ~= '' and not settings().groups then
