@@ -6,6 +6,7 @@
  * one scheduler fires when asked for 100,000 per second; and the idle cost of the
  * scheduler loop when nothing is due. About a minute and a half.
  */
+import { loadavg } from 'node:os';
 import { pino } from 'pino';
 import { Queue } from '../../src/index.js';
 import { describeMachine } from '../machine.js';
@@ -42,7 +43,9 @@ async function main(): Promise<void> {
     console.log(l);
   };
   try {
-    print(`Machine: ${describeMachine(server.version)}; windows of ${WINDOW_MS / 1000} s`);
+    print(
+      `Machine: ${describeMachine(server.version)}; load average ${loadavg()[0]!.toFixed(1)}; windows of ${WINDOW_MS / 1000} s`,
+    );
     const fresh = async (every: number) => {
       await server.flushAll();
       const queue = new Queue('bench-schedule', { connection: server.url, logger });
@@ -65,8 +68,8 @@ async function main(): Promise<void> {
 
     // Idle: nothing due for an hour; beside it the same window with no scheduler, for Redis's own background cost.
     const { queue } = await fresh(3600_000);
-    const idle = await measureWindow(queue, server.url, server.admin, 1, WINDOW_MS);
     const none = await measureWindow(queue, server.url, server.admin, 0, WINDOW_MS);
+    const idle = await measureWindow(queue, server.url, server.admin, 1, WINDOW_MS);
     await queue.close();
 
     print('');
