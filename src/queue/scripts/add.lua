@@ -20,6 +20,7 @@
 --@include rate
 --@include enqueue
 --@include groups
+--@include write-job
 --@include split
 
 local n = tonumber(ARGV[1])
@@ -42,11 +43,6 @@ if plain > 0 then
   added = plain
 end
 
-local now, S = nil, nil
-local function settings()
-  S = S or readSettings()
-  return S
-end
 
 -- Returns the id a job with this dedup key must give way to, or false (and takes the key).
 local function dedup(mode, key, id, record, ttl)
@@ -59,7 +55,7 @@ local function dedup(mode, key, id, record, ttl)
     local pending = redis.call('GET', k)
     if pending and redis.call('ZSCORE', K.delayed, pending) then
       redis.call('HSET', K.jobs, pending, record)
-      redis.call('ZADD', K.delayed, now + ttl, pending)
+      redis.call('ZADD', K.delayed, settings().now + ttl, pending)
       redis.call('PEXPIRE', k, ttl)
       return pending
     end
@@ -81,7 +77,6 @@ for i = 0, n - plain - 1 do
   local seq = base + plain + i + 1
   local id, record = ARGV[a], ARGV[a + 1]
   local priority, delay, group, mode = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), ARGV[a + 4], ARGV[a + 5]
-  now = now or nowMs()
   local existing = false
   if id == '' then id = string.format('%d', seq) end -- generated: new by construction
   if ARGV[a] ~= '' and redis.call('HEXISTS', K.jobs, id) == 1 then
@@ -93,23 +88,8 @@ for i = 0, n - plain - 1 do
   if existing then
     out[#out + 1] = existing
   else
-    redis.call('HSET', K.jobs, id, record)
-    if priority > 0 then redis.call('HSET', K.pri, id, priority) end
-    if group ~= '' and not settings().groups then
-      redis.call('HSET', K.meta, 'groups', '1')
-      S.groups = true
-    end
-    -- A delayed job wakes workers too: they shorten their wait to its due time.
-    added = added + 1
-    if delay > 0 then
-      redis.call('ZADD', K.delayed, now + delay, id)
-      -- Remembers the group until the job is due (place() reads it).
-      if group ~= '' then redis.call('HSET', K.gjob, id, groupMember(group, id, priority, seq)) end
-    elseif group ~= '' then
-      groupJoin(S, group, id, priority, seq)
-    else
-      enqueue(id, priority, seq, false)
-    end
+    writeJob(id, record, priority, delay, group, seq)
+    added = added + 1 -- a delayed job wakes workers too: they shorten their wait to its due time
     out[#out + 1] = id
   end
 end

@@ -3,7 +3,7 @@
 -- made, last tick) are still what the caller read. Any number of schedulers may
 -- race on the same tick: one wins, the others change nothing. The job id is derived
 -- from schedule id and tick, so even a resent call cannot make a second job.
--- The job is written as add.lua writes a job with a jobId (createJob below).
+-- The job is written as add.lua writes one (write-job.lua).
 -- The caller's claims on the batch end here, fired or not.
 -- KEYS: the queue's keys (keys.lua), then from EXTRA: next, runs, specs, claims
 -- ARGV: per schedule 10 fields: id, tick read, runs value read, next tick (-1: the
@@ -16,34 +16,9 @@
 --@include rate
 --@include enqueue
 --@include groups
+--@include write-job
 
 local NEXT, RUNS, SPECS, CLAIMS = KEYS[EXTRA], KEYS[EXTRA + 1], KEYS[EXTRA + 2], KEYS[EXTRA + 3]
-local now, S = nil, nil
-local function settings()
-  S = S or readSettings()
-  return S
-end
-
--- The one place a scheduled job is written: keep in step with add.lua.
-local function createJob(id, record, priority, delay, group)
-  local seq = 0 -- orders jobs only in the priority set and in groups
-  if priority > 0 or group ~= '' then seq = redis.call('INCR', K.seq) end
-  redis.call('HSET', K.jobs, id, record)
-  if priority > 0 then redis.call('HSET', K.pri, id, priority) end
-  if group ~= '' and not settings().groups then
-    redis.call('HSET', K.meta, 'groups', '1')
-    S.groups = true
-  end
-  if delay > 0 then
-    now = now or nowMs()
-    redis.call('ZADD', K.delayed, now + delay, id)
-    if group ~= '' then redis.call('HSET', K.gjob, id, groupMember(group, id, priority, seq)) end
-  elseif group ~= '' then
-    groupJoin(S, group, id, priority, seq)
-  else
-    enqueue(id, priority, seq, false)
-  end
-end
 
 local advanced, made = 0, 0
 local ids = {}
@@ -54,7 +29,10 @@ for a = 1, #ARGV, 10 do
   if score and tonumber(score) == tonumber(ARGV[a + 1]) and redis.call('HGET', RUNS, id) == ARGV[a + 2] then
     local jobId = ARGV[a + 5]
     if jobId ~= '' and redis.call('HEXISTS', K.jobs, jobId) == 0 then
-      createJob(jobId, ARGV[a + 6], tonumber(ARGV[a + 7]), tonumber(ARGV[a + 8]), ARGV[a + 9])
+      local priority, group = tonumber(ARGV[a + 7]), ARGV[a + 9]
+      -- seq orders the job only in the priority set and in groups
+      local seq = (priority > 0 or group ~= '') and redis.call('INCR', K.seq) or 0
+      writeJob(jobId, ARGV[a + 6], priority, tonumber(ARGV[a + 8]), group, seq)
       made = made + 1
     end
     if ARGV[a + 3] == '-1' then
