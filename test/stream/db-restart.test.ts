@@ -106,7 +106,7 @@ test('PostgreSQL killed (SIGKILL) mid-flow and restarted: every accepted event l
       },
       60_000,
     );
-    assert.equal(info.dead, 0, 'an outage dead-letters nothing');
+    assert.equal(info!.dead, 0, 'an outage dead-letters nothing');
     const rows = await sink.query<{ id: string }>(`SELECT id FROM ${sink.table}`);
     assert.equal(rows.length, load.ids.length, 'one row per accepted event');
     assert.deepEqual(
