@@ -32,10 +32,15 @@ const sink = postgresSink({
 });
 /** Events answered 202, counted by the server: autocannon leaves out requests still in flight when it stops. */
 let accepted = 0;
-const rows = async () => ({
-  accepted,
-  rows: Number((await sink.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sink.table}`))[0]!.n),
-});
+const rows = async () => {
+  const cpu = process.cpuUsage();
+  return {
+    accepted,
+    rows: Number((await sink.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sink.table}`))[0]!.n),
+    /** CPU microseconds (user + system) this process has used, to charge per request. */
+    cpuUs: cpu.user + cpu.system,
+  };
+};
 // onSend, not onResponse: a request whose client went away still ran, and its events were stored.
 const countAccepted = async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
   if (reply.statusCode === 202) accepted += (req.body as { events: unknown[] }).events.length;
