@@ -34,18 +34,26 @@ const DRAIN_EVENTS = envInt('BENCH_DRAIN_EVENTS', 200_000);
 /** How long rows may take to land after the load stops before they count as lost. */
 const DRAIN_TIMEOUT_MS = 120_000;
 const DATABASE_URL = process.env.DATABASE_URL ?? '';
+/** [consumers, batch size] for the backlog drain: the defaults, more consumers, bigger batches. */
+const DRAIN_SETTINGS = [
+  [5, 100],
+  [10, 100],
+  [5, 1000],
+] as const;
 
 interface Case {
-  mode: 'hopper' | 'before';
+  /** split: HTTP with HOPPER_PROCESSOR=off, and the processor in a second process (needs a database server). */
+  mode: 'hopper' | 'split' | 'before';
   events: number;
 }
 /** Interleaved, so a change in what else runs on the machine hits both designs alike. */
-const CASES: Case[] = [
-  { mode: 'hopper', events: 1 },
-  { mode: 'before', events: 1 },
-  { mode: 'hopper', events: 20 },
-  { mode: 'before', events: 20 },
-];
+const MODES: Case['mode'][] = DATABASE_URL ? ['hopper', 'split', 'before'] : ['hopper', 'before'];
+const CASES: Case[] = [1, 20].flatMap((events) => MODES.map((mode) => ({ mode, events })));
+const LABEL: Record<Case['mode'], string> = {
+  hopper: 'Hopper (`hopper serve`: HTTP + processor in one process)',
+  split: 'Hopper, processor in a second process',
+  before: 'before (INSERT per request)',
+};
 const ROUNDS = envInt('BENCH_ROUNDS', 1);
 
 interface Figures {
@@ -76,14 +84,14 @@ function body(events: number): string {
 }
 
 function startChild(
-  c: Case,
+  mode: string,
   env: NodeJS.ProcessEnv,
   table: string,
 ): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'bench/ingest/server.ts', '--mode', c.mode, '--table', table],
+      ['--import', 'tsx', 'bench/ingest/server.ts', '--mode', mode, '--table', table],
       { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
@@ -111,12 +119,16 @@ async function measure(c: Case, gen: LoadGenerator, redis: RedisServer, pgliteDi
   const token = randomBytes(24).toString('hex');
   const table = `bench_${c.mode}_${c.events}_${Date.now()}`;
   const env = { ...process.env, REDIS_URL: redis.url, HOPPER_PGLITE_DIR: pgliteDir, BENCH_TOKEN: token };
-  const { child, port } = await startChild(c, env, table);
+  const helper = c.mode === 'split' ? await startChild('processor', env, table) : undefined;
+  const { child, port } = await startChild(c.mode === 'split' ? 'ingest' : c.mode, env, table);
   const base = `http://127.0.0.1:${port}`;
+  /** Both processes' CPU when the processor runs apart. */
+  const cpuUs = async (n: ServerCounts) =>
+    n.cpuUs + (helper ? (await counts(`http://127.0.0.1:${helper.port}`, token)).cpuUs : 0);
   const load = (seconds: number) =>
     gen.run({ url: `${base}/api/v1/track`, token, body: body(c.events), connections: CONNECTIONS, seconds });
   try {
-    const before = await counts(base, token);
+    const cpuBefore = await cpuUs(await counts(base, token));
     const redisBefore = await redisCpuSeconds(redis.admin);
     const started = Date.now();
     const warm = await load(WARMUP_S);
@@ -141,12 +153,15 @@ async function measure(c: Case, gen: LoadGenerator, redis: RedisServer, pgliteDi
       accepted: now.accepted,
       rows: now.rows,
       failed: result.failed + warm.failed,
-      serverCpuUs: (now.cpuUs - before.cpuUs) / requests,
+      serverCpuUs: ((await cpuUs(now)) - cpuBefore) / requests,
       redisCpuUs: (((await redisCpuSeconds(redis.admin)) - redisBefore) * 1e6) / requests,
     };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    for (const p of [child, helper?.child]) {
+      if (!p) continue;
+      p.kill('SIGTERM');
+      await new Promise((r) => p.once('exit', r));
+    }
     if (DATABASE_URL) {
       const admin = postgresSink({ databaseUrl: DATABASE_URL, table });
       await admin.query(`DROP TABLE IF EXISTS ${admin.table}`);
@@ -168,7 +183,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'hopper-bench-ingest-'));
   const pgliteDir = join(dir, 'pglite');
   const runs = new Map<string, Figures[]>();
-  const drains: { batchSize: number; result: DrainResult }[] = [];
+  const drains: { consumers: number; batchSize: number; result: DrainResult }[] = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
       for (const c of CASES) {
@@ -180,18 +195,20 @@ async function main(): Promise<void> {
         process.stderr.write(`  ${JSON.stringify(f)}\n`);
       }
     }
-    for (const batchSize of [100, 1000]) {
+    for (const [consumers, batchSize] of DRAIN_SETTINGS) {
       await redis.flushAll();
-      process.stderr.write(`draining a backlog of ${DRAIN_EVENTS} events, batches of ${batchSize}...\n`);
+      process.stderr.write(
+        `draining ${DRAIN_EVENTS} events, ${consumers} consumers, batches of ${batchSize}...\n`,
+      );
       const result = await measureDrain({
         redisUrl: redis.url,
         databaseUrl: DATABASE_URL,
         pgliteDir,
         events: DRAIN_EVENTS,
-        consumers: 5,
+        consumers,
         batchSize,
       });
-      drains.push({ batchSize, result });
+      drains.push({ consumers, batchSize, result });
       process.stderr.write(`  ${JSON.stringify(result)}\n`);
     }
   } finally {
@@ -220,33 +237,37 @@ async function main(): Promise<void> {
   for (const c of CASES) {
     const f = results.get(`${c.mode}|${c.events}`)!;
     lines.push(
-      `| ${c.mode === 'hopper' ? 'Hopper (stream + batched writes)' : 'before (INSERT per request)'} | ${c.events} | ` +
+      `| ${LABEL[c.mode]} | ${c.events} | ` +
         `${fmt(f.requestsPerSecond)} | ${fmt(f.eventsPerSecond)} | ${fmt(f.p50, 1)} | ${fmt(f.p99, 1)} | ` +
         `${fmt(f.rowsPerSecond)} | ${fmt(f.serverCpuUs)} | ${fmt(f.redisCpuUs)} | ` +
         `${f.accepted === f.rows ? `yes (${fmt(f.rows)})` : `NO: ${fmt(f.accepted)} accepted, ${fmt(f.rows)} rows`}` +
         `${f.failed > 0 ? `; ${fmt(f.failed)} failed requests` : ''} |`,
     );
   }
-  const ratio = (events: number) => {
-    const h = results.get(`hopper|${events}`)!;
+  const ratio = (events: number, mode: Case['mode']) => {
+    const h = results.get(`${mode}|${events}`)!;
     const b = results.get(`before|${events}`)!;
     return (
       `${fmt(h.eventsPerSecond / b.eventsPerSecond, 1)}x the events accepted/s, p99 ${fmt(h.p99, 1)} ms against ` +
-      `${fmt(b.p99, 1)} ms, ${fmt(b.serverCpuUs / h.serverCpuUs, 1)}x less server CPU per request`
+      `${fmt(b.p99, 1)} ms, server CPU ${fmt(h.serverCpuUs)} us per request against ${fmt(b.serverCpuUs)} us`
     );
   };
   lines.push(
     '',
-    `Ratio, Hopper against "before": 1-event bodies ${ratio(1)}; 20-event bodies ${ratio(20)}.`,
+    ...MODES.filter((m) => m !== 'before').map(
+      (m) =>
+        `Ratio, ${LABEL[m]} against "before": 1-event bodies ${ratio(1, m)}; 20-event bodies ${ratio(20, m)}.`,
+    ),
     '',
     `Sustained rows/s into ${database}: a backlog of ${fmt(DRAIN_EVENTS)} tracking events in the stream, then one ` +
-      'StreamProcessor (5 consumers, as QUEUE_WORKER_COUNT defaults) writes it; no HTTP load meanwhile.',
+      'StreamProcessor writes it (QUEUE_WORKER_COUNT consumers, QUEUE_BATCH_SIZE per batch; defaults 5 and 100); ' +
+      'no HTTP load meanwhile.',
     '',
-    '| batch size | rows/s | processor CPU us/row | rows = events |',
-    '|---|---|---|---|',
+    '| consumers | batch size | rows/s | processor CPU us/row | rows = events |',
+    '|---|---|---|---|---|',
     ...drains.map(
-      ({ batchSize, result: d }) =>
-        `| ${batchSize}${batchSize === 100 ? ' (default)' : ''} | ${fmt(d.rowsPerSecond)} | ${fmt(d.cpuUsPerRow, 1)} | ` +
+      ({ consumers, batchSize, result: d }) =>
+        `| ${consumers} | ${batchSize} | ${fmt(d.rowsPerSecond)} | ${fmt(d.cpuUsPerRow, 1)} | ` +
         `${d.rows === DRAIN_EVENTS ? 'yes' : `NO: ${fmt(d.rows)}`} |`,
     ),
     '',

@@ -1,6 +1,8 @@
 /**
  * The server under test, in its own process so the load generator does not share its
  * event loop. `--mode hopper`: `startServer` as `hopper serve` runs it (stream + processor).
+ * `--mode ingest`: the same with HOPPER_PROCESSOR=off, and `--mode processor`: only the
+ * StreamProcessor (same stream, group and table), so the two run in separate processes.
  * `--mode before`: seed 004's old design, one synchronous INSERT per request before the
  * answer, same validation, same table layout. Prints `{"port":n}` once listening; GET
  * /bench/rows answers the row count, so the orchestrator can watch rows land.
@@ -9,6 +11,7 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino } from 'pino';
 import { createServer, loadConfig, parseTrackBody } from '../../src/server/index.js';
 import { postgresSink } from '../../src/stream/postgres-sink.js';
+import { StreamProcessor } from '../../src/stream/processor.js';
 
 const arg = (name: string) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -47,8 +50,8 @@ const countAccepted = async (req: FastifyRequest, reply: FastifyReply, payload: 
   return payload;
 };
 
-if (mode === 'hopper') {
-  const server = createServer(config, { logger, sink });
+if (mode === 'hopper' || mode === 'ingest') {
+  const server = createServer({ ...config, processor: mode === 'hopper' }, { logger, sink });
   server.app.get('/bench/rows', rows);
   server.app.addHook('onSend', countAccepted);
   await server.ready();
@@ -57,6 +60,23 @@ if (mode === 'hopper') {
     `${JSON.stringify({ port: (server.app.server.address() as { port: number }).port })}\n`,
   );
   process.once('SIGTERM', () => void server.close().then(() => process.exit(0)));
+} else if (mode === 'processor') {
+  await sink.ready();
+  const processor = new StreamProcessor(config.stream, config.group, {
+    connection: config.redisUrl,
+    sink,
+    consumers: config.workerCount,
+    batchSize: config.batchSize,
+    flushInterval: config.processInterval,
+    logger,
+  });
+  await processor.ready();
+  // Only /bench/rows: the orchestrator reads this process's CPU from it.
+  const app = Fastify();
+  app.get('/bench/rows', rows);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  process.stdout.write(`${JSON.stringify({ port: (app.server.address() as { port: number }).port })}\n`);
+  process.once('SIGTERM', () => void processor.close().then(() => sink.close().then(() => process.exit(0))));
 } else {
   await sink.ready();
   const app = Fastify({ bodyLimit: config.bodyLimit });
