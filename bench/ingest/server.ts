@@ -3,6 +3,8 @@
  * event loop. `--mode hopper`: `startServer` as `hopper serve` runs it (stream + processor).
  * `--mode ingest`: the same with HOPPER_PROCESSOR=off, and `--mode processor`: only the
  * StreamProcessor (same stream, group and table), so the two run in separate processes.
+ * `--mode floor`: a Fastify route that parses the body and answers 202 with nothing
+ * stored, the ceiling any design on this HTTP stack can reach on the machine.
  * `--mode before`: seed 004's old design, one synchronous INSERT per request before the
  * answer, same validation, same table layout. Prints `{"port":n}` once listening; GET
  * /bench/rows answers the row count, so the orchestrator can watch rows land.
@@ -60,6 +62,16 @@ if (mode === 'hopper' || mode === 'ingest') {
     `${JSON.stringify({ port: (server.app.server.address() as { port: number }).port })}\n`,
   );
   process.once('SIGTERM', () => void server.close().then(() => process.exit(0)));
+} else if (mode === 'floor') {
+  const app = Fastify({ bodyLimit: config.bodyLimit });
+  app.post('/api/v1/track', async (req, reply) => {
+    accepted += (req.body as { events: unknown[] }).events.length;
+    return reply.code(202).type('application/json; charset=utf-8').send('{"accepted":0,"ids":[]}');
+  });
+  app.get('/bench/rows', async () => ({ ...(await rows()), rows: accepted }));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  process.stdout.write(`${JSON.stringify({ port: (app.server.address() as { port: number }).port })}\n`);
+  process.once('SIGTERM', () => void app.close().then(() => sink.close().then(() => process.exit(0))));
 } else if (mode === 'processor') {
   await sink.ready();
   const processor = new StreamProcessor(config.stream, config.group, {
