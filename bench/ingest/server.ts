@@ -68,7 +68,10 @@ if (mode === 'hopper' || mode === 'ingest') {
     accepted += (req.body as { events: unknown[] }).events.length;
     return reply.code(202).type('application/json; charset=utf-8').send('{"accepted":0,"ids":[]}');
   });
-  app.get('/bench/rows', async () => ({ ...(await rows()), rows: accepted }));
+  app.get('/bench/rows', async () => {
+    const cpu = process.cpuUsage();
+    return { accepted, rows: accepted, cpuUs: cpu.user + cpu.system };
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   process.stdout.write(`${JSON.stringify({ port: (app.server.address() as { port: number }).port })}\n`);
   process.once('SIGTERM', () => void app.close().then(() => sink.close().then(() => process.exit(0))));

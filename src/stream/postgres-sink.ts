@@ -41,9 +41,10 @@ const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
  * keyed by the stream entry id with ON CONFLICT (id) DO NOTHING, so a redelivered
  * batch never duplicates a row. The batch travels as one JSON text built by
  * concatenating each entry's stored JSON: Node neither re-serialises events nor
- * escapes array literals, and PostgreSQL lifts the tracking columns itself. `pg` serves a real server; PGlite (embedded PostgreSQL in
- * WebAssembly) serves when no URL is given, so the pipeline runs with no database
- * installed. Each driver is imported only when used.
+ * escapes array literals, and PostgreSQL lifts the tracking columns itself. `pg`
+ * serves a real server; PGlite (embedded PostgreSQL in WebAssembly) serves when no URL
+ * is given, so the pipeline runs with no database installed. Each driver is imported
+ * only when used.
  */
 export function postgresSink(options: PostgresSinkOptions = {}): PostgresSink {
   const table = parseTable(options.table ?? 'events');
