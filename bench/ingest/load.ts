@@ -74,7 +74,7 @@ function autocannonGenerator(): LoadGenerator {
   const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Promise<AutocannonResult>;
   const version = (require('autocannon/package.json') as { version: string }).version;
   return {
-    name: `autocannon ${version} (in the orchestrator process; wrk was not found)`,
+    name: `autocannon ${version} (in the orchestrator process${process.env.BENCH_LOADGEN ? '' : '; wrk was not found'})`,
     async run(spec) {
       const r = await autocannon({
         url: spec.url,

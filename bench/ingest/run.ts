@@ -10,7 +10,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postgresSink } from '../../src/stream/postgres-sink.js';
 import { REPO_ROOT } from '../child.js';
@@ -180,6 +180,7 @@ const median = (xs: Figures[]) =>
   [...xs].sort((a, b) => a.eventsPerSecond - b.eventsPerSecond)[Math.floor((xs.length - 1) / 2)]!;
 
 async function main(): Promise<void> {
+  const loadBefore = loadavg()[0]!;
   const gen = await loadGenerator();
   process.stderr.write(`load generator: ${gen.name}\n`);
   const redis = await startRedis({ aof: false });
@@ -232,7 +233,9 @@ async function main(): Promise<void> {
       'warm-up until the last accepted event landed. CPU per request: the server process (HTTP, append and, for ' +
       'Hopper, the processor writing the rows) and redis-server, over the same span.',
     '',
-    `Machine: ${describeMachine(redis.version)}. Code: ${describeRevision()}.`,
+    `Machine: ${describeMachine(redis.version)}. Code: ${describeRevision()}. Load average (1 min) at the start ` +
+      `${fmt(loadBefore, 1)}, at the end ${fmt(loadavg()[0]!, 1)}: other work on the machine shares its 2 cores, so ` +
+      'compare rows of the same run.',
     '',
     '| design | events/request | requests/s | events accepted/s | p50 ms | p99 ms | rows/s into the database | server CPU us/request | Redis CPU us/request | accepted = rows |',
     '|---|---|---|---|---|---|---|---|---|---|',
