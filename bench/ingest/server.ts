@@ -9,7 +9,7 @@
  * answer, same validation, same table layout. Prints `{"port":n}` once listening; GET
  * /bench/rows answers the row count, so the orchestrator can watch rows land.
  */
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino } from 'pino';
 import { createServer, loadConfig, parseTrackBody } from '../../src/server/index.js';
 import { postgresSink } from '../../src/stream/postgres-sink.js';
@@ -37,15 +37,22 @@ const sink = postgresSink({
 });
 /** Events answered 202, counted by the server: autocannon leaves out requests still in flight when it stops. */
 let accepted = 0;
-const rows = async () => {
+/** CPU microseconds (user + system) this process has used, to charge per request. */
+const cpuUs = () => {
   const cpu = process.cpuUsage();
-  return {
-    accepted,
-    rows: Number((await sink.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sink.table}`))[0]!.n),
-    /** CPU microseconds (user + system) this process has used, to charge per request. */
-    cpuUs: cpu.user + cpu.system,
-  };
+  return cpu.user + cpu.system;
 };
+const rows = async () => ({
+  accepted,
+  rows: Number((await sink.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sink.table}`))[0]!.n),
+  cpuUs: cpuUs(),
+});
+/** Listens on a free port, tells the orchestrator which, and stops on SIGTERM. */
+async function announce(app: FastifyInstance, stop: () => Promise<unknown>): Promise<void> {
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  process.stdout.write(`${JSON.stringify({ port: (app.server.address() as { port: number }).port })}\n`);
+  process.once('SIGTERM', () => void stop().then(() => process.exit(0)));
+}
 // onSend, not onResponse: a request whose client went away still ran, and its events were stored.
 const countAccepted = async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
   if (reply.statusCode === 202) accepted += (req.body as { events: unknown[] }).events.length;
@@ -68,13 +75,8 @@ if (mode === 'hopper' || mode === 'ingest') {
     accepted += (req.body as { events: unknown[] }).events.length;
     return reply.code(202).type('application/json; charset=utf-8').send('{"accepted":0,"ids":[]}');
   });
-  app.get('/bench/rows', async () => {
-    const cpu = process.cpuUsage();
-    return { accepted, rows: accepted, cpuUs: cpu.user + cpu.system };
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  process.stdout.write(`${JSON.stringify({ port: (app.server.address() as { port: number }).port })}\n`);
-  process.once('SIGTERM', () => void app.close().then(() => sink.close().then(() => process.exit(0))));
+  app.get('/bench/rows', async () => ({ accepted, rows: accepted, cpuUs: cpuUs() }));
+  await announce(app, () => app.close().then(() => sink.close()));
 } else if (mode === 'processor') {
   await sink.ready();
   const processor = new StreamProcessor(config.stream, config.group, {
@@ -89,9 +91,12 @@ if (mode === 'hopper' || mode === 'ingest') {
   // Only /bench/rows: the orchestrator reads this process's CPU from it.
   const app = Fastify();
   app.get('/bench/rows', rows);
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  process.stdout.write(`${JSON.stringify({ port: (app.server.address() as { port: number }).port })}\n`);
-  process.once('SIGTERM', () => void processor.close().then(() => sink.close().then(() => process.exit(0))));
+  await announce(app, () =>
+    processor
+      .close()
+      .then(() => app.close())
+      .then(() => sink.close()),
+  );
 } else {
   await sink.ready();
   const app = Fastify({ bodyLimit: config.bodyLimit });
@@ -106,7 +111,5 @@ if (mode === 'hopper' || mode === 'ingest') {
     return reply.code(202).send({ accepted: events.length });
   });
   app.get('/bench/rows', rows);
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  process.stdout.write(`${JSON.stringify({ port: (app.server.address() as { port: number }).port })}\n`);
-  process.once('SIGTERM', () => void app.close().then(() => sink.close().then(() => process.exit(0))));
+  await announce(app, () => app.close().then(() => sink.close()));
 }
