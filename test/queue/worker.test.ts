@@ -206,7 +206,10 @@ describe('processing', () => {
     await until(() => done === 2000);
     // Every fetch, settle and heartbeat is one script call (EVALSHA, or EVAL after NOSCRIPT).
     const stats = await raw.info('commandstats');
-    const calls = [...stats.matchAll(/^cmdstat_eval(?:sha)?:calls=(\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    const calls = [...stats.matchAll(/^cmdstat_eval(?:sha)?:calls=(\d+)/gm)].reduce(
+      (n, m) => n + Number(m[1]),
+      0,
+    );
     assert.ok(calls > 0, 'script calls were counted');
     assert.ok(calls < 2000 / 5, `${calls} script calls for 2000 jobs`);
   });
