@@ -4,11 +4,13 @@
  * ticking each second (10,000 ticks/s asked), the Node and Redis CPU per tick fired
  * and the lateness of ticks, for one and for four schedulers racing; the most ticks
  * one scheduler fires when asked for 100,000 per second; and the idle cost of the
- * scheduler loop when nothing is due. About a minute and a half.
+ * scheduler loop when nothing is due. About a minute and a half. Rewrites the `schedule`
+ * section of docs/benchmarks.md.
  */
 import { loadavg } from 'node:os';
 import { pino } from 'pino';
 import { Queue } from '../../src/index.js';
+import { writeSection } from '../doc.js';
 import { describeMachine } from '../machine.js';
 import { startRedis } from '../redis.js';
 import { measureWindow, type WindowFigures } from './measure.js';
@@ -83,6 +85,10 @@ async function main(): Promise<void> {
     print('');
     print(
       `Idle (10,000 schedules, none due), one scheduler: ${fmt(idle.roundsPerSecond, 1)} rounds/s, Node ${fmt(idle.nodeMsPerSecond, 2)} ms CPU/s, Redis ${fmt(idle.redisMsPerSecond, 2)} ms CPU/s; no scheduler: Node ${fmt(none.nodeMsPerSecond, 2)} ms CPU/s, Redis ${fmt(none.redisMsPerSecond, 2)} ms CPU/s`,
+    );
+    writeSection(
+      'schedule',
+      `## Scheduler overhead: 10,000 schedules\n\nFrom \`npm run bench:schedule\` (one run; see docs/scheduling.md).\n\n${lines.join('\n')}`,
     );
   } finally {
     await server.stop();
