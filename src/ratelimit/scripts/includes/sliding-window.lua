@@ -1,12 +1,16 @@
--- Exact sliding window: a sorted set with one member per unit of cost allowed, scored by its
--- time in µs. The window is (now - W, now]. Only allowed hits are stored, so the set never
--- holds more than `limit` members, and it expires W after its newest hit.
+-- Exact sliding window for large limits (storage.ts): a sorted set with one member per unit of
+-- cost allowed, scored by its time in µs. The window is (now - W, now]. Only allowed hits are
+-- stored, so the set never holds more than `limit` members, and it expires W after its newest
+-- hit. Checks on one key in the same call trim and count it once and set its expiry once.
 local function slidingWindow(now, limit, windowUs, write)
   local since = string.format('%d', now - windowUs)
   local after = '(' .. since
   local stamp = string.format('%d', now)
   local member = stamp .. ':'
   local ttl = ceilMs(windowUs)
+  local counts = {}  -- key -> units in its window as this call last left it
+  local written = {} -- keys to PEXPIRE in `finish`, each once
+  local seen = {}
 
   -- When the hit at rank `rank` (0 = oldest in the window) leaves it, in µs from now.
   local function leavesIn(key, rank)
@@ -15,13 +19,16 @@ local function slidingWindow(now, limit, windowUs, write)
     return tonumber(hit[2]) + windowUs - now
   end
 
-  return function(key, cost)
-    local used
-    if write then
-      redis.call('ZREMRANGEBYSCORE', key, '-inf', since)
-      used = redis.call('ZCARD', key)
-    else
-      used = redis.call('ZCOUNT', key, after, '+inf')
+  local function check(key, cost)
+    local used = counts[key]
+    if used == nil then
+      if write then
+        redis.call('ZREMRANGEBYSCORE', key, '-inf', since)
+        used = redis.call('ZCARD', key)
+      else
+        used = redis.call('ZCOUNT', key, after, '+inf')
+      end
+      counts[key] = used
     end
     if used + cost > limit then
       -- Enough of the oldest hits must leave for `cost` to fit.
@@ -47,7 +54,17 @@ local function slidingWindow(now, limit, windowUs, write)
       end
       if #args > 0 then redis.call('ZADD', key, unpack(args)) end
     end
-    redis.call('PEXPIRE', key, ttl)
+    counts[key] = used + cost
+    if not seen[key] then
+      seen[key] = true
+      written[#written + 1] = key
+    end
     return 1, limit - used - cost, ttl, 0
   end
+
+  local function finish()
+    for i = 1, #written do redis.call('PEXPIRE', written[i], ttl) end
+  end
+
+  return check, finish
 end
