@@ -5,9 +5,16 @@ export interface LimitFigures {
   p99Ms: number;
   allowedShare: number;
   nodeUsPerCheck: number;
+  /** redis-server CPU (INFO used_cpu_user + used_cpu_sys) per check over the timed window, µs. */
+  redisUsPerCheck: number;
 }
 
 export const LIMIT = 100;
+/**
+ * The same traffic against an exact sliding window above PACKED_LOG_MAX_LIMIT (sorted-set
+ * storage): at these rates no key reaches either limit, so both store the same units.
+ */
+export const ZSET_LIMIT = 200;
 export const WINDOW_MS = 1000;
 export const KEYS = 1000;
 export const IN_FLIGHT = 100;
