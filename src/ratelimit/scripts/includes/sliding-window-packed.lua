@@ -7,20 +7,16 @@
 local function slidingPacked(now, limit, windowUs, write)
   local since = now - windowUs
   local packedNow = struct.pack('<d', now)
-  local logs = {}  -- key -> its log as this call last left it
-  local ttls = {}  -- key -> ms its written log must live
-  local dirty = {} -- keys to write in `finish`, each once
+  -- Key -> its log as this call last wrote it; written in `finish`. One table, no other
+  -- bookkeeping: with distinct keys (the common case) this costs one lookup per check.
+  local logs = {}
 
   local function at(log, i)
     return (struct.unpack('<d', log, i * 8 - 7))
   end
 
   local function check(key, cost)
-    local log = logs[key]
-    if log == nil then
-      log = redis.call('GET', key) or ''
-      logs[key] = log
-    end
+    local log = logs[key] or redis.call('GET', key) or ''
     local n = #log / 8
     -- First unit inside the window: gallop from the oldest (most checks find 0-2 that left),
     -- then bisect.
@@ -55,16 +51,13 @@ local function slidingPacked(now, limit, windowUs, write)
     if lo > 1 then log = string.sub(log, lo * 8 - 7) end
     if cost == 1 then log = log .. packed else log = log .. string.rep(packed, cost) end
     logs[key] = log
-    if ttls[key] == nil then dirty[#dirty + 1] = key end
-    local ttl = ceilMs(stamp + windowUs - now)
-    ttls[key] = ttl
-    return 1, limit - used - cost, ttl, 0
+    return 1, limit - used - cost, ceilMs(stamp + windowUs - now), 0
   end
 
+  -- Each log lives until its newest unit has left the window.
   local function finish()
-    for i = 1, #dirty do
-      local key = dirty[i]
-      redis.call('SET', key, logs[key], 'PX', ttls[key])
+    for key, log in pairs(logs) do
+      redis.call('SET', key, log, 'PX', ceilMs(at(log, #log / 8) + windowUs - now))
     end
   end
 

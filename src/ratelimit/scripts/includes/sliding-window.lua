@@ -9,8 +9,7 @@ local function slidingWindow(now, limit, windowUs, write)
   local member = stamp .. ':'
   local ttl = ceilMs(windowUs)
   local counts = {}  -- key -> units in its window as this call last left it
-  local written = {} -- keys to PEXPIRE in `finish`, each once
-  local seen = {}
+  local written = {} -- key -> true once a unit was added: PEXPIRE it in `finish`
 
   -- When the hit at rank `rank` (0 = oldest in the window) leaves it, in µs from now.
   local function leavesIn(key, rank)
@@ -55,15 +54,12 @@ local function slidingWindow(now, limit, windowUs, write)
       if #args > 0 then redis.call('ZADD', key, unpack(args)) end
     end
     counts[key] = used + cost
-    if not seen[key] then
-      seen[key] = true
-      written[#written + 1] = key
-    end
+    written[key] = true
     return 1, limit - used - cost, ttl, 0
   end
 
   local function finish()
-    for i = 1, #written do redis.call('PEXPIRE', written[i], ttl) end
+    for key in pairs(written) do redis.call('PEXPIRE', key, ttl) end
   end
 
   return check, finish
