@@ -100,13 +100,13 @@ async function main(): Promise<void> {
     return s && rlf ? `${fmt(s.median / rlf.median, 2)}x` : 'n/a';
   };
   const lines = [
-    '| limiter | checks/s | p99 per check (ms) | Node CPU µs/check | Redis CPU µs/check | checks/s, one call per check | p99 (ms), one call per check | Hopper batched / RLF |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| limiter | checks/s | p99 per check (ms) | Node CPU µs/check | Redis CPU µs/check | allowed % | checks/s, one call per check | p99 (ms), one call per check | Hopper batched / RLF |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const row = (label: string, id: string, single: string) => {
     const b = results.get(id);
     lines.push(
-      `| ${label} | ${cell(b, (f) => f.checksPerSec, 0)} | ${cell(b, (f) => f.p99Ms, 2)} | ${cell(b, (f) => f.nodeUsPerCheck, 1)} | ${cell(b, (f) => f.redisUsPerCheck, 1)} | ${single} | ${ratio(id)} |`,
+      `| ${label} | ${cell(b, (f) => f.checksPerSec, 0)} | ${cell(b, (f) => f.p99Ms, 2)} | ${cell(b, (f) => f.nodeUsPerCheck, 1)} | ${cell(b, (f) => f.redisUsPerCheck, 1)} | ${cell(b, (f) => f.allowedShare * 100, 0)} | ${single} | ${ratio(id)} |`,
     );
   };
   for (const a of ALGORITHMS) {
@@ -135,7 +135,7 @@ async function main(): Promise<void> {
 - Date: ${new Date().toISOString()}
 - Machine: ${describeMachine(redisVersion)}
 - Method: \`npm run bench:ratelimit\`; a private redis-server (\`--save "" --appendonly no\`) on a free loopback port; a fresh \`node --import tsx bench/ratelimit/measure.ts\` process per (limiter, run), ${settings.runs} runs, FLUSHALL before each, limiters interleaved within a run; cells are median (min–max). Each process keeps ${IN_FLIGHT} checks in flight (${IN_FLIGHT} async loops, each awaiting its own \`limit()\`/\`consume()\`) over ${KEYS.toLocaleString('en-US')} keys in turn, limit ${LIMIT} per ${WINDOW_MS} ms, ${WARMUP_MS} ms untimed warm-up then ${DURATION_MS} ms timed. p99 is over every check's latency in the timed window; Node CPU is \`process.cpuUsage()\` of the child and Redis CPU is INFO \`used_cpu_user + used_cpu_sys\`, both over that window, per check.
-- Hopper: one connection per limiter, default options (\`batch: true\`); "one call per check" is \`batch: false\`. The exact \`sliding-window\` keeps a packed string log up to a limit of ${PACKED_LOG_MAX_LIMIT} and a sorted set above: the row "limit ${ZSET_LIMIT} (sorted set)" runs the same traffic against the sorted set (no key reaches ${LIMIT} checks per window here, so both store the same units). rate-limiter-flexible ${version('rate-limiter-flexible')}: \`RateLimiterRedis\` with an ioredis ${version('ioredis')} client, its default Lua script (fixed window), one EVALSHA per \`consume()\`.
+- Hopper: one connection per limiter, default options (\`batch: true\`); "one call per check" is \`batch: false\`. The exact \`sliding-window\` keeps a packed string log up to a limit of ${PACKED_LOG_MAX_LIMIT} and a sorted set above: the row "limit ${ZSET_LIMIT} (sorted set)" runs the same traffic against the sorted set ("allowed %" shows how many checks each admitted: an admitted check stores a unit, a denied one stores nothing). rate-limiter-flexible ${version('rate-limiter-flexible')}: \`RateLimiterRedis\` with an ioredis ${version('ioredis')} client, its default Lua script (fixed window), one EVALSHA per \`consume()\`.
 - Target (issue 5): checks at least 2x rate-limiter-flexible.
 - Whole run took ${elapsed.toFixed(0)} s.
 
