@@ -69,7 +69,7 @@ async function main(): Promise<CacheFigures> {
       for (let i = 0; i < KEYS; i++) await cache.set(key(i), value(i));
       const callers = which === 'mem-get' ? 1 : CALLERS;
       await loop(callers, WARMUP_MS, (i) => cache.get(key(i)));
-      return timed(admin, () => loop(callers, WINDOW_MS, (i) => cache.get(key(i))));
+      return await timed(admin, () => loop(callers, WINDOW_MS, (i) => cache.get(key(i))));
     }
     // getOrSet from cold keys: 100 callers contend for 1,000 keys; the loader answers at once.
     let loaderCalls = 0;
