@@ -4,7 +4,7 @@
 -- `make(now, limit, windowUs, burst)` returns the per-key check: whatever all keys share
 -- (window number, formatted strings) is computed once per call, since each Lua string
 -- operation costs about a microsecond. It may also return `finish`, run after the last check:
--- a check that keeps per-key state for the call writes it there, once per key.
+-- a check that holds a key's state across checks writes it back there.
 local function runBatch(make)
   local check, finish = make(nowUs(), tonumber(ARGV[1]), tonumber(ARGV[2]) * 1000, tonumber(ARGV[3]))
   local out = {}
