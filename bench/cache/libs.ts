@@ -1,8 +1,10 @@
 /**
  * The three caches behind one small interface, each configured as its users would:
  * Hopper's Cache, BentoCache (memory L1 + Redis L2 + Redis bus) and cache-manager 7
- * (its default in-memory Keyv store; no Redis store is installed, so no Redis cases).
+ * (its default in-memory Keyv store in front of a @keyv/redis store; Redis only when memory
+ * is off), each with memory in front of Redis or Redis alone, as the case asks.
  */
+import { createKeyv, Keyv } from '@keyv/redis';
 import { BentoCache, bentostore } from 'bentocache';
 import { memoryDriver } from 'bentocache/drivers/memory';
 import { redisBusDriver, redisDriver } from 'bentocache/drivers/redis';
@@ -58,8 +60,9 @@ export async function openCache(lib: Lib, url: string, memory: boolean): Promise
       close: () => b.disconnectAll(),
     };
   }
-  if (!memory) throw new Error('cache-manager: no Redis store installed (@keyv/redis is not a dependency)');
-  const m = createCache({ ttl: TTL_MS });
+  // cache-manager's multi-store setup from its README: stores are tried in order on get, all written on set.
+  const redisStore = createKeyv(url);
+  const m = createCache({ ttl: TTL_MS, stores: memory ? [new Keyv(), redisStore] : [redisStore] });
   return {
     get: (k) => m.get(k),
     set: async (k, v) => {

@@ -3,6 +3,8 @@
  * Prints `{"ok":true,"figures":{...}}` (read by bench/child.ts) as its last line.
  */
 import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
+import { redisCpuSeconds } from '../redis-info.js';
 import type { CacheFigures, Case } from './cases.js';
 import { type Lib, openCache } from './libs.js';
 
@@ -38,32 +40,50 @@ async function loop(callers: number, ms: number, op: (i: number) => Promise<unkn
   return calls;
 }
 
+/** Runs `fn` (which returns the calls it made) and reports its rate and CPU per call. */
+async function timed(admin: Redis, fn: () => Promise<number>): Promise<CacheFigures> {
+  const redis0 = await redisCpuSeconds(admin);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const calls = await fn();
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const redisUs = ((await redisCpuSeconds(admin)) - redis0) * 1e6;
+  return {
+    rate: calls / seconds,
+    calls,
+    nodeUsPerCall: (cpu.user + cpu.system) / Math.max(1, calls),
+    redisUsPerCall: redisUs / Math.max(1, calls),
+  };
+}
+
 async function main(): Promise<CacheFigures> {
   const lib = arg('lib') as Lib;
   const which = arg('case') as Case;
   const url = arg('url');
   const memory = which === 'mem-get' || which === 'getorset-mem';
   const cache = await openCache(lib, url, memory);
+  const admin = new Redis(url);
   try {
     if (which === 'mem-get' || which === 'redis-get') {
       for (let i = 0; i < KEYS; i++) await cache.set(key(i), value(i));
       const callers = which === 'mem-get' ? 1 : CALLERS;
       await loop(callers, WARMUP_MS, (i) => cache.get(key(i)));
-      const t0 = performance.now();
-      const calls = await loop(callers, WINDOW_MS, (i) => cache.get(key(i)));
-      return { rate: calls / ((performance.now() - t0) / 1000), calls };
+      return await timed(admin, () => loop(callers, WINDOW_MS, (i) => cache.get(key(i))));
     }
     // getOrSet from cold keys: 100 callers contend for 1,000 keys; the loader answers at once.
     let loaderCalls = 0;
-    const t0 = performance.now();
-    const calls = await loop(CALLERS, WINDOW_MS, (i) =>
-      cache.getOrSet(key(i), () => {
-        loaderCalls++;
-        return value(i % KEYS);
-      }),
+    const figures = await timed(admin, () =>
+      loop(CALLERS, WINDOW_MS, (i) =>
+        cache.getOrSet(key(i), () => {
+          loaderCalls++;
+          return value(i % KEYS);
+        }),
+      ),
     );
-    return { rate: calls / ((performance.now() - t0) / 1000), calls, loaderCalls };
+    return { ...figures, loaderCalls };
   } finally {
+    admin.disconnect();
     await cache.close();
   }
 }

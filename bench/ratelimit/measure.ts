@@ -2,12 +2,13 @@
  * One rate-limit measurement in a fresh process (spawned by bench/ratelimit/run.ts):
  * IN_FLIGHT checks always outstanding over KEYS keys, WARMUP_MS then DURATION_MS measured.
  * Prints one JSON line: { ok, figures } or { ok: false, error }.
- * Args: --lib hopper|rlf --algorithm <a> --batch 1|0 --url <redis url>
+ * Args: --lib hopper|rlf --algorithm <a> --batch 1|0 --limit <n> --url <redis url>
  */
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { type Algorithm, RateLimiter } from '../../src/ratelimit/index.js';
+import { redisCpuSeconds } from '../redis-info.js';
 import { DURATION_MS, IN_FLIGHT, KEYS, LIMIT, type LimitFigures, WARMUP_MS, WINDOW_MS } from './figures.js';
 
 const { values } = parseArgs({
@@ -15,6 +16,7 @@ const { values } = parseArgs({
     lib: { type: 'string' },
     algorithm: { type: 'string', default: 'fixed-window' },
     batch: { type: 'string', default: '1' },
+    limit: { type: 'string', default: String(LIMIT) },
     url: { type: 'string' },
   },
 });
@@ -49,7 +51,7 @@ async function setup(): Promise<{ check: Check; close: () => Promise<void> }> {
   const limiter = new RateLimiter({
     connection: url,
     algorithm: values.algorithm as Algorithm,
-    limit: LIMIT,
+    limit: Number(values.limit),
     window: WINDOW_MS,
     batch: values.batch !== '0',
     timeoutMs: 5000,
@@ -59,6 +61,7 @@ async function setup(): Promise<{ check: Check; close: () => Promise<void> }> {
 
 async function main(): Promise<LimitFigures> {
   const { check, close } = await setup();
+  const admin = new Redis(values.url!);
   await check('warm-up');
   let phase: 'warm' | 'measure' | 'done' = 'warm';
   let counter = 0;
@@ -80,12 +83,15 @@ async function main(): Promise<LimitFigures> {
   const loops = Array.from({ length: IN_FLIGHT }, loop);
   await new Promise((r) => setTimeout(r, WARMUP_MS));
   phase = 'measure';
+  const redis0 = await redisCpuSeconds(admin);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, DURATION_MS));
   const elapsed = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   const measured = done;
+  const redisUs = ((await redisCpuSeconds(admin)) - redis0) * 1e6;
+  admin.disconnect();
   phase = 'done';
   await Promise.all(loops);
   await close();
@@ -98,6 +104,7 @@ async function main(): Promise<LimitFigures> {
     p99Ms: at(99),
     allowedShare: allowed / Math.max(1, done),
     nodeUsPerCheck: (cpu.user + cpu.system) / Math.max(1, measured),
+    redisUsPerCheck: redisUs / Math.max(1, measured),
   };
 }
 

@@ -7,6 +7,7 @@ import { fallbackAnswer } from './fallback.js';
 import { keyBuilder } from './keys.js';
 import { type Answer, MemoryLimiter } from './memory.js';
 import { definedScripts, scriptName } from './scripts.js';
+import { storageOf } from './storage.js';
 import type { Algorithm, LimitOptions, LimitResult, RateLimiterOptions } from './types.js';
 import { type LimiterConfig, validateCost, validateKey, validateOptions } from './validate.js';
 
@@ -38,7 +39,8 @@ export class RateLimiter {
       capacity: c.capacity,
     });
     this.onFallback = opts.onFallback;
-    this.redisKey = keyBuilder(c.prefix, c.algorithm, c.window);
+    const storage = storageOf(c.algorithm, c.limit);
+    this.redisKey = keyBuilder(c.prefix, storage, c.window);
     if (opts.connection instanceof Redis) {
       this.client = opts.connection;
       this.ownsClient = false;
@@ -71,7 +73,7 @@ export class RateLimiter {
     const head = [c.limit, c.window, c.capacity] as const;
     this.limiter = new ScriptBatcher(
       this.client,
-      scriptName(c.algorithm, 'limit'),
+      scriptName(storage, 'limit'),
       head,
       c.timeoutMs,
       c.batch,
@@ -79,7 +81,7 @@ export class RateLimiter {
     );
     this.peeker = new ScriptBatcher(
       this.client,
-      scriptName(c.algorithm, 'peek'),
+      scriptName(storage, 'peek'),
       head,
       c.timeoutMs,
       c.batch,

@@ -1,14 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { loadScripts } from '../redis/scripts.js';
-import type { Algorithm } from './types.js';
+import type { Storage } from './storage.js';
 
-/** The limiters' Lua scripts: `<algorithm>-limit` and `<algorithm>-peek` (docs/ratelimit.md). */
+/** The limiters' Lua scripts: `<storage>-limit` and `<storage>-peek` (docs/ratelimit.md). */
 export const rateLimitScripts = loadScripts(fileURLToPath(new URL('./scripts/', import.meta.url)));
 
 export type Operation = 'limit' | 'peek';
 
-export function scriptName(algorithm: Algorithm, op: Operation): string {
-  return `rl-${algorithm}-${op}`;
+export function scriptName(storage: Storage, op: Operation): string {
+  return `rl-${storage}-${op}`;
 }
 
 // Prefixed so they never clash with another part's scripts defined on a shared client.

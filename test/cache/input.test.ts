@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { Cache, LoaderTimeoutError } from '../../src/cache/index.js';
+import { Cache, LoaderError, LoaderTimeoutError } from '../../src/cache/index.js';
 import { ValidationError } from '../../src/util/errors.js';
 import { type RedisProcess, requireRedisServer, startRedis } from '../helpers/redis-server.js';
 
@@ -80,6 +80,33 @@ describe('cache bad input', () => {
     // The loader lock was released, so the next caller loads at once.
     assert.equal(await cache.getOrSet('k', () => 'fine'), 'fine');
     await cache.delete('k');
+  });
+
+  it('a loader that throws rejects every waiting caller with LoaderError, writes nothing, frees the key', async () => {
+    let calls = 0;
+    const boom = new Error('upstream down');
+    const failing = () => {
+      calls++;
+      throw boom;
+    };
+    // Ten callers of one process share the one load in flight, and its failure.
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 10 }, () => cache.getOrSet('throws', failing)),
+    );
+    assert.equal(calls, 1);
+    for (const o of outcomes) {
+      assert.equal(o.status, 'rejected');
+      const err = (o as PromiseRejectedResult).reason as LoaderError;
+      assert.ok(err instanceof LoaderError, String(err));
+      assert.equal(err.key, 'throws');
+      assert.equal(err.cause, boom);
+    }
+    await nothingWritten();
+    // The loader lock was released: the next caller loads at once.
+    const t0 = Date.now();
+    assert.equal(await cache.getOrSet('throws', () => 'fine'), 'fine');
+    assert.ok(Date.now() - t0 < 1_000, 'no wait for a lapsed lock');
+    await cache.delete('throws');
   });
 
   it('a loader that never settles times out with LoaderTimeoutError and writes nothing', async () => {

@@ -185,8 +185,12 @@ describe('keys', () => {
     await l.limit('user:1');
     const ttl = await raw.pttl('{myapp:rl}:fw:1000:user:1');
     assert.ok(ttl > 0 && ttl <= 1000, `pttl ${ttl}`);
+    // Up to 128 units the exact sliding window keeps a packed string log, 8 bytes per unit.
     const s = make('sliding-window', { prefix: 'myapp:rl' });
     await s.limit('user:1');
+    assert.equal(await raw.strlen('{myapp:rl}:swp:1000:user:1'), 8);
+    const big = make('sliding-window', { prefix: 'myapp:rl', limit: 129 });
+    await big.limit('user:1');
     assert.equal(await raw.zcard('{myapp:rl}:sw:1000:user:1'), 1);
   });
 });

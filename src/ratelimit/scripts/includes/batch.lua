@@ -3,9 +3,10 @@
 -- Returns 4 integers per key: allowed (1/0), remaining, reset ms, retry-after ms.
 -- `make(now, limit, windowUs, burst)` returns the per-key check: whatever all keys share
 -- (window number, formatted strings) is computed once per call, since each Lua string
--- operation costs about a microsecond.
+-- operation costs about a microsecond. It may also return `finish`, run after the last check:
+-- a check that holds a key's state across checks writes it back there.
 local function runBatch(make)
-  local check = make(nowUs(), tonumber(ARGV[1]), tonumber(ARGV[2]) * 1000, tonumber(ARGV[3]))
+  local check, finish = make(nowUs(), tonumber(ARGV[1]), tonumber(ARGV[2]) * 1000, tonumber(ARGV[3]))
   local out = {}
   for i = 1, #KEYS do
     local allowed, remaining, reset, retry = check(KEYS[i], tonumber(ARGV[3 + i]))
@@ -15,5 +16,6 @@ local function runBatch(make)
     out[n + 3] = reset
     out[n + 4] = retry
   end
+  if finish then finish() end
   return out
 end

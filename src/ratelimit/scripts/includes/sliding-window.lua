@@ -1,12 +1,16 @@
--- Exact sliding window: a sorted set with one member per unit of cost allowed, scored by its
--- time in µs. The window is (now - W, now]. Only allowed hits are stored, so the set never
--- holds more than `limit` members, and it expires W after its newest hit.
+-- Exact sliding window for large limits (storage.ts): a sorted set with one member per unit of
+-- cost allowed, scored by its time in µs. The window is (now - W, now]. Only allowed hits are
+-- stored, so the set never holds more than `limit` members, and it expires W after its newest
+-- hit.
 local function slidingWindow(now, limit, windowUs, write)
   local since = string.format('%d', now - windowUs)
   local after = '(' .. since
   local stamp = string.format('%d', now)
   local member = stamp .. ':'
   local ttl = ceilMs(windowUs)
+  -- The key in hand: checks in a row on one key (a hot key under batching) trim and count it
+  -- once and set its expiry once (see sliding-window-packed.lua for why not a table).
+  local held, used, added = nil, 0, false
 
   -- When the hit at rank `rank` (0 = oldest in the window) leaves it, in µs from now.
   local function leavesIn(key, rank)
@@ -15,13 +19,23 @@ local function slidingWindow(now, limit, windowUs, write)
     return tonumber(hit[2]) + windowUs - now
   end
 
-  return function(key, cost)
-    local used
-    if write then
-      redis.call('ZREMRANGEBYSCORE', key, '-inf', since)
-      used = redis.call('ZCARD', key)
-    else
-      used = redis.call('ZCOUNT', key, after, '+inf')
+  local function flush()
+    if added then
+      redis.call('PEXPIRE', held, ttl)
+      added = false
+    end
+  end
+
+  local function check(key, cost)
+    if key ~= held then
+      flush()
+      held = key
+      if write then
+        redis.call('ZREMRANGEBYSCORE', key, '-inf', since)
+        used = redis.call('ZCARD', key)
+      else
+        used = redis.call('ZCOUNT', key, after, '+inf')
+      end
     end
     if used + cost > limit then
       -- Enough of the oldest hits must leave for `cost` to fit.
@@ -47,7 +61,10 @@ local function slidingWindow(now, limit, windowUs, write)
       end
       if #args > 0 then redis.call('ZADD', key, unpack(args)) end
     end
-    redis.call('PEXPIRE', key, ttl)
-    return 1, limit - used - cost, ttl, 0
+    used = used + cost
+    added = true
+    return 1, limit - used, ttl, 0
   end
+
+  return check, flush
 end

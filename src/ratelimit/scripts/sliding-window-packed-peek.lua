@@ -1,0 +1,8 @@
+-- Exact sliding window up to 128 units (packed string log), read-only. KEYS/ARGV as in includes/batch.lua.
+--@include now
+--@include batch
+--@include sliding-window-packed
+
+return runBatch(function(now, limit, windowUs)
+  return slidingPacked(now, limit, windowUs, false)
+end)

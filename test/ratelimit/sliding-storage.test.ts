@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { RateLimiter, type RateLimiterOptions } from '../../src/ratelimit/index.js';
+import { PACKED_LOG_MAX_LIMIT } from '../../src/ratelimit/storage.js';
+import { type RedisProcess, requireRedisServer, startRedis } from '../helpers/redis-server.js';
+
+// The exact sliding window keeps its log in a packed string up to PACKED_LOG_MAX_LIMIT and in a
+// sorted set above it (algorithms.test.ts covers the string with limit 5): both must give the
+// same answers, and each must share its reads and writes among checks on one key in one call.
+requireRedisServer();
+let redis: RedisProcess;
+let raw: Redis;
+const limiters: RateLimiter[] = [];
+let n = 0;
+const fresh = (label: string) => `${label}-${++n}`;
+
+function make(limit: number, extra: Partial<RateLimiterOptions> = {}): RateLimiter {
+  const l = new RateLimiter({
+    connection: redis.url,
+    algorithm: 'sliding-window',
+    limit,
+    window: 1000,
+    ...extra,
+  });
+  limiters.push(l);
+  return l;
+}
+
+/** Calls of each command so far (INFO commandstats), to see what a script did. */
+async function commandCalls(): Promise<Map<string, number>> {
+  const info = await raw.info('commandstats');
+  return new Map([...info.matchAll(/cmdstat_(\w+):calls=(\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
+}
+
+async function callsDuring(fn: () => Promise<unknown>): Promise<(cmd: string) => number> {
+  const before = await commandCalls();
+  await fn();
+  const after = await commandCalls();
+  return (cmd) => (after.get(cmd) ?? 0) - (before.get(cmd) ?? 0);
+}
+
+before(async () => {
+  redis = await startRedis();
+  raw = new Redis(redis.url);
+});
+after(async () => {
+  await Promise.all(limiters.map((l) => l.close()));
+  raw.disconnect();
+  await redis.stop();
+});
+
+const STORAGES = [
+  {
+    name: 'packed string',
+    limit: PACKED_LOG_MAX_LIMIT,
+    tag: 'swp',
+    type: 'string',
+    read: 'get',
+    write: 'set',
+  },
+  { name: 'sorted set', limit: 200, tag: 'sw', type: 'zset', read: 'zremrangebyscore', write: 'pexpire' },
+] as const;
+
+for (const s of STORAGES) {
+  describe(`sliding-window, ${s.name} (limit ${s.limit})`, () => {
+    test('exactly limit pass; the denied check waits for the oldest units to leave', async () => {
+      const l = make(s.limit);
+      const key = fresh('exact');
+      const started = Date.now();
+      const first = await l.limit(key, { cost: s.limit - 5 });
+      assert.deepEqual(first, {
+        allowed: true,
+        limit: s.limit,
+        remaining: 5,
+        resetMs: 1000,
+        retryAfterMs: 0,
+      });
+      for (let i = 1; i <= 5; i++) assert.equal((await l.limit(key)).remaining, 5 - i);
+      const denied = await l.limit(key);
+      const elapsed = Date.now() - started;
+      assert.equal(denied.allowed, false);
+      assert.equal(denied.remaining, 0);
+      // The first check's units are the oldest: the next unit fits once they leave, 1 s after it.
+      assert.ok(Math.abs(denied.retryAfterMs - (1000 - elapsed)) <= elapsed + 20, `${denied.retryAfterMs}`);
+      assert.ok(denied.resetMs >= denied.retryAfterMs && denied.resetMs <= 1000, `${denied.resetMs}`);
+      // A cost of 6 needs the first check's units and one more to leave: still the same time here,
+      // since the five singles came after it.
+      assert.equal((await l.limit(key, { cost: 6 })).allowed, false);
+      assert.equal((await l.peek(key)).allowed, false);
+      assert.equal(await raw.type(`{hopper:rl}:${s.tag}:1000:${key}`), s.type);
+      await sleep(denied.retryAfterMs + 5);
+      const again = await l.limit(key, { cost: 5 });
+      assert.equal(again.allowed, true, 'allowed again after retryAfterMs');
+      // The five singles may have left too by now (they came right after the first check).
+      assert.ok(again.remaining >= s.limit - 10 && again.remaining <= s.limit - 5, `${again.remaining}`);
+    });
+
+    test('peek consumes nothing; reset clears', async () => {
+      const l = make(s.limit);
+      const key = fresh('peek');
+      assert.deepEqual(await l.peek(key), {
+        allowed: true,
+        limit: s.limit,
+        remaining: s.limit,
+        resetMs: 0,
+        retryAfterMs: 0,
+      });
+      await l.limit(key, { cost: 3 });
+      assert.equal((await l.peek(key)).remaining, s.limit - 3);
+      assert.equal((await l.peek(key)).remaining, s.limit - 3);
+      assert.equal(await l.reset(key), true);
+      assert.equal((await l.limit(key)).remaining, s.limit - 1);
+    });
+
+    test('50 checks on one key in one call: in order, one read and one write of the key', async () => {
+      const l = make(s.limit);
+      const key = fresh('hot');
+      await l.limit(key, { cost: s.limit - 20 });
+      let results: Awaited<ReturnType<RateLimiter['limit']>>[] = [];
+      const calls = await callsDuring(async () => {
+        results = await Promise.all(Array.from({ length: 50 }, () => l.limit(key)));
+      });
+      assert.equal(calls('evalsha'), 1);
+      assert.equal(calls(s.read), 1, `${s.read} once for the key`);
+      assert.equal(calls(s.write), 1, `${s.write} once for the key`);
+      assert.deepEqual(
+        results.map((r) => r.remaining),
+        [...Array.from({ length: 20 }, (_, i) => 19 - i), ...Array.from({ length: 30 }, () => 0)],
+      );
+      assert.equal(results.filter((r) => r.allowed).length, 20);
+      const pttl = await raw.pttl(`{hopper:rl}:${s.tag}:1000:${key}`);
+      assert.ok(pttl > 0 && pttl <= 1000, `pttl ${pttl}`);
+    });
+
+    test('units that left the window are dropped when the key is written', async () => {
+      const l = make(s.limit, { window: 200 });
+      const key = fresh('trim');
+      const redisKey = `{hopper:rl}:${s.tag}:200:${key}`;
+      await l.limit(key, { cost: 10 });
+      await sleep(250);
+      await l.limit(key, { cost: 2 });
+      const size = s.type === 'zset' ? await raw.zcard(redisKey) : (await raw.strlen(redisKey)) / 8;
+      assert.equal(size, 2);
+    });
+  });
+}
+
+test('packed log: a unit is never stamped before the newest one (Redis clock stepped back)', async () => {
+  const l = make(10);
+  const key = fresh('clock');
+  const redisKey = `{hopper:rl}:swp:1000:${key}`;
+  // A log written by a server whose clock ran 3 s ahead: its one unit lies in our future.
+  const [sec, usec] = await raw.time();
+  const nowUs = Number(sec) * 1e6 + Number(usec);
+  const log = Buffer.alloc(8);
+  log.writeDoubleLE(nowUs + 3_000_000);
+  await raw.set(redisKey, log, 'PX', 10_000);
+  const r = await l.limit(key);
+  assert.equal(r.allowed, true);
+  assert.equal(r.remaining, 8);
+  // The new unit takes the newest one's time, so it stays counted until 1 s after that.
+  assert.ok(r.resetMs > 3900 && r.resetMs <= 4000, `resetMs ${r.resetMs}`);
+  const stored = await raw.getBuffer(redisKey);
+  assert.equal(stored!.length, 16);
+  assert.equal(stored!.readDoubleLE(8), stored!.readDoubleLE(0));
+});
