@@ -1,4 +1,7 @@
 import type { Redis } from 'ioredis';
+import { type ReadMetricsOptions, readMetrics } from '../metrics/reader.js';
+import { MetricsRecorder } from '../metrics/recorder.js';
+import type { QueueMetrics } from '../metrics/types.js';
 import { createClient } from '../redis/connection.js';
 import { callScript, defineScripts } from '../redis/scripts.js';
 import { JobStateError, ValidationError } from '../util/errors.js';
@@ -27,6 +30,8 @@ export class Queue<D = unknown, R = unknown> {
   private readonly defaultsJson: string;
   private readonly hasDefaults: boolean;
   private readonly logger: Logger;
+  /** Counts added jobs; undefined with `metrics: false`. Other parts (the server) may count into it too. */
+  readonly metrics: MetricsRecorder | undefined;
   private registered = false;
 
   constructor(name: string, options: QueueOptions = {}) {
@@ -42,7 +47,20 @@ export class Queue<D = unknown, R = unknown> {
     this.client.on('error', () => {}); // reconnects on its own; failed commands reject to the caller
     defineScripts(this.client, queueScripts);
     warnAboutServer(this.client, this.logger);
-    this.batcher = new AddBatcher(this.client, this.keys);
+    this.metrics =
+      options.metrics === false
+        ? undefined
+        : new MetricsRecorder(
+            this.client,
+            this.keys.tag,
+            options.metrics === true ? {} : options.metrics,
+            (e) => this.logger.warn({ queue: name, err: (e as Error).message }, 'metrics flush failed'),
+          );
+    this.batcher = new AddBatcher(
+      this.client,
+      this.keys,
+      this.metrics && ((n) => this.metrics!.count('added', n)),
+    );
   }
 
   /** Adds one job; resolves to its id (for a duplicate, the id of the job already there). */
@@ -222,7 +240,13 @@ export class Queue<D = unknown, R = unknown> {
     this.registered = false;
   }
 
+  /** Counts, execution and wait time percentiles and recent failures over the last `days` days (or `minutes`). */
+  getMetrics(opts?: ReadMetricsOptions): Promise<QueueMetrics> {
+    return readMetrics(this.client, this.keys.tag, this.name, opts);
+  }
+
   async close(): Promise<void> {
+    await this.metrics?.close().catch(() => {});
     await this.client.quit().catch(() => this.client.disconnect());
   }
 }

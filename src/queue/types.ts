@@ -1,3 +1,4 @@
+import type { MetricsOptions } from '../metrics/types.js';
 import type { ConnectionOptions } from '../redis/connection.js';
 import type { Logger } from '../util/logger.js';
 
@@ -80,6 +81,8 @@ export interface QueueOptions {
   /** Options applied to every job unless the job sets its own. */
   defaultJobOptions?: JobOptions;
   logger?: Logger;
+  /** Count added jobs into the queue's metrics (see docs/metrics.md); false turns it off. Default true. */
+  metrics?: boolean | MetricsOptions;
 }
 
 export interface WorkerOptions {
@@ -98,6 +101,8 @@ export interface WorkerOptions {
   /** Start on construction. Default true. */
   autorun?: boolean;
   logger?: Logger;
+  /** Record counts, timings and failed jobs (see docs/metrics.md); false turns it off. Default true. */
+  metrics?: boolean | MetricsOptions;
 }
 
 /** What a handler receives. */

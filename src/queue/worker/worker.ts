@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
+import { WorkerMetrics } from '../../metrics/worker-metrics.js';
 import { createClient, reconnectDelay } from '../../redis/connection.js';
 import { redactError } from '../../redis/redact.js';
 import { callScript, defineScripts } from '../../redis/scripts.js';
@@ -59,6 +60,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   private readonly acker: Acker;
   private readonly heartbeat: Heartbeat;
   private readonly logger: Logger;
+  private readonly metrics: WorkerMetrics | undefined;
   private readonly buffer: HeldJob[] = [];
   private readonly running = new Map<string, HeldJob>();
   private started = false;
@@ -113,9 +115,13 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
       this.leaseMs,
       maxStalls,
       DEFAULT_KEEP_FAILED,
-      (r) => this.logger.debug({ queue: name, ...r }, 'heartbeat upkeep'),
+      (r) => {
+        this.logger.debug({ queue: name, ...r }, 'heartbeat upkeep');
+        this.metrics?.heartbeat(r);
+      },
       (e) => this.fail(e),
     );
+    this.metrics = WorkerMetrics.create(this.client, this.keys.tag, options.metrics, (e) => this.fail(e));
     this.timeouts = new Timeouts((job, err) => {
       job.abort(err);
       this.finish({ ok: false, job, error: err, unrecoverable: false }, 0);
@@ -212,6 +218,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     if (!this.isRunning(job)) return;
     this.running.delete(job.id);
     this.avgJobMs = this.avgJobMs === undefined ? tookMs : this.avgJobMs * 0.9 + tookMs * 0.1;
+    this.metrics?.attempt(job, tookMs);
     this.acker.push(this.settlement(outcome));
     this.pump();
     this.maybeDrained();
@@ -234,6 +241,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   }
 
   private settled(applied: Settlement[], lost: Settlement[]): void {
+    this.metrics?.settled(applied);
     for (const { outcome } of applied) {
       if (outcome.ok) this.emit('completed', outcome.job, outcome.result);
       else this.emit('failed', outcome.job, outcome.error);
@@ -287,6 +295,10 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     // Also ends this worker's lease, so nobody waits for it to lapse.
     await within(this.release(unfinished), Math.max(1000, left()));
     this.heartbeat.stop();
+    await within(
+      this.metrics?.close().catch((e) => this.fail(e)),
+      1000,
+    );
     await within(
       this.client.quit().catch(() => {}),
       1000,
