@@ -2,11 +2,11 @@
  * Fixed log-spaced histogram buckets, shared by every process, so histograms from
  * many workers add up by plain HINCRBY. Bucket k holds timings in
  * (2^((k-1)/4), 2^(k/4)] microseconds: four buckets per doubling (each about 19%
- * wide), bucket 0 everything up to 1 µs, the last everything from about 16 hours up.
+ * wide), bucket 0 everything up to 1 µs, the last everything from about 10 days up.
  * A histogram is at most BUCKETS counters whatever the volume: no per-job records.
  */
 export const PER_DOUBLING = 4;
-export const LAST_BUCKET = 36 * PER_DOUBLING;
+export const LAST_BUCKET = 40 * PER_DOUBLING;
 export const BUCKETS = LAST_BUCKET + 1;
 
 /** The bucket of a timing given in ms. */
