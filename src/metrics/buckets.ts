@@ -13,7 +13,7 @@ export const BUCKETS = LAST_BUCKET + 1;
 export function bucketOf(ms: number): number {
   if (!(ms > 0.001)) return 0; // also NaN and negative (clock skew between machines)
   const k = Math.ceil(PER_DOUBLING * Math.log2(ms * 1000) - 1e-9);
-  return k > LAST_BUCKET ? LAST_BUCKET : k;
+  return Math.min(k, LAST_BUCKET);
 }
 
 /** Upper bound of bucket k in ms. */

@@ -181,7 +181,7 @@ export function apiRoutes(maxDays: number): ApiRoute[] {
       querystring: {
         type: 'object',
         properties: {
-          days: { type: 'integer', minimum: 1, maximum: maxDays, default: 7 > maxDays ? maxDays : 7 },
+          days: { type: 'integer', minimum: 1, maximum: maxDays, default: Math.min(7, maxDays) },
           queue: queueParam,
         },
       },

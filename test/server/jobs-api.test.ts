@@ -5,6 +5,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { Redis } from 'ioredis';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { UnrecoverableError, Worker } from '../../src/index.js';
+import type { QueueMetrics } from '../../src/metrics/index.js';
 import { queueKeys } from '../../src/queue/keys.js';
 import { createServer, type HopperServer, type ServerConfig } from '../../src/server/index.js';
 import { type RedisProcess, requireRedisServer, startRedis } from '../helpers/redis-server.js';
@@ -49,6 +50,16 @@ async function server(
 }
 
 const json = { 'content-type': 'application/json' };
+type Status = {
+  state: string;
+  name: string;
+  progress: unknown;
+  attempts: { made: number; max: number; stalls: number };
+  result?: unknown;
+  error?: { name: string; message: string };
+  timestamps: { added: number; processed: number; finished: number };
+};
+type MetricsBody = { days: number; queues: Record<string, QueueMetrics> };
 function post(base: string, queue: string, body: unknown, token = TOKEN) {
   return fetch(`${base}/api/v1/queues/${encodeURIComponent(queue)}/jobs`, {
     method: 'POST',
@@ -88,19 +99,19 @@ test('the whole flow: submit -> 202 -> status -> worker -> completed / failed ->
     statusUrl: string;
   };
   w.run();
-  const done = await waitFor('completed', async () => {
-    const s = (await (await get(base, statusUrl)).json()) as Record<string, any>;
+  const done = (await waitFor('completed', async () => {
+    const s = (await (await get(base, statusUrl)).json()) as Status;
     return s.state === 'completed' ? s : undefined;
-  });
+  }))!;
   assert.deepEqual(done.result, { rebalanced: 'w1' });
   assert.ok(
     done.timestamps.added <= done.timestamps.processed &&
       done.timestamps.processed <= done.timestamps.finished,
   );
-  const failed = await waitFor('failed', async () => {
-    const s = (await (await get(base, bad.statusUrl)).json()) as Record<string, any>;
+  const failed = (await waitFor('failed', async () => {
+    const s = (await (await get(base, bad.statusUrl)).json()) as Status;
     return s.state === 'failed' ? s : undefined;
-  });
+  }))!;
   assert.deepEqual(failed.error, { name: 'UnrecoverableError', message: 'wallet rejected' });
   assert.equal(failed.result, undefined);
 
@@ -111,20 +122,18 @@ test('the whole flow: submit -> 202 -> status -> worker -> completed / failed ->
   const missing = await get(base, `/api/v1/queues/${queue}/jobs/nope-1`);
   assert.equal(missing.status, 404);
 
-  const m = await waitFor('metrics', async () => {
-    const body = (await (await get(base, '/api/v1/metrics?days=7')).json()) as {
-      queues: Record<string, any>;
-    };
+  const m = (await waitFor('metrics', async () => {
+    const body = (await (await get(base, '/api/v1/metrics?days=7')).json()) as MetricsBody;
     const q = body.queues[queue];
     return q && q.completedJobs === 1 && q.failedJobs === 1 && q.rateLimit.hits === 2 ? body : undefined;
-  });
-  const q = m.queues[queue];
+  }))!;
+  const q = m.queues[queue]!;
   assert.equal(q.totalJobs, 2);
   assert.ok(q.avgExecutionTime >= 2, `avg ${q.avgExecutionTime}`);
   assert.ok(q.p95ExecutionTime >= q.p50ExecutionTime);
   assert.equal(q.wait.count, 2);
   assert.equal(q.rateLimit.blocked, 0);
-  assert.equal(q.recentFailures[0].error.message, 'wallet rejected');
+  assert.equal(q.recentFailures[0]?.error.message, 'wallet rejected');
   const one = (await (await get(base, `/api/v1/metrics?days=1&queue=${queue}`)).json()) as { queues: object };
   assert.deepEqual(Object.keys(one.queues), [queue]);
 });
@@ -143,7 +152,7 @@ test('401 for a missing or wrong token, the same answer whatever was wrong; heal
   ]) {
     const r = await fetch(`${base}${path}`, {
       method: 'POST',
-      headers: { ...headers, ...json },
+      headers: { ...(headers as Record<string, string>), ...json },
       body: '{"name":"x"}',
     });
     assert.equal(r.status, 401);
@@ -168,11 +177,11 @@ test('429 past the per-token limit, with RateLimit headers and Retry-After; coun
   assert.match(r.headers.get('ratelimit') ?? '', /^"submit";r=0;t=\d+$/);
   assert.equal(r.headers.get('ratelimit-policy'), '"submit";q=3;w=61');
   assert.equal((await post(base, queue, { name: 'j' }, OTHER_TOKEN)).status, 202, 'limits are per token');
-  const q = await waitFor('rate-limit metrics', async () => {
-    const body = (await (await get(base, '/api/v1/metrics')).json()) as { queues: Record<string, any> };
+  const q = (await waitFor('rate-limit metrics', async () => {
+    const body = (await (await get(base, '/api/v1/metrics')).json()) as MetricsBody;
     const m = body.queues[queue];
     return m?.rateLimit.hits === 5 ? m : undefined;
-  });
+  }))!;
   assert.deepEqual(q.rateLimit, { hits: 5, blocked: 1 });
   assert.equal(q.totalJobs, 4);
 });
@@ -208,7 +217,7 @@ test('GET /metrics: Prometheus text that a real parser reads; counters, histogra
   open.push(w);
   for (let i = 0; i < 5; i++) assert.equal((await post(base, queue, { name: 'j', data: i })).status, 202);
   let text = '';
-  const families = await waitFor('prometheus counts', async () => {
+  const families = (await waitFor('prometheus counts', async () => {
     const r = await get(base, '/metrics');
     assert.match(r.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
     text = await r.text();
@@ -219,7 +228,7 @@ test('GET /metrics: Prometheus text that a real parser reads; counters, histogra
     return value('hopper_jobs_completed_total') === '5' && value('hopper_jobs_added_total') === '5'
       ? byName
       : undefined;
-  });
+  }))!;
   const sample = (name: string, labels: Record<string, string>) =>
     families.get(name)?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v));
   assert.equal(families.get('hopper_jobs_added_total')?.type, 'COUNTER');
