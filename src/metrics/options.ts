@@ -22,5 +22,11 @@ export function metricsConfig(opts: MetricsOptions = {}): MetricsConfig {
   };
 }
 
+/** The `metrics` option of a Queue or Worker, checked before anything connects: undefined when false. */
+export function metricsOption(option: boolean | MetricsOptions | undefined): MetricsConfig | undefined {
+  if (option === false) return undefined;
+  return metricsConfig(option === true || option === undefined ? {} : option);
+}
+
 /** A day key lives a whole day past the retention, so the oldest day in the window is complete. */
 export const dayTtlMs = (c: MetricsConfig) => c.retentionMs + DAY_MS;

@@ -2,10 +2,10 @@ import type { Redis } from 'ioredis';
 import { callScript, defineScripts } from '../redis/scripts.js';
 import { Periodic } from '../util/periodic.js';
 import { metricKeys } from './keys.js';
-import { dayTtlMs, type MetricsConfig, metricsConfig } from './options.js';
+import { dayTtlMs, type MetricsConfig } from './options.js';
 import { metricsScripts, RECORD_SCRIPT } from './scripts.js';
 import { Tally } from './tally.js';
-import type { Counter, FailedJobRecord, MetricsOptions } from './types.js';
+import type { Counter, FailedJobRecord } from './types.js';
 
 /** How much of a failed job's data and stack the failed-jobs list keeps. */
 export const DATA_PREVIEW_CHARS = 1024;
@@ -19,7 +19,6 @@ const STACK_CHARS = 2000;
  */
 export class MetricsRecorder {
   private tally = new Tally();
-  private readonly config: MetricsConfig;
   private readonly periodic: Periodic;
   private inFlight: Promise<void> | undefined;
 
@@ -27,10 +26,10 @@ export class MetricsRecorder {
     private readonly client: Redis,
     /** The queue's hash tag, `{prefix:name}`. */
     private readonly tag: string,
-    options: MetricsOptions = {},
+    /** Checked options: see metricsOption(). */
+    private readonly config: MetricsConfig,
     onError: (err: unknown) => void = () => {},
   ) {
-    this.config = metricsConfig(options);
     defineScripts(client, metricsScripts);
     this.periodic = new Periodic(this.config.flushMs, () => this.flush(), onError);
     this.periodic.start();

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Settlement } from '../queue/worker/acker.js';
 import type { HeartbeatReport } from '../queue/worker/heartbeat.js';
+import type { MetricsConfig } from './options.js';
 import { MetricsRecorder } from './recorder.js';
-import type { MetricsOptions } from './types.js';
 
 /**
  * The Worker's side of metrics, so the worker itself only calls three methods:
@@ -12,19 +12,8 @@ import type { MetricsOptions } from './types.js';
 export class WorkerMetrics {
   private readonly recorder: MetricsRecorder;
 
-  constructor(client: Redis, tag: string, options: MetricsOptions, onError: (err: unknown) => void) {
-    this.recorder = new MetricsRecorder(client, tag, options, onError);
-  }
-
-  /** Undefined when the worker's `metrics` option is false. */
-  static create(
-    client: Redis,
-    tag: string,
-    option: boolean | MetricsOptions | undefined,
-    onError: (err: unknown) => void,
-  ): WorkerMetrics | undefined {
-    if (option === false) return undefined;
-    return new WorkerMetrics(client, tag, option === true || option === undefined ? {} : option, onError);
+  constructor(client: Redis, tag: string, config: MetricsConfig, onError: (err: unknown) => void) {
+    this.recorder = new MetricsRecorder(client, tag, config, onError);
   }
 
   /** `timestamp` is when the job was added; the attempt started `tookMs` ago. */

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { metricsOption } from '../metrics/options.js';
 import { type ReadMetricsOptions, readMetrics } from '../metrics/reader.js';
 import { MetricsRecorder } from '../metrics/recorder.js';
 import type { QueueMetrics } from '../metrics/types.js';
@@ -43,19 +44,16 @@ export class Queue<D = unknown, R = unknown> {
     this.defaultsJson = JSON.stringify(this.defaults);
     this.hasDefaults = Object.keys(this.defaults).length > 0;
     this.logger = options.logger ?? defaultLogger('hopper:queue');
+    const metrics = metricsOption(options.metrics);
     this.client = createClient(options.connection, 'producer');
     this.client.on('error', () => {}); // reconnects on its own; failed commands reject to the caller
     defineScripts(this.client, queueScripts);
     warnAboutServer(this.client, this.logger);
     this.metrics =
-      options.metrics === false
-        ? undefined
-        : new MetricsRecorder(
-            this.client,
-            this.keys.tag,
-            options.metrics === true ? {} : options.metrics,
-            (e) => this.logger.warn({ queue: name, err: (e as Error).message }, 'metrics flush failed'),
-          );
+      metrics &&
+      new MetricsRecorder(this.client, this.keys.tag, metrics, (e) =>
+        this.logger.warn({ queue: name, err: (e as Error).message }, 'metrics flush failed'),
+      );
     this.batcher = new AddBatcher(
       this.client,
       this.keys,

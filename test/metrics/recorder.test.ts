@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { Queue, ValidationError, Worker } from '../../src/index.js';
 import { bucketOf } from '../../src/metrics/buckets.js';
 import { lowerMs, MetricsRecorder, metricKeys, readMetrics, upperMs } from '../../src/metrics/index.js';
+import { metricsConfig } from '../../src/metrics/options.js';
 import { queueKeys } from '../../src/queue/keys.js';
 import { type RedisProcess, requireRedisServer, startRedis } from '../helpers/redis-server.js';
 
@@ -40,7 +41,7 @@ const timing = (r: () => number) => 0.1 * 10 ** (5 * r());
 
 function recorder(options = {}): { rec: MetricsRecorder; tag: string } {
   const tag = queueKeys('hopper', `m-${++n}`).tag;
-  const rec = new MetricsRecorder(raw, tag, { flushMs: 60_000, ...options });
+  const rec = new MetricsRecorder(raw, tag, metricsConfig({ flushMs: 60_000, ...options }));
   open.push(rec);
   return { rec, tag };
 }
@@ -162,7 +163,7 @@ test('a flush that fails is merged into the next one', async () => {
   client.on('error', () => {});
   client.disconnect(); // closed on purpose: commands reject until connect()
   const tag = queueKeys('hopper', `m-${++n}`).tag;
-  const rec = new MetricsRecorder(client, tag, { flushMs: 60_000 });
+  const rec = new MetricsRecorder(client, tag, metricsConfig({ flushMs: 60_000 }));
   rec.count('completed', 5);
   await assert.rejects(rec.flush());
   await client.connect();
@@ -227,6 +228,10 @@ test('bad metrics options and windows are rejected naming the field', async () =
   assert.throws(
     () => new Queue('x', { connection: redis.url, metrics: { retentionDays: 0 } }),
     (e: unknown) => e instanceof ValidationError && e.field === 'metrics.retentionDays',
+  );
+  assert.throws(
+    () => new Worker('x', () => 1, { connection: redis.url, metrics: { flushMs: 1 } }),
+    (e: unknown) => e instanceof ValidationError && e.field === 'metrics.flushMs',
   );
   const q = new Queue(`w-${++n}`, { connection: redis.url });
   open.push(q);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
+import { metricsOption } from '../../metrics/options.js';
 import { WorkerMetrics } from '../../metrics/worker-metrics.js';
 import { createClient, reconnectDelay } from '../../redis/connection.js';
 import { redactError } from '../../redis/redact.js';
@@ -87,6 +88,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     this.leaseMs = integerOption('leaseMs', options.leaseMs, 30_000, 100);
     this.jobTimeout = integerOption('jobTimeout', options.jobTimeout, 5 * 60_000, 0);
     const maxStalls = integerOption('maxStalls', options.maxStalls, 1, 0);
+    const metrics = metricsOption(options.metrics);
     this.logger = options.logger ?? defaultLogger('hopper:worker');
     // 32 random bytes make every lease value longer than Redis's hash-max-listpack-value
     // (64), so `active` is always a real hash table with O(1) lookups, never a listpack
@@ -121,7 +123,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
       },
       (e) => this.fail(e),
     );
-    this.metrics = WorkerMetrics.create(this.client, this.keys.tag, options.metrics, (e) => this.fail(e));
+    this.metrics = metrics && new WorkerMetrics(this.client, this.keys.tag, metrics, (e) => this.fail(e));
     this.timeouts = new Timeouts((job, err) => {
       job.abort(err);
       this.finish({ ok: false, job, error: err, unrecoverable: false }, 0);
