@@ -9,7 +9,7 @@ const POLICY = 'submit';
 
 /**
  * Per-token limit on job submissions (HOPPER_SUBMIT_LIMIT per HOPPER_SUBMIT_WINDOW,
- * sliding window), with the toolkit's RateLimiter and its IETF headers. The bucket is
+ * approximate sliding window: two counters per token, whatever the limit), with the toolkit's RateLimiter and its IETF headers. The bucket is
  * a digest of the token, never the token itself (keys are visible to anyone with Redis
  * access); with auth off, the client address. Each check counts into the queue's
  * metrics as a hit, and as blocked when refused.
@@ -24,7 +24,7 @@ export class SubmitLimit {
     this.limiter = new RateLimiter({
       connection: config.redisUrl,
       prefix: 'hopper:rl:submit',
-      algorithm: 'sliding-window',
+      algorithm: 'sliding-window-approx',
       limit: config.submitLimit,
       window: config.submitWindow,
     });
