@@ -1,5 +1,15 @@
 export * from './cache/index.js';
 export * from './lock/index.js';
+export {
+  type FailedJobRecord,
+  type MetricsOptions,
+  PrometheusExporter,
+  type PrometheusSources,
+  type QueueMetrics,
+  type ReadMetricsOptions,
+  readMetrics,
+  type TimingSummary,
+} from './metrics/index.js';
 export * from './pubsub/index.js';
 export { Queue } from './queue/queue.js';
 export type {

@@ -16,11 +16,7 @@ export interface MetricsDeps {
 }
 
 /** GET /api/v1/metrics (JSON summary), GET /metrics (Prometheus) and GET /api/v1/openapi.json. */
-export function metricsRoutes(
-  app: FastifyInstance,
-  routes: ApiRoute[],
-  deps: MetricsDeps,
-): PrometheusExporter {
+export function metricsRoutes(app: FastifyInstance, routes: ApiRoute[], deps: MetricsDeps): void {
   const summary = route(routes, 'GET', '/api/v1/metrics');
   app.route<{ Querystring: { days: number; queue?: string } }>({
     method: summary.method,
@@ -55,5 +51,4 @@ export function metricsRoutes(
   const openapi = route(routes, 'GET', '/api/v1/openapi.json');
   const document = openApiDocument(routes, deps.version);
   app.route({ method: openapi.method, url: openapi.url, handler: async () => document });
-  return exporter;
 }
