@@ -17,7 +17,7 @@ export function metricsConfig(opts: MetricsOptions = {}): MetricsConfig {
     retentionMs: integerOption('metrics.retentionDays', opts.retentionDays, 7, 1, 3650) * DAY_MS,
     minuteRetentionMs:
       integerOption('metrics.minuteRetentionHours', opts.minuteRetentionHours, 24, 1, 24 * 90) * 3600_000,
-    failedJobsKept: integerOption('metrics.failedJobsKept', opts.failedJobsKept, 100, 1, 100_000),
+    failedJobsKept: integerOption('metrics.failedJobsKept', opts.failedJobsKept, 100, 1, 1000),
     flushMs: integerOption('metrics.flushMs', opts.flushMs, 1000, 10, 60_000),
   };
 }

@@ -18,7 +18,7 @@ export interface MetricsOptions {
   retentionDays?: number;
   /** Hours of per-minute metrics kept. Default 24. */
   minuteRetentionHours?: number;
-  /** Failed jobs kept, newest first. Default 100. */
+  /** Failed jobs kept, newest first (1..1000: one flush pushes at most this many through Lua unpack). Default 100. */
   failedJobsKept?: number;
   /** How often the in-process aggregate is written, ms. Default 1000. */
   flushMs?: number;
