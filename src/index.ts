@@ -1,4 +1,5 @@
 export * from './cache/index.js';
+export * from './dedupe/index.js';
 export * from './lock/index.js';
 export {
   type FailedJobRecord,
@@ -11,9 +12,21 @@ export {
   type TimingSummary,
 } from './metrics/index.js';
 export * from './pubsub/index.js';
+export type { GroupCounts } from './queue/limits.js';
 export { Queue } from './queue/queue.js';
+export { MISFIRE_MS } from './queue/schedule/plan.js';
+export type {
+  CatchUp,
+  Repeat,
+  ScheduleInfo,
+  ScheduleOptions,
+  ScheduleTemplate,
+} from './queue/schedule/types.js';
+export { MIN_EVERY_MS } from './queue/schedule/validate.js';
 export type {
   BackoffOptions,
+  DedupOptions,
+  GroupLimits,
   Handler,
   Job,
   JobCounts,
@@ -21,11 +34,13 @@ export type {
   JobInfo,
   JobOptions,
   JobState,
+  QueueLimits,
   QueueOptions,
+  RateLimit,
   RetentionOptions,
   WorkerOptions,
 } from './queue/types.js';
-export { MAX_PRIORITY, Priority } from './queue/types.js';
+export { LOG_LINES, MAX_GROUP_LENGTH, MAX_PRIORITY, Priority } from './queue/types.js';
 export { Worker } from './queue/worker/worker.js';
 export * from './ratelimit/index.js';
 export type { ConnectionOptions } from './redis/connection.js';

@@ -1,14 +1,19 @@
 /**
  * The server under test, in its own process so the load generator does not share its
  * event loop. `--mode hopper`: `startServer` as `hopper serve` runs it (stream + processor).
+ * `--mode ingest`: the same with HOPPER_PROCESSOR=off, and `--mode processor`: only the
+ * StreamProcessor (same stream, group and table), so the two run in separate processes.
+ * `--mode floor`: a Fastify route that parses the body and answers 202 with nothing
+ * stored, the ceiling any design on this HTTP stack can reach on the machine.
  * `--mode before`: seed 004's old design, one synchronous INSERT per request before the
  * answer, same validation, same table layout. Prints `{"port":n}` once listening; GET
  * /bench/rows answers the row count, so the orchestrator can watch rows land.
  */
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino } from 'pino';
 import { createServer, loadConfig, parseTrackBody } from '../../src/server/index.js';
 import { postgresSink } from '../../src/stream/postgres-sink.js';
+import { StreamProcessor } from '../../src/stream/processor.js';
 
 const arg = (name: string) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -32,18 +37,30 @@ const sink = postgresSink({
 });
 /** Events answered 202, counted by the server: autocannon leaves out requests still in flight when it stops. */
 let accepted = 0;
+/** CPU microseconds (user + system) this process has used, to charge per request. */
+const cpuUs = () => {
+  const cpu = process.cpuUsage();
+  return cpu.user + cpu.system;
+};
 const rows = async () => ({
   accepted,
   rows: Number((await sink.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sink.table}`))[0]!.n),
+  cpuUs: cpuUs(),
 });
+/** Listens on a free port, tells the orchestrator which, and stops on SIGTERM. */
+async function announce(app: FastifyInstance, stop: () => Promise<unknown>): Promise<void> {
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  process.stdout.write(`${JSON.stringify({ port: (app.server.address() as { port: number }).port })}\n`);
+  process.once('SIGTERM', () => void stop().then(() => process.exit(0)));
+}
 // onSend, not onResponse: a request whose client went away still ran, and its events were stored.
 const countAccepted = async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
   if (reply.statusCode === 202) accepted += (req.body as { events: unknown[] }).events.length;
   return payload;
 };
 
-if (mode === 'hopper') {
-  const server = createServer(config, { logger, sink });
+if (mode === 'hopper' || mode === 'ingest') {
+  const server = createServer({ ...config, processor: mode === 'hopper' }, { logger, sink });
   server.app.get('/bench/rows', rows);
   server.app.addHook('onSend', countAccepted);
   await server.ready();
@@ -52,6 +69,34 @@ if (mode === 'hopper') {
     `${JSON.stringify({ port: (server.app.server.address() as { port: number }).port })}\n`,
   );
   process.once('SIGTERM', () => void server.close().then(() => process.exit(0)));
+} else if (mode === 'floor') {
+  const app = Fastify({ bodyLimit: config.bodyLimit });
+  app.post('/api/v1/track', async (req, reply) => {
+    accepted += (req.body as { events: unknown[] }).events.length;
+    return reply.code(202).type('application/json; charset=utf-8').send('{"accepted":0,"ids":[]}');
+  });
+  app.get('/bench/rows', async () => ({ accepted, rows: accepted, cpuUs: cpuUs() }));
+  await announce(app, () => app.close().then(() => sink.close()));
+} else if (mode === 'processor') {
+  await sink.ready();
+  const processor = new StreamProcessor(config.stream, config.group, {
+    connection: config.redisUrl,
+    sink,
+    consumers: config.workerCount,
+    batchSize: config.batchSize,
+    flushInterval: config.processInterval,
+    logger,
+  });
+  await processor.ready();
+  // Only /bench/rows: the orchestrator reads this process's CPU from it.
+  const app = Fastify();
+  app.get('/bench/rows', rows);
+  await announce(app, () =>
+    processor
+      .close()
+      .then(() => app.close())
+      .then(() => sink.close()),
+  );
 } else {
   await sink.ready();
   const app = Fastify({ bodyLimit: config.bodyLimit });
@@ -66,7 +111,5 @@ if (mode === 'hopper') {
     return reply.code(202).send({ accepted: events.length });
   });
   app.get('/bench/rows', rows);
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  process.stdout.write(`${JSON.stringify({ port: (app.server.address() as { port: number }).port })}\n`);
-  process.once('SIGTERM', () => void app.close().then(() => sink.close().then(() => process.exit(0))));
+  await announce(app, () => app.close().then(() => sink.close()));
 }

@@ -11,7 +11,12 @@ export interface PreparedJob {
   record: string;
   priority: number;
   delay: number;
-  dedupKey: string | undefined;
+  /** '' for none. */
+  group: string;
+  /** '' none, 't' throttle, 'd' debounce, 'u' until-done (see add.lua). */
+  dedupMode: '' | 't' | 'd' | 'u';
+  /** The throttle or debounce key's full name, or the until-done key. */
+  dedupKey: string;
   dedupTtl: number;
 }
 
@@ -48,7 +53,7 @@ export class AddBatcher {
   }
 
   private send(batch: Pending[]): void {
-    const keys = [...scriptKeys.add(this.keys)];
+    const keys = [...scriptKeys(this.keys)];
     const plain: string[] = [];
     const other: (string | number)[] = [];
     const dedupIndex = new Map<string, number>();
@@ -59,15 +64,15 @@ export class AddBatcher {
         plain.push(j.record);
         return;
       }
-      let index = 0;
-      if (j.dedupKey !== undefined) {
-        index = dedupIndex.get(j.dedupKey) ?? 0;
-        if (index === 0) {
-          index = keys.push(j.dedupKey);
-          dedupIndex.set(j.dedupKey, index);
+      let dedup: string | number = j.dedupKey;
+      if (j.dedupMode === 't' || j.dedupMode === 'd') {
+        dedup = dedupIndex.get(j.dedupKey) ?? 0;
+        if (dedup === 0) {
+          dedup = keys.push(j.dedupKey);
+          dedupIndex.set(j.dedupKey, dedup);
         }
       }
-      other.push(j.id, j.record, j.priority, j.delay, index, j.dedupTtl);
+      other.push(j.id, j.record, j.priority, j.delay, j.group, j.dedupMode, dedup, j.dedupTtl);
     };
     for (const p of batch) {
       if ('job' in p) put(p.job);
@@ -91,6 +96,6 @@ export class AddBatcher {
   }
 }
 
-/** Jobs add.lua takes on its fast path: generated id, priority 0, no delay, no dedup. */
+/** Jobs add.lua takes on its fast path: generated id, priority 0, no delay, group or dedup. */
 const isPlain = (j: PreparedJob) =>
-  j.id === '' && j.priority === 0 && j.delay === 0 && j.dedupKey === undefined;
+  j.id === '' && j.priority === 0 && j.delay === 0 && j.group === '' && j.dedupMode === '';

@@ -5,9 +5,9 @@
  * lets a script fetch or settle many jobs while declaring every key in KEYS.
  */
 export interface QueueKeys {
-  /** LIST of ids at priority 0, LPUSH in, RPOP out (FIFO). */
+  /** LIST of ungrouped ids at priority 0, LPUSH in, RPOP out (FIFO). */
   wait: string;
-  /** ZSET of ids with priority > 0; score = seq - priority * 2^42 (higher priority, then older, first). */
+  /** ZSET of ungrouped ids with priority > 0; score = seq - priority * 2^42 (higher priority, then older, first). */
   waitp: string;
   /** HASH id -> priority, only for jobs whose priority is > 0. */
   pri: string;
@@ -31,41 +31,77 @@ export interface QueueKeys {
   results: string;
   /** HASH id -> `{"p":processedOn,"f":finishedOn,"e":error}` of the last failed attempt. */
   errors: string;
-  /** HASH of queue flags: `paused`. */
+  /**
+   * HASH of queue settings and flags: `paused`; limits `conc`, `rmax`, `rdur`,
+   * `gconc`, `grmax`, `grdur`; `govr` (some group has its own limits); `rlog` (the
+   * queue rate limit's sliding log); feature flags `groups`, `ud` set on first use.
+   */
   meta: string;
   /** STRING counter: ids, FIFO order and lease tokens. */
   seq: string;
   /** LIST holding at most one marker: blocked workers BRPOP it to wake on new work. */
   signal: string;
+  /** HASH id -> progress JSON set by the handler. */
+  progress: string;
+  /** HASH id -> the handler's log lines joined by newlines, the last LOG_LINES kept. */
+  logs: string;
+  /** ZSET (all scores 0) of waiting grouped jobs: `group \0 rank seq \0 id`, one lexicographic range per group. */
+  gwait: string;
+  /** HASH id -> its gwait member, for every grouped job until its record is deleted. */
+  gjob: string;
+  /** ZSET group -> turn (ms it became ready or was last served): groups that may start a job now; lowest first. */
+  gready: string;
+  /** ZSET group -> time its rate limit lets it start a job again. */
+  gparked: string;
+  /** HASH per group: `w:` waiting and `a:` active job counts, `p:` paused, `r:` parked by its rate limit. */
+  gcount: string;
+  /** HASH `limit:<group>` -> "concurrency,max,duration" (an empty field: the queue's default). */
+  gconf: string;
+  /** HASH group -> its rate limit's sliding log. */
+  grate: string;
+  /** HASH `k:<key>` -> job id and `j:<id>` -> key, for dedup mode until-done. */
+  udone: string;
   /** Prefix of dedup keys: STRING `<dedup>:<key>` -> first job id, with the dedup TTL. */
   dedup: string;
   /** Hash tag prefix shared by all keys, for SCAN patterns. */
   tag: string;
 }
 
+/** The keys every queue script receives, in this order (named again in scripts/includes/keys.lua). */
+export const SCRIPT_KEYS = [
+  'wait',
+  'waitp',
+  'pri',
+  'delayed',
+  'active',
+  'workers',
+  'jobs',
+  'atts',
+  'stalls',
+  'completed',
+  'failed',
+  'results',
+  'errors',
+  'meta',
+  'seq',
+  'signal',
+  'progress',
+  'logs',
+  'gwait',
+  'gjob',
+  'gready',
+  'gparked',
+  'gcount',
+  'gconf',
+  'grate',
+  'udone',
+] as const satisfies readonly (keyof QueueKeys)[];
+
 export function queueKeys(prefix: string, name: string): QueueKeys {
   const tag = `{${prefix}:${name}}`;
-  const k = (s: string) => `${tag}:${s}`;
-  return {
-    wait: k('wait'),
-    waitp: k('waitp'),
-    pri: k('pri'),
-    delayed: k('delayed'),
-    active: k('active'),
-    workers: k('workers'),
-    jobs: k('jobs'),
-    atts: k('atts'),
-    stalls: k('stalls'),
-    completed: k('completed'),
-    failed: k('failed'),
-    results: k('results'),
-    errors: k('errors'),
-    meta: k('meta'),
-    seq: k('seq'),
-    signal: k('signal'),
-    dedup: k('dd'),
-    tag,
-  };
+  const keys = { dedup: `${tag}:dd`, tag } as QueueKeys;
+  for (const k of SCRIPT_KEYS) keys[k] = `${tag}:${k}`;
+  return keys;
 }
 
 /**

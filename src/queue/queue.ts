@@ -9,14 +9,26 @@ import { JobStateError, ValidationError } from '../util/errors.js';
 import { defaultLogger, type Logger } from '../util/logger.js';
 import { AddBatcher, type PreparedJob } from './add-batcher.js';
 import { type QueueKeys, queueKeys, registryKey } from './keys.js';
+import { configureGroup, type GroupCounts, readGroup, readLimits, writeLimits } from './limits.js';
 import { readJob } from './read-job.js';
 import { encodeRecord } from './record.js';
+import { Schedules } from './schedule/schedules.js';
+import type { Repeat, ScheduleInfo, ScheduleOptions, ScheduleTemplate } from './schedule/types.js';
 import { scriptKeys } from './script-keys.js';
 import { queueScripts } from './scripts.js';
 import { warnAboutServer } from './server-warnings.js';
-import type { JobCounts, JobInfo, JobOptions, JobState, QueueOptions } from './types.js';
+import type {
+  GroupLimits,
+  JobCounts,
+  JobInfo,
+  JobOptions,
+  JobState,
+  QueueLimits,
+  QueueOptions,
+} from './types.js';
 import { serializeData, validateJobOptions, validateName, validateQueueName } from './validate.js';
 
+const DEDUP_MODE = { throttle: 't', debounce: 'd', 'until-done': 'u' } as const;
 const STATES: JobState[] = ['waiting', 'delayed', 'active', 'completed', 'failed'];
 
 /** Adding and managing the jobs of one queue. Workers run them: see Worker. */
@@ -34,6 +46,7 @@ export class Queue<D = unknown, R = unknown> {
   /** Counts added jobs; undefined with `metrics: false`. Other parts (the server) may count into it too. */
   readonly metrics: MetricsRecorder | undefined;
   private registered = false;
+  private readonly scheduling: Schedules;
 
   constructor(name: string, options: QueueOptions = {}) {
     this.name = validateQueueName(name);
@@ -59,6 +72,33 @@ export class Queue<D = unknown, R = unknown> {
       this.keys,
       this.metrics && ((n) => this.metrics!.count('added', n)),
     );
+    this.scheduling = new Schedules(this.client, this.keys, this.defaults, this.maxPayloadBytes);
+  }
+
+  /**
+   * Creates or changes repeatable job `id`: every tick of `repeat` makes one job from
+   * `template`, however many workers run (see docs/scheduling.md). The same spec
+   * again changes nothing. Resolves to the next tick's time and whether anything changed.
+   */
+  async schedule(
+    id: string,
+    repeat: Repeat,
+    template: ScheduleTemplate<D>,
+    options?: ScheduleOptions,
+  ): Promise<{ next: number; changed: boolean }> {
+    const r = await this.scheduling.put(id, repeat, template, options);
+    this.register();
+    return r;
+  }
+
+  /** Removes repeatable job `id` at once; false if there was none. Jobs it already made stay. */
+  unschedule(id: string): Promise<boolean> {
+    return this.scheduling.remove(id);
+  }
+
+  /** The queue's repeatable jobs with their next tick, soonest first. */
+  schedules(): Promise<ScheduleInfo<D>[]> {
+    return this.scheduling.list<D>();
   }
 
   /** Adds one job; resolves to its id (for a duplicate, the id of the job already there). */
@@ -91,13 +131,16 @@ export class Queue<D = unknown, R = unknown> {
     const dataJson = serializeData(`${at}data`, data, this.maxPayloadBytes);
     const merged = opts === undefined ? this.defaults : this.hasDefaults ? { ...this.defaults, ...o } : o;
     const optsJson = opts === undefined ? this.defaultsJson : JSON.stringify(merged);
+    const dedup = merged.dedup;
     return {
       id: merged.jobId ?? '',
       record: encodeRecord(name as string, Date.now(), optsJson, dataJson),
       priority: merged.priority ?? 0,
-      delay: merged.delay ?? 0,
-      dedupKey: merged.dedup ? `${this.keys.dedup}:${merged.dedup.key}` : undefined,
-      dedupTtl: merged.dedup?.ttl ?? 0,
+      delay: dedup?.mode === 'debounce' ? dedup.ttl! : (merged.delay ?? 0),
+      group: merged.group ?? '',
+      dedupMode: dedup ? DEDUP_MODE[dedup.mode ?? 'throttle'] : '',
+      dedupKey: !dedup ? '' : dedup.mode === 'until-done' ? dedup.key : `${this.keys.dedup}:${dedup.key}`,
+      dedupTtl: dedup?.ttl ?? 0,
     };
   }
 
@@ -120,12 +163,13 @@ export class Queue<D = unknown, R = unknown> {
       .hlen(k.active)
       .zcard(k.completed)
       .zcard(k.failed)
+      .zcard(k.gwait)
       .exec()) as [Error | null, number][];
     const n = r.map(([err, v]) => {
       if (err) throw err;
       return v;
     });
-    return { waiting: n[0]! + n[1]!, delayed: n[2]!, active: n[3]!, completed: n[4]!, failed: n[5]! };
+    return { waiting: n[0]! + n[1]! + n[6]!, delayed: n[2]!, active: n[3]!, completed: n[4]!, failed: n[5]! };
   }
 
   getJob(id: string): Promise<JobInfo<D, R> | null> {
@@ -149,8 +193,13 @@ export class Queue<D = unknown, R = unknown> {
         if (count <= 0) return prioritized;
         const from = Math.max(0, start - (await this.client.zcard(k.waitp)));
         // The list is LPUSHed and RPOPed: its oldest job is at the right end.
-        const fifo = await this.client.lrange(k.wait, -(from + count), -(from + 1));
-        return [...prioritized, ...fifo.reverse()];
+        const fifo = (await this.client.lrange(k.wait, -(from + count), -(from + 1))).reverse();
+        const rest = count - fifo.length;
+        if (rest <= 0) return [...prioritized, ...fifo];
+        // Grouped jobs last, by group: their real order depends on the groups' turns.
+        const skip = Math.max(0, from - (await this.client.llen(k.wait)));
+        const grouped = await this.client.zrange(k.gwait, String(skip), String(skip + rest - 1));
+        return [...prioritized, ...fifo, ...grouped.map((m) => m.slice(m.lastIndexOf('\0') + 1))];
       }
       case 'delayed':
         return this.client.zrange(k.delayed, String(start), String(end));
@@ -178,15 +227,47 @@ export class Queue<D = unknown, R = unknown> {
   }
 
   private retryScript(args: (string | number)[]): Promise<number> {
-    return callScript<number>(this.client, 'retry-failed', scriptKeys.retryFailed(this.keys), args);
+    return callScript<number>(this.client, 'retry-failed', scriptKeys(this.keys), args);
   }
 
   /** Deletes a job that is not active. Resolves false when there was no such job. */
   async remove(id: string): Promise<boolean> {
-    const keys = scriptKeys.removeJob(this.keys);
+    const keys = scriptKeys(this.keys);
     const r = await callScript<number>(this.client, 'remove-job', keys, [id]);
     if (r === -1) throw new JobStateError(`job ${id} is active: a worker holds it`);
     return r === 1;
+  }
+
+  /**
+   * Sets limits that hold across every worker of the queue: jobs running at once,
+   * jobs started per window, and defaults for each group. Left-out fields keep
+   * their value; `null` removes one. Jobs held back by a limit stay waiting.
+   */
+  setLimits(limits: QueueLimits): Promise<void> {
+    return writeLimits(this.client, this.keys, limits);
+  }
+
+  getLimits(): Promise<QueueLimits> {
+    return readLimits(this.client, this.keys);
+  }
+
+  /** Gives one group its own limits (unset fields: the queue's group defaults); `null` removes them. */
+  setGroupLimits(group: string, limits: GroupLimits | null): Promise<void> {
+    return configureGroup(this.client, this.keys, group, 'limit', limits);
+  }
+
+  /** Workers start no job of this group until resumeGroup (running ones finish). */
+  pauseGroup(group: string): Promise<void> {
+    return configureGroup(this.client, this.keys, group, 'pause');
+  }
+
+  resumeGroup(group: string): Promise<void> {
+    return configureGroup(this.client, this.keys, group, 'resume');
+  }
+
+  /** Waiting and active jobs of one group, whether it is paused, and its own limits. */
+  getGroup(group: string): Promise<GroupCounts> {
+    return readGroup(this.client, this.keys, group);
   }
 
   /** Workers stop taking jobs from this queue (running ones finish). */
@@ -209,7 +290,7 @@ export class Queue<D = unknown, R = unknown> {
 
   /** Deletes waiting and delayed jobs; active and finished ones stay. Returns how many were deleted. */
   async drain(): Promise<number> {
-    const keys = scriptKeys.drain(this.keys);
+    const keys = scriptKeys(this.keys);
     let total = 0;
     for (;;) {
       const n = await callScript<number>(this.client, 'drain', keys, [5000]);
@@ -234,6 +315,7 @@ export class Queue<D = unknown, R = unknown> {
       if (found.length) await this.client.unlink(...found);
       cursor = next;
     } while (cursor !== '0');
+    await this.scheduling.clear();
     await this.client.srem(registryKey(this.prefix), this.name);
     this.registered = false;
   }

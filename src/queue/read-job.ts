@@ -7,12 +7,14 @@ import type { JobInfo, JobState } from './types.js';
 
 /** Reads one job with get-job.lua and turns the stored fields into a JobInfo. */
 export async function readJob<D, R>(client: Redis, k: QueueKeys, id: string): Promise<JobInfo<D, R> | null> {
-  const keys = scriptKeys.getJob(k);
+  const keys = scriptKeys(k);
   const r = await callScript<string[] | null>(client, 'get-job', keys, [id]);
   if (!r) return null;
-  const [record, state, atts, stalls, result, error, lease, due] = r as [
+  const [record, state, atts, stalls, result, error, lease, due, progress, logs] = r as [
     string,
     JobState,
+    string,
+    string,
     string,
     string,
     string,
@@ -30,7 +32,9 @@ export async function readJob<D, R>(client: Redis, k: QueueKeys, id: string): Pr
     attemptsMade: Number(atts),
     stalls: Number(stalls),
     timestamp: stored.timestamp,
+    logs: logs ? logs.split('\n') : [],
   };
+  if (progress) info.progress = JSON.parse(progress);
   if (lease) info.processedOn = Number(lease.slice(lease.lastIndexOf('|') + 1));
   if (due) info.delayUntil = Number(due);
   if (error) {

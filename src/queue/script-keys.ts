@@ -1,94 +1,18 @@
-import type { QueueKeys } from './keys.js';
+import { type QueueKeys, SCRIPT_KEYS } from './keys.js';
+
+const lists = new WeakMap<QueueKeys, string[]>();
 
 /**
- * The KEYS of each script, in the order its header comment lists them: kept in
- * one place so that a script and its callers cannot drift apart. `replies` is
- * the calling worker's replies hash (workerRepliesKey).
+ * The KEYS of every queue script: all of the queue's keys in SCRIPT_KEYS order
+ * (includes/keys.lua names them), then the script's own extra keys (a worker's
+ * replies hash, dedup keys). One list for all scripts means a script and its
+ * callers cannot drift apart, and a script may touch any of the queue's keys.
  */
-export const scriptKeys = {
-  add: (k: QueueKeys) => [k.wait, k.waitp, k.pri, k.delayed, k.jobs, k.seq, k.signal],
-  fetch: (k: QueueKeys, replies: string) => [
-    k.wait,
-    k.waitp,
-    k.pri,
-    k.delayed,
-    k.active,
-    k.workers,
-    k.jobs,
-    k.atts,
-    k.seq,
-    k.signal,
-    k.meta,
-    replies,
-  ],
-  settle: (k: QueueKeys, replies: string) => [
-    k.active,
-    k.jobs,
-    k.atts,
-    k.pri,
-    k.stalls,
-    k.results,
-    k.errors,
-    k.completed,
-    k.failed,
-    k.wait,
-    k.waitp,
-    k.delayed,
-    k.seq,
-    k.signal,
-    replies,
-  ],
-  heartbeat: (k: QueueKeys) => [
-    k.workers,
-    k.active,
-    k.wait,
-    k.waitp,
-    k.pri,
-    k.stalls,
-    k.failed,
-    k.errors,
-    k.jobs,
-    k.atts,
-    k.results,
-    k.completed,
-    k.seq,
-    k.signal,
-  ],
-  release: (k: QueueKeys, replies: string) => [
-    k.active,
-    k.wait,
-    k.waitp,
-    k.pri,
-    k.workers,
-    k.seq,
-    k.signal,
-    replies,
-  ],
-  getJob: (k: QueueKeys) => [
-    k.jobs,
-    k.active,
-    k.atts,
-    k.stalls,
-    k.results,
-    k.errors,
-    k.completed,
-    k.failed,
-    k.delayed,
-  ],
-  retryFailed: (k: QueueKeys) => [k.failed, k.atts, k.stalls, k.wait, k.waitp, k.pri, k.seq, k.signal],
-  removeJob: (k: QueueKeys) => [
-    k.wait,
-    k.waitp,
-    k.delayed,
-    k.active,
-    k.completed,
-    k.failed,
-    k.jobs,
-    k.atts,
-    k.pri,
-    k.stalls,
-    k.results,
-    k.errors,
-  ],
-  drain: (k: QueueKeys) => [k.wait, k.waitp, k.delayed, k.jobs, k.atts, k.pri, k.stalls, k.results, k.errors],
-};
+export function scriptKeys(k: QueueKeys, ...extra: string[]): string[] {
+  let list = lists.get(k);
+  if (!list) {
+    list = SCRIPT_KEYS.map((name) => k[name]);
+    lists.set(k, list);
+  }
+  return extra.length === 0 ? list : [...list, ...extra];
+}

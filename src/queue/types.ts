@@ -12,6 +12,10 @@ export const Priority = {
 } as const;
 
 export const MAX_PRIORITY = 1000;
+/** Log lines kept per job. */
+export const LOG_LINES = 100;
+/** Longest group name. */
+export const MAX_GROUP_LENGTH = 128;
 
 export type BackoffOptions = number | { type: 'fixed' | 'exponential'; delay: number; jitter?: number };
 
@@ -28,12 +32,53 @@ export interface JobOptions {
   backoff?: BackoffOptions;
   /** Idempotency key: adding an id that exists returns it and adds nothing. Not all digits. */
   jobId?: string;
-  /** Adds with the same key within ttl ms are dropped and report the first job's id. */
-  dedup?: { key: string; ttl: number };
+  /** Drops or merges adds that share a key: see DedupOptions. */
+  dedup?: DedupOptions;
+  /**
+   * The job's group (a tenant, user, wallet): groups are served round-robin and
+   * may have their own concurrency and rate limits (Queue.setLimits, setGroupLimits).
+   */
+  group?: string;
   /** Milliseconds an attempt may run; 0 means no limit. Default: the worker's `jobTimeout`. */
   timeout?: number;
   removeOnComplete?: RetentionOptions;
   removeOnFail?: RetentionOptions;
+}
+
+/**
+ * - `throttle` (default): adds with the same key within `ttl` ms are dropped and report the first job's id.
+ * - `debounce`: the job waits `ttl` ms; an add with the same key while it still waits replaces its
+ *   data and options and pushes its start back to `ttl` ms from then. `delay` does not apply.
+ * - `until-done`: one live job per key: adds are dropped until the job completes, fails for good or
+ *   is removed. `ttl` does not apply.
+ */
+export interface DedupOptions {
+  key: string;
+  ttl?: number;
+  mode?: 'throttle' | 'debounce' | 'until-done';
+}
+
+/** A rate limit: at most `max` jobs started in any window of `duration` ms (an exact sliding window). */
+export interface RateLimit {
+  max: number;
+  duration: number;
+}
+
+/** Limits of a group; unset fields take the queue's group defaults. */
+export interface GroupLimits {
+  /** Jobs of the group running at once, across all workers. */
+  concurrency?: number;
+  rate?: RateLimit;
+}
+
+/** Limits that hold across every worker of a queue (stored in Redis). `null` removes one. */
+export interface QueueLimits {
+  /** Jobs running at once, across all workers. */
+  concurrency?: number | null;
+  /** Jobs started per window, across all workers. */
+  rate?: RateLimit | null;
+  /** Defaults for every group. */
+  group?: { concurrency?: number | null; rate?: RateLimit | null } | null;
 }
 
 export type JobState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
@@ -70,6 +115,10 @@ export interface JobInfo<D = unknown, R = unknown> {
   error?: JobError;
   /** Due time of a delayed job. */
   delayUntil?: number;
+  /** The last value the handler passed to `updateProgress`. */
+  progress?: unknown;
+  /** The handler's `log` lines, the last `LOG_LINES` kept. */
+  logs: string[];
 }
 
 export interface QueueOptions {
@@ -100,6 +149,8 @@ export interface WorkerOptions {
   jobTimeout?: number;
   /** Start on construction. Default true. */
   autorun?: boolean;
+  /** Run the queue's scheduler, which makes the jobs of repeatable schedules. Default true. */
+  schedules?: boolean;
   logger?: Logger;
   /** Record counts, timings and failed jobs (see docs/metrics.md); false turns it off. Default true. */
   metrics?: boolean | MetricsOptions;
@@ -114,8 +165,15 @@ export interface Job<D = unknown> {
   /** Failed attempts before this one. */
   readonly attemptsMade: number;
   readonly timestamp: number;
-  /** Fires at the attempt's timeout and when the worker closes. */
+  /**
+   * Fires when the attempt times out, and when the worker closes before the
+   * handler finished (after close's grace period): stop work and return.
+   */
   readonly signal: AbortSignal;
+  /** Stores a progress value (any JSON, at most 64 KiB) that getJob reads back. */
+  updateProgress(value: unknown): Promise<void>;
+  /** Appends a line (at most 4 KiB) to the job's log; the last LOG_LINES lines are kept. */
+  log(line: string): Promise<void>;
 }
 
 export type Handler<D = unknown, R = unknown> = (job: Job<D>) => R | Promise<R>;

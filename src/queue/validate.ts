@@ -1,5 +1,14 @@
 import { ValidationError } from '../util/errors.js';
-import { type BackoffOptions, type JobOptions, MAX_PRIORITY, type RetentionOptions } from './types.js';
+import {
+  type BackoffOptions,
+  type GroupLimits,
+  type JobOptions,
+  MAX_GROUP_LENGTH,
+  MAX_PRIORITY,
+  type QueueLimits,
+  type RateLimit,
+  type RetentionOptions,
+} from './types.js';
 
 /**
  * Checks a job's options before anything is written. Each problem throws a
@@ -15,7 +24,10 @@ const KNOWN = new Set([
   'timeout',
   'removeOnComplete',
   'removeOnFail',
+  'group',
 ]);
+
+const DEDUP_MODES = ['throttle', 'debounce', 'until-done'];
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -97,16 +109,69 @@ export function validateJobOptions(field: string, opts: unknown): JobOptions {
       throw new ValidationError(`${field}.jobId`, 'must not be all digits (reserved for generated ids)');
   }
   if (o.dedup !== undefined) {
-    if (!isPlainObject(o.dedup)) throw new ValidationError(`${field}.dedup`, 'must be { key, ttl }');
-    onlyKeys(`${field}.dedup`, o.dedup, ['key', 'ttl']);
-    if (typeof o.dedup.key !== 'string' || o.dedup.key.length === 0 || o.dedup.key.length > 512) {
-      throw new ValidationError(`${field}.dedup.key`, 'must be a non-empty string of at most 512 characters');
-    }
-    integer(`${field}.dedup.ttl`, o.dedup.ttl, 1);
+    validateDedup(`${field}.dedup`, o.dedup);
+    if (o.dedup.mode === 'debounce' && o.delay !== undefined)
+      throw new ValidationError(
+        `${field}.delay`,
+        'cannot be combined with dedup mode debounce (the job waits dedup.ttl)',
+      );
   }
+  if (o.group !== undefined) validateGroup(`${field}.group`, o.group);
   if (o.removeOnComplete !== undefined) validateRetention(`${field}.removeOnComplete`, o.removeOnComplete);
   if (o.removeOnFail !== undefined) validateRetention(`${field}.removeOnFail`, o.removeOnFail);
   return o;
+}
+
+function validateDedup(field: string, d: unknown): void {
+  if (!isPlainObject(d)) throw new ValidationError(field, 'must be { key, ttl, mode }');
+  onlyKeys(field, d, ['key', 'ttl', 'mode']);
+  if (typeof d.key !== 'string' || d.key.length === 0 || d.key.length > 512) {
+    throw new ValidationError(`${field}.key`, 'must be a non-empty string of at most 512 characters');
+  }
+  if (d.mode !== undefined && !DEDUP_MODES.includes(d.mode as string))
+    throw new ValidationError(
+      `${field}.mode`,
+      `must be one of ${DEDUP_MODES.join(', ')}, got ${show(d.mode)}`,
+    );
+  if (d.mode === 'until-done') {
+    if (d.ttl !== undefined) throw new ValidationError(`${field}.ttl`, 'does not apply to mode until-done');
+    return;
+  }
+  integer(`${field}.ttl`, d.ttl, 1);
+}
+
+/** Group names travel inside sorted-set members split at byte 0, and are capped in length. */
+export function validateGroup(field: string, g: unknown): string {
+  if (typeof g !== 'string' || g.length === 0 || g.length > MAX_GROUP_LENGTH)
+    throw new ValidationError(field, `must be a non-empty string of at most ${MAX_GROUP_LENGTH} characters`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+  if (/[\x00-\x1f]/.test(g)) throw new ValidationError(field, 'must not contain control characters');
+  return g;
+}
+
+function validateRate(field: string, r: unknown): RateLimit {
+  if (!isPlainObject(r)) throw new ValidationError(field, 'must be { max, duration }');
+  onlyKeys(field, r, ['max', 'duration']);
+  integer(`${field}.max`, r.max, 1, 1_000_000);
+  integer(`${field}.duration`, r.duration, 1, 7 * 24 * 3600_000);
+  return r as unknown as RateLimit;
+}
+
+/** Group limits: concurrency at least 1, a rate of at least 1 per window. */
+export function validateGroupLimits(field: string, l: unknown): GroupLimits {
+  if (!isPlainObject(l)) throw new ValidationError(field, 'must be { concurrency, rate }');
+  onlyKeys(field, l, ['concurrency', 'rate']);
+  if (l.concurrency != null) integer(`${field}.concurrency`, l.concurrency, 1, 1_000_000);
+  if (l.rate != null) validateRate(`${field}.rate`, l.rate);
+  return l as GroupLimits;
+}
+
+export function validateQueueLimits(l: unknown): QueueLimits {
+  if (!isPlainObject(l)) throw new ValidationError('limits', 'must be { concurrency, rate, group }');
+  onlyKeys('limits', l, ['concurrency', 'rate', 'group']);
+  validateGroupLimits('limits', { concurrency: l.concurrency, rate: l.rate });
+  if (l.group != null) validateGroupLimits('limits.group', l.group);
+  return l as QueueLimits;
 }
 
 export function validateName(field: string, name: unknown): string {

@@ -25,10 +25,13 @@ const MAX_STRING = 8192;
 
 /**
  * Checks a POST /api/v1/track body by hand (cheaper than a schema pass, and the field
- * paths are exactly ours). Returns the events to append; throws a ValidationError naming
- * the first bad field. Nothing is appended unless the whole body passes.
+ * paths are exactly ours). Returns the session id and the events as given; throws a
+ * ValidationError naming the first bad field. Nothing is appended unless the whole body passes.
  */
-export function parseTrackBody(body: unknown, maxEvents: number): TrackEvent[] {
+export function checkTrackBody(
+  body: unknown,
+  maxEvents: number,
+): { sessionId: string; events: Record<string, unknown>[] } {
   if (body === null || typeof body !== 'object' || Array.isArray(body))
     throw new ValidationError('body', 'must be a JSON object with session_id and events');
   const { session_id: sessionId, events } = body as Record<string, unknown>;
@@ -38,7 +41,6 @@ export function parseTrackBody(body: unknown, maxEvents: number): TrackEvent[] {
   if (events.length === 0) throw new ValidationError('events', 'must hold at least one event');
   if (events.length > maxEvents)
     throw new TooManyEventsError('events', `at most ${maxEvents} events per request, got ${events.length}`);
-  const out: TrackEvent[] = new Array(events.length);
   for (let i = 0; i < events.length; i++) {
     const e = events[i] as Record<string, unknown> | null;
     const at = `events[${i}]`;
@@ -52,10 +54,30 @@ export function parseTrackBody(body: unknown, maxEvents: number): TrackEvent[] {
     text(e.event_type, `${at}.event_type`, false);
     text(e.page_url, `${at}.page_url`, true);
     text(e.target_element, `${at}.target_element`, true);
-    // The request's session_id wins over an event property of the same name.
-    out[i] = { ...e, session_id: sessionId } as TrackEvent;
   }
-  return out;
+  return { sessionId, events: events as Record<string, unknown>[] };
+}
+
+/** The events to store: each event's own fields plus the request's session_id, which wins over an event field of that name. */
+export function parseTrackBody(body: unknown, maxEvents: number): TrackEvent[] {
+  const { sessionId, events } = checkTrackBody(body, maxEvents);
+  return events.map((e) => ({ ...e, session_id: sessionId }) as TrackEvent);
+}
+
+/**
+ * parseTrackBody's events as JSON text, as the stream stores them, without copying each
+ * event: the session_id is spliced onto the event's own JSON. The body came from
+ * JSON.parse, so plain JSON.stringify is exact (no BigInt, cycles or NaN to refuse).
+ */
+export function trackEventsJson(body: unknown, maxEvents: number): string[] {
+  const { sessionId, events } = checkTrackBody(body, maxEvents);
+  const session = JSON.stringify(sessionId);
+  return events.map((e) => {
+    if (Object.hasOwn(e, 'session_id')) return JSON.stringify({ ...e, session_id: sessionId });
+    const json = JSON.stringify(e);
+    // Every event has its required fields, so json is never '{}'.
+    return `${json.slice(0, -1)},"session_id":${session}}`;
+  });
 }
 
 function text(v: unknown, field: string, emptyOk: boolean): void {

@@ -45,7 +45,7 @@ export function decodeEntries(
       json = JSON.stringify(obj);
     }
     held.push({
-      entry: { id, stream, data, deliveries: deliveries(id) },
+      entry: { id, stream, data, deliveries: deliveries(id), json },
       json,
       failedAt: 0,
       lastError: undefined,

@@ -65,6 +65,22 @@ export class EventStream {
     return this.batcher.append(json).catch(this.redact);
   }
 
+  /**
+   * Appends events given as JSON text, stored as is: no replacer pass, no second
+   * serialisation. For callers whose events are JSON by construction (a parsed request
+   * body, say); each string should be one JSON value (a consumer hands anything else to
+   * the sink as an object of the entry's fields).
+   */
+  async appendJson(json: string[]): Promise<string[]> {
+    if (!Array.isArray(json)) throw new ValidationError('json', 'must be an array of JSON strings');
+    for (let i = 0; i < json.length; i++)
+      if (typeof json[i] !== 'string' || json[i]!.length === 0)
+        throw new ValidationError(`json[${i}]`, 'must be a non-empty JSON string');
+    this.checkOpen();
+    if (json.length === 0) return [];
+    return this.batcher.append(json).catch(this.redact);
+  }
+
   length(): Promise<number> {
     return this.client.xlen(this.keys.stream).catch(this.redact);
   }

@@ -35,16 +35,16 @@ interface Driver {
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
-/** Seed 004's tracking fields, lifted from the event into columns when present (strings only). */
-const TRACKED = ['session_id', 'event_type', 'page_url', 'target_element', 'timestamp'] as const;
-
 /**
- * Writes batches to PostgreSQL: one INSERT ... SELECT FROM unnest(arrays) per batch
- * (one statement, so one implicit transaction, whatever the batch size), keyed by
- * the stream entry id with ON CONFLICT (id) DO NOTHING, so a redelivered batch
- * never duplicates a row. `pg` serves a real server; PGlite (embedded PostgreSQL in
- * WebAssembly) serves when no URL is given, so the pipeline runs with no database
- * installed. Each driver is imported only when used.
+ * Writes batches to PostgreSQL: one INSERT ... SELECT FROM jsonb_array_elements($1)
+ * per batch (one statement, so one implicit transaction, whatever the batch size),
+ * keyed by the stream entry id with ON CONFLICT (id) DO NOTHING, so a redelivered
+ * batch never duplicates a row. The batch travels as one JSON text built by
+ * concatenating each entry's stored JSON: Node neither re-serialises events nor
+ * escapes array literals, and PostgreSQL lifts the tracking columns itself. `pg`
+ * serves a real server; PGlite (embedded PostgreSQL in WebAssembly) serves when no URL
+ * is given, so the pipeline runs with no database installed. Each driver is imported
+ * only when used.
  */
 export function postgresSink(options: PostgresSinkOptions = {}): PostgresSink {
   const table = parseTable(options.table ?? 'events');
@@ -84,20 +84,8 @@ export function postgresSink(options: PostgresSinkOptions = {}): PostgresSink {
     if (closed) throw new Error('postgres sink is closed');
     if (batch.length === 0) return;
     const db = await ready();
-    const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
-    for (const e of batch) {
-      const data = e.data as Record<string, unknown> | null;
-      cols[0]!.push(e.id);
-      cols[1]!.push(e.stream);
-      cols[2]!.push(Number(e.id.slice(0, e.id.indexOf('-'))));
-      cols[3]!.push(JSON.stringify(e.data));
-      TRACKED.forEach((f, i) => {
-        const v = data !== null && typeof data === 'object' ? data[f] : undefined;
-        cols[4 + i]!.push(typeof v === 'string' ? v : null);
-      });
-    }
     try {
-      await db.query(insert, cols);
+      await db.query(insert, [batchJson(batch)]);
     } catch (err) {
       throw clean(err, url);
     }
@@ -160,13 +148,44 @@ async function createTable(db: Driver, table: { schema: string | undefined; quot
   }
 }
 
-/** received_at is the append time, taken from the entry id (`<ms>-<seq>`), so a redelivery writes the same row. */
+/**
+ * The batch as one JSON array of `{"i": id, "t": append ms, "s": stream, "d": event}`.
+ * `d` is the entry's stored JSON spliced in unchanged (it is JSON already); ids are
+ * `<ms>-<seq>`, digits only, so they need no escaping.
+ */
+export function batchJson(batch: StreamEntry[]): string {
+  let out = '[';
+  let lastStream = '';
+  let streamJson = '""';
+  for (let i = 0; i < batch.length; i++) {
+    const e = batch[i]!;
+    if (e.stream !== lastStream) {
+      lastStream = e.stream;
+      streamJson = JSON.stringify(e.stream);
+    }
+    const id = String(e.id);
+    if (!/^\d+-\d+$/.test(id))
+      throw new ValidationError('id', `must be a stream entry id <ms>-<seq>, got ${JSON.stringify(id)}`);
+    const json = e.json ?? JSON.stringify(e.data) ?? 'null';
+    out += `${i === 0 ? '' : ','}{"i":"${id}","t":${id.slice(0, id.indexOf('-'))},"s":${streamJson},"d":${json}}`;
+  }
+  return `${out}]`;
+}
+
+/** A tracking column: the event's field when it is a JSON string, else NULL. */
+const field = (name: string) =>
+  `CASE WHEN jsonb_typeof(e->'d'->'${name}') = 'string' THEN e->'d'->>'${name}' END`;
+
+/**
+ * received_at is the append time, taken from the entry id (`<ms>-<seq>`), so a
+ * redelivery writes the same row. Seed 004's tracking fields are lifted into columns
+ * when present as strings.
+ */
 function insertSql(table: string): string {
   return `INSERT INTO ${table} (id, stream, received_at, data, session_id, event_type, page_url, target_element, "timestamp")
-SELECT u.id, u.stream, to_timestamp(u.ms / 1000.0), u.data::jsonb, u.session_id, u.event_type, u.page_url,
-       u.target_element, u.ts::timestamptz
-FROM unnest($1::text[], $2::text[], $3::float8[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-  AS u(id, stream, ms, data, session_id, event_type, page_url, target_element, ts)
+SELECT e->>'i', e->>'s', to_timestamp((e->>'t')::float8 / 1000.0), e->'d', ${field('session_id')}, ${field('event_type')},
+       ${field('page_url')}, ${field('target_element')}, (${field('timestamp')})::timestamptz
+FROM jsonb_array_elements($1::jsonb) AS e
 ON CONFLICT (id) DO NOTHING`;
 }
 

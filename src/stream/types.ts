@@ -10,6 +10,11 @@ export interface StreamEntry<T = unknown> {
   data: T;
   /** Times Redis delivered the entry (1 on a first read; more after claims from dead consumers). */
   deliveries: number;
+  /**
+   * `data` as stored in the stream (JSON text), set on entries read from Redis: a sink
+   * may write it as is instead of serialising `data` again.
+   */
+  readonly json?: string;
 }
 
 /**

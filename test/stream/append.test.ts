@@ -70,6 +70,22 @@ describe('EventStream', () => {
     assert.deepEqual(await s.appendMany([]), []);
   });
 
+  test('appendJson stores JSON text as is, in order, coalesced with other appends', async () => {
+    const s = stream();
+    const [a, many] = await Promise.all([s.append({ a: 1 }), s.appendJson(['{"x":1}', '[2]', '"three"'])]);
+    const entries = await raw.xrange(s.keys.stream, '-', '+');
+    assert.deepEqual(
+      entries.map(([id, fields]) => [id, fields[1]]),
+      [
+        [a, '{"a":1}'],
+        [many[0], '{"x":1}'],
+        [many[1], '[2]'],
+        [many[2], '"three"'],
+      ],
+    );
+    assert.deepEqual(await s.appendJson([]), []);
+  });
+
   test('bad input throws a ValidationError naming the field and writes nothing', async () => {
     assert.throws(() => new EventStream('', { connection: redis.url }), {
       name: 'ValidationError',
@@ -95,6 +111,8 @@ describe('EventStream', () => {
     }
     await assert.rejects(s.appendMany([{ ok: 1 }, { ok: 2 }, { big: 1n }]), { field: 'events[2]' } as object);
     await assert.rejects(s.appendMany('nope' as unknown as unknown[]), { field: 'events' } as object);
+    await assert.rejects(s.appendJson(['{}', 3 as unknown as string]), { field: 'json[1]' } as object);
+    await assert.rejects(s.appendJson(['']), { field: 'json[0]' } as object);
     assert.equal(await raw.exists(s.keys.stream), 0, 'nothing was written');
 
     const sink = async () => {};

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { EventStream, postgresSink, StreamProcessor } from '../../src/stream/index.js';
 import { FixtureProcess, killFixtures } from '../helpers/fixture-process.js';
+import { type PostgresProcess, postgresUnavailable, startPostgres } from '../helpers/postgres-server.js';
 import { type RedisProcess, requireRedisServer, startRedis } from '../helpers/redis-server.js';
 import { quiet, trackEvent, unique, waitFor } from './helpers.js';
 
@@ -13,26 +14,39 @@ requireRedisServer();
 const FIXTURE = fileURLToPath(new URL('../fixtures/stream-processor.ts', import.meta.url));
 let redis: RedisProcess;
 let tmp: string;
+/** Real PostgreSQL even without DATABASE_URL: a private server of this file's own. */
+const noPrivatePg = postgresUnavailable();
+let privatePg: PostgresProcess | undefined;
 
 before(async () => {
   redis = await startRedis({ aof: true });
   tmp = mkdtempSync(join(tmpdir(), 'hopper-stream-crash-'));
+  if (!noPrivatePg) privatePg = await startPostgres();
 });
 after(async () => {
   await killFixtures();
   await redis.stop();
+  await privatePg?.stop();
   rmSync(tmp, { recursive: true, force: true });
 });
 
-const targets: { name: string; url: string }[] = [{ name: 'pglite', url: '' }];
-if (process.env.DATABASE_URL) targets.push({ name: 'pg', url: process.env.DATABASE_URL });
+const targets: { name: string; url: () => string; skip?: string }[] = [
+  { name: 'pglite', url: () => '' },
+  { name: 'private pg', url: () => privatePg!.url, skip: noPrivatePg },
+];
+const shared = process.env.DATABASE_URL;
+if (shared) targets.push({ name: 'pg', url: () => shared });
 
 describe('kill -9 of a processor mid-batch', () => {
   for (const target of targets) {
-    test(`every event lands in PostgreSQL exactly once (${target.name})`, { timeout: 60_000 }, async () => {
+    test(`every event lands in PostgreSQL exactly once (${target.name})`, {
+      timeout: 60_000,
+      skip: target.skip,
+    }, async () => {
+      const url = target.url();
       const name = unique('crash');
       const schema = unique('hopper_test');
-      const table = target.url ? `${schema}.events` : 'events';
+      const table = url ? `${schema}.events` : 'events';
       const dataDir = join(tmp, name);
       const stream = new EventStream(name, { connection: redis.url, logger: quiet });
       const total = 200;
@@ -42,7 +56,7 @@ describe('kill -9 of a processor mid-batch', () => {
         STREAM: name,
         GROUP: 'db',
         TABLE: table,
-        ...(target.url ? { DATABASE_URL: target.url } : { PGLITE_DIR: dataDir, DATABASE_URL: '' }),
+        ...(url ? { DATABASE_URL: url } : { PGLITE_DIR: dataDir, DATABASE_URL: '' }),
         // Written, then stuck before the ack: the kill lands between commit and acknowledgement.
         SINK_DELAY_MS: '60000',
         BATCH_SIZE: '25',
@@ -52,7 +66,7 @@ describe('kill -9 of a processor mid-batch', () => {
       await child.kill9();
       assert.ok((await stream.info()).groups[0]!.pending > 0, 'the dead process left entries pending');
 
-      const sink = postgresSink({ databaseUrl: target.url, dataDir, table });
+      const sink = postgresSink({ databaseUrl: url, dataDir, table });
       const rescuer = new StreamProcessor(stream, 'db', {
         connection: redis.url,
         sink,
@@ -78,7 +92,7 @@ describe('kill -9 of a processor mid-batch', () => {
         assert.equal((await stream.info()).dead, 0);
       } finally {
         await rescuer.close();
-        if (target.url) await sink.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        if (url) await sink.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
         await sink.close();
         await stream.close();
       }

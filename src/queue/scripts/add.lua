@@ -1,22 +1,32 @@
 -- Adds a batch of jobs in one call (concurrent add() calls coalesce into it).
--- Plain jobs (generated id, priority 0, no delay, no dedup) take the fast path:
--- one HSET and one LPUSH for the whole batch, since each redis.call costs about
--- a microsecond of its own.
--- KEYS: 1 wait, 2 waitp, 3 pri, 4 delayed, 5 jobs, 6 seq, 7 signal, 8.. dedup keys
+-- Plain jobs (generated id, priority 0, no delay, group or dedup) take the fast
+-- path: one HSET and one LPUSH for the whole batch, since each redis.call costs
+-- about a microsecond of its own.
+-- Dedup modes (see docs/architecture.md): throttle ('t': the first job wins while
+-- its key lives, ttl ms), debounce ('d': the job waits ttl ms; a later add while
+-- it still waits replaces its record and pushes its start back), until-done ('u':
+-- the key holds until the job finishes).
+-- KEYS: the queue's keys (keys.lua), then the throttle and debounce keys
 -- ARGV: 1 job count, 2 the plain jobs' records joined by byte 30 (see split.lua),
---   then per other job 6 fields: id ('' = generated), record, priority, delay ms,
---   index into KEYS of its dedup key (0 = none), dedup ttl ms
+--   then per other job 8 fields: id ('' = generated), record, priority, delay ms,
+--   group ('' = none), dedup mode ('' = none, 't', 'd', 'u'), dedup key (for 't'
+--   and 'd' its index in KEYS, for 'u' the key itself), dedup ttl ms
 -- Returns { first sequence number, id of each other job }: plain job i gets id
--- first + i. A duplicate (same jobId, or dedup key alive) reports the id of the
--- job already there, and nothing is written for it.
+-- first + i. A duplicate (same jobId, or dedup key taken) reports the id of the
+-- job already there, and nothing is written for it (debounce: but its record).
+--@include keys
 --@include now
+--@include settings
+--@include rate
 --@include enqueue
+--@include groups
+--@include write-job
 --@include split
 
 local n = tonumber(ARGV[1])
 local records = split(ARGV[2])
 local plain = #records
-local base = redis.call('INCRBY', KEYS[6], n) - n
+local base = redis.call('INCRBY', K.seq, n) - n
 local out = { base }
 local added = 0
 
@@ -28,44 +38,61 @@ if plain > 0 then
     fields[i * 2 - 1] = id
     fields[i * 2] = records[i]
   end
-  redis.call('HSET', KEYS[5], unpack(fields))
-  redis.call('LPUSH', KEYS[1], unpack(ids))
+  redis.call('HSET', K.jobs, unpack(fields))
+  redis.call('LPUSH', K.wait, unpack(ids))
   added = plain
 end
 
-local now = nil
+
+-- Returns the id a job with this dedup key must give way to, or false (and takes the key).
+local function dedup(mode, key, id, record, ttl)
+  if mode == 't' then
+    local first = redis.call('GET', KEYS[tonumber(key)])
+    if first then return first end
+    redis.call('SET', KEYS[tonumber(key)], id, 'PX', ttl)
+  elseif mode == 'd' then
+    local k = KEYS[tonumber(key)]
+    local pending = redis.call('GET', k)
+    if pending and redis.call('ZSCORE', K.delayed, pending) then
+      redis.call('HSET', K.jobs, pending, record)
+      redis.call('ZADD', K.delayed, settings().now + ttl, pending)
+      redis.call('PEXPIRE', k, ttl)
+      return pending
+    end
+    redis.call('SET', k, id, 'PX', ttl)
+  elseif mode == 'u' then
+    local holder = redis.call('HGET', K.udone, 'k:' .. key)
+    if holder then return holder end
+    redis.call('HSET', K.udone, 'k:' .. key, id, 'j:' .. id, key)
+    if not settings().untilDone then
+      redis.call('HSET', K.meta, 'ud', '1')
+      S.untilDone = true
+    end
+  end
+  return false
+end
+
 for i = 0, n - plain - 1 do
-  local a = 3 + i * 6
+  local a = 3 + i * 8
   local seq = base + plain + i + 1
   local id, record = ARGV[a], ARGV[a + 1]
-  local priority, delay = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
-  local dedupIndex = tonumber(ARGV[a + 4])
-  if id == '' then id = string.format('%d', seq) end
-
+  local priority, delay, group, mode = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), ARGV[a + 4], ARGV[a + 5]
   local existing = false
-  if redis.call('HEXISTS', KEYS[5], id) == 1 then
+  if id == '' then id = string.format('%d', seq) end -- generated: new by construction
+  if ARGV[a] ~= '' and redis.call('HEXISTS', K.jobs, id) == 1 then
     existing = id
-  elseif dedupIndex > 0 then
-    local key = KEYS[dedupIndex]
-    existing = redis.call('GET', key)
-    if not existing then redis.call('SET', key, id, 'PX', ARGV[a + 5]) end
+  elseif mode ~= '' then
+    existing = dedup(mode, ARGV[a + 6], id, record, tonumber(ARGV[a + 7]))
   end
 
   if existing then
     out[#out + 1] = existing
   else
-    redis.call('HSET', KEYS[5], id, record)
-    if priority > 0 then redis.call('HSET', KEYS[3], id, priority) end
-    if delay > 0 then
-      now = now or nowMs()
-      redis.call('ZADD', KEYS[4], now + delay, id)
-    else
-      enqueue(KEYS[1], KEYS[2], id, priority, seq, false)
-    end
+    writeJob(id, record, priority, delay, group, seq)
+    added = added + 1 -- a delayed job wakes workers too: they shorten their wait to its due time
     out[#out + 1] = id
-    added = added + 1
   end
 end
 
-if added > 0 then signal(KEYS[7], added) end
+if added > 0 then signal(added) end
 return out

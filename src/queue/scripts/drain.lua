@@ -1,21 +1,36 @@
 -- Deletes waiting and delayed jobs (not active or finished ones), a bounded
 -- number per call so Redis never blocks long; the caller repeats until 0.
--- KEYS: 1 wait, 2 waitp, 3 delayed, 4 jobs, 5 atts, 6 pri, 7 stalls, 8 results, 9 errors
+-- KEYS: the queue's keys (keys.lua)
 -- ARGV: 1 batch size
 -- Returns the number of jobs deleted by this call.
+--@include keys
+--@include now
+--@include settings
+--@include rate
+--@include enqueue
+--@include groups
 --@include forget
+--@include until-done
 
 local budget = tonumber(ARGV[1])
 local ids = {}
-for _, setKey in ipairs({ KEYS[2], KEYS[3] }) do
+for _, setKey in ipairs({ K.waitp, K.delayed }) do
   local popped = redis.call('ZPOPMIN', setKey, budget - #ids)
   for i = 1, #popped, 2 do ids[#ids + 1] = popped[i] end
 end
 if #ids < budget then
-  local rest = redis.call('RPOP', KEYS[1], budget - #ids)
+  local rest = redis.call('RPOP', K.wait, budget - #ids)
   if rest then
     for _, id in ipairs(rest) do ids[#ids + 1] = id end
   end
 end
-forget({ KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9] }, ids)
+if #ids < budget then
+  for _, m in ipairs(redis.call('ZRANGE', K.gwait, 0, budget - #ids - 1)) do
+    groupDrop(m)
+    ids[#ids + 1] = string.sub(m, #memberGroup(m) + 23)
+  end
+end
+-- A delayed grouped job has a gjob entry but no place in gwait: groupDrop skips it.
+releaseUntilDone(readSettings(), ids)
+forget(ids)
 return #ids

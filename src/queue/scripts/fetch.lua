@@ -1,59 +1,108 @@
 -- Hands up to `count` jobs to one worker and renews that worker's lease.
--- Due delayed jobs are promoted first; higher priority pops before priority 0.
+-- Due delayed jobs are put in line first; higher priority pops before priority 0.
+-- The queue's limits hold here, across every worker: a global concurrency limit
+-- (jobs active at once), a rate limit (jobs started per window, an exact sliding
+-- log), and for grouped jobs round-robin service with per-group limits (groups.lua).
+-- When both grouped and ungrouped jobs wait, each call gives each kind half.
 -- A call is idempotent per request id: if its reply was lost and the client sends
 -- it again (ioredis resends unanswered commands after a reconnect), the stored
 -- reply is returned instead of popping more jobs that nobody would know about.
--- KEYS: 1 wait, 2 waitp, 3 pri, 4 delayed, 5 active, 6 workers, 7 jobs, 8 atts,
---       9 seq, 10 signal, 11 meta, 12 this worker's last replies
+-- KEYS: the queue's keys (keys.lua), then this worker's last replies
 -- ARGV: 1 worker id, 2 count, 3 lease ms, 4 request id
--- Returns { token, ms until the next delayed job is due (-1: none), jobs }, jobs
--- being id, attempts made and record of each job joined by byte 30 (see split.lua).
+-- Returns { token, ms until the next delayed job, parked group or rate window is
+-- due (-1: none), jobs, 1 if the queue has limits (the worker then prefetches
+-- nothing) }, jobs being id, attempts made and record of each job joined by
+-- byte 30 (see split.lua).
+--@include keys
 --@include now
+--@include settings
+--@include rate
 --@include enqueue
+--@include groups
 --@include split
 
 local wid, count, lease, request = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
-local now = nowMs()
-redis.call('ZADD', KEYS[6], now + lease, wid)
+local replies = KEYS[EXTRA]
+local S = readSettings()
+local now = S.now
+redis.call('ZADD', K.workers, now + lease, wid)
+-- A job fetched ahead of a free slot would count against these limits while it idles.
+-- (Group concurrency alone is no reason: an idle prefetched job holds only its own group.)
+local limited = (S.conc > 0 or S.rmax > 0 or S.grmax > 0 or S.overrides) and 1 or 0
+local wait = -1
 
-local function nextDue()
-  local head = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
-  if head[2] then return math.max(0, tonumber(head[2]) - now) end
-  return -1
+local function soonest(key)
+  local head = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  if head[2] then
+    local ms = math.max(0, tonumber(head[2]) - now)
+    if wait < 0 or ms < wait then wait = ms end
+  end
 end
 
-local last = redis.call('HMGET', KEYS[12], 'fetch', 'token', 'jobs')
-if last[1] == request then return { last[2], nextDue(), last[3] } end
+local function reply(token, jobs)
+  soonest(K.delayed)
+  if S.groups then soonest(K.gparked) end
+  return { token, wait, jobs, limited }
+end
 
--- Promote due delayed jobs (bounded per call; the next call takes the rest).
-local due = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 1000)
+local last = redis.call('HMGET', replies, 'fetch', 'token', 'jobs')
+if last[1] == request then return reply(last[2], last[3]) end
+
+-- Put due delayed jobs in line (bounded per call; the next call takes the rest).
+local due = redis.call('ZRANGEBYSCORE', K.delayed, '-inf', now, 'LIMIT', 0, 1000)
 if #due > 0 then
-  local seq = redis.call('INCRBY', KEYS[9], #due) - #due
-  for i, id in ipairs(due) do
-    enqueue(KEYS[1], KEYS[2], id, tonumber(redis.call('HGET', KEYS[3], id) or '0'), seq + i, false)
+  local seq = redis.call('INCRBY', K.seq, #due) - #due
+  for i, id in ipairs(due) do place(S, id, seq + i, false) end
+  redis.call('ZREMRANGEBYRANK', K.delayed, 0, #due - 1)
+end
+
+if S.paused then return reply('', '') end
+
+local want = count
+if S.conc > 0 then
+  local room = S.conc - redis.call('HLEN', K.active)
+  if room < want then
+    want = math.max(0, room)
+    redis.call('HSET', K.meta, 'held', '1') -- settle wakes workers when a slot frees
   end
-  redis.call('ZREMRANGEBYRANK', KEYS[4], 0, #due - 1)
+end
+local window, started
+if S.rmax > 0 then
+  window, started = rateWindow(redis.call('HGET', K.meta, 'rlog'), now, S.rdur)
+  if started >= S.rmax then wait = rateFreeAt(window, started, S.rmax, S.rdur) - now end
+  want = math.max(0, math.min(want, S.rmax - started))
 end
 
-if redis.call('HEXISTS', KEYS[11], 'paused') == 1 then
-  return { '', nextDue(), '' }
-end
-
+local token = string.format('%d', redis.call('INCR', K.seq))
 local ids = {}
-local popped = redis.call('ZPOPMIN', KEYS[2], count)
-for i = 1, #popped, 2 do ids[#ids + 1] = popped[i] end
-if #ids < count then
-  local rest = redis.call('RPOP', KEYS[1], count - #ids)
-  if rest then
-    for _, id in ipairs(rest) do ids[#ids + 1] = id end
+local function takeUngrouped(n)
+  if n <= 0 then return end
+  local popped = redis.call('ZPOPMIN', K.waitp, n)
+  for i = 1, #popped, 2 do ids[#ids + 1] = popped[i] end
+  if #popped / 2 < n then
+    local rest = redis.call('RPOP', K.wait, n - #popped / 2)
+    if rest then
+      for _, id in ipairs(rest) do ids[#ids + 1] = id end
+    end
   end
 end
 
-local token = string.format('%d', redis.call('INCR', KEYS[9]))
-if #ids == 0 then return { token, nextDue(), '' } end
+if S.groups then
+  -- Alternate which kind gets the odd slot, so count = 1 serves both in turn.
+  local share = math.floor(want / 2)
+  if want % 2 == 1 and tonumber(token) % 2 == 0 then share = share + 1 end
+  takeUngrouped(share)
+  for _, id in ipairs(groupTake(S, want - #ids, now)) do ids[#ids + 1] = id end
+  takeUngrouped(want - #ids)
+else
+  takeUngrouped(want)
+end
 
-local records = redis.call('HMGET', KEYS[7], unpack(ids))
-local atts = redis.call('HMGET', KEYS[8], unpack(ids))
+if #ids == 0 then return reply(token, '') end
+if S.rmax > 0 then redis.call('HSET', K.meta, 'rlog', rateRecord(window, now, #ids)) end
+
+local records = redis.call('HMGET', K.jobs, unpack(ids))
+local atts = redis.call('HMGET', K.atts, unpack(ids))
 local held, out = {}, {}
 local leaseValue = token .. '|' .. wid .. '|' .. now
 for i, id in ipairs(ids) do
@@ -66,13 +115,16 @@ for i, id in ipairs(ids) do
     out[#out + 1] = records[i]
   end
 end
-if #held > 0 then redis.call('HSET', KEYS[5], unpack(held)) end
+if #held > 0 then redis.call('HSET', K.active, unpack(held)) end
 
--- More work left: pass the wake-up on to other blocked workers.
-local remaining = redis.call('LLEN', KEYS[1]) + redis.call('ZCARD', KEYS[2])
-if remaining > 0 then signal(KEYS[10], remaining) end
+-- More work left that another worker may take: pass the wake-up on.
+if #ids == count then
+  local remaining = redis.call('LLEN', K.wait) + redis.call('ZCARD', K.waitp)
+  if S.groups then remaining = remaining + redis.call('ZCARD', K.gready) end
+  if remaining > 0 then signal(remaining) end
+end
 
 local jobs = table.concat(out, SEP)
-redis.call('HSET', KEYS[12], 'fetch', request, 'token', token, 'jobs', jobs)
-redis.call('PEXPIRE', KEYS[12], 600000) -- kept 10 minutes: long enough for any reconnect
-return { token, nextDue(), jobs }
+redis.call('HSET', replies, 'fetch', request, 'token', token, 'jobs', jobs)
+redis.call('PEXPIRE', replies, 600000) -- kept 10 minutes: long enough for any reconnect
+return reply(token, jobs)

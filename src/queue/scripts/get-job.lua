@@ -1,31 +1,35 @@
 -- Reads everything known about one job, and its state, in one consistent snapshot.
--- KEYS: 1 jobs, 2 active, 3 atts, 4 stalls, 5 results, 6 errors, 7 completed, 8 failed, 9 delayed
+-- KEYS: the queue's keys (keys.lua)
 -- ARGV: 1 id
--- Returns nil when the job does not exist, else
---   { record, state, attempts made, stalls, result record, error record, lease, due time }
+-- Returns nil when the job does not exist, else { record, state, attempts made,
+--   stalls, result record, error record, lease, due time, progress, logs, gjob member }
+--@include keys
 local id = ARGV[1]
-local record = redis.call('HGET', KEYS[1], id)
+local record = redis.call('HGET', K.jobs, id)
 if not record then return nil end
 
 local state, due = 'waiting', false
-local lease = redis.call('HGET', KEYS[2], id)
+local lease = redis.call('HGET', K.active, id)
 if lease then
   state = 'active'
-elseif redis.call('ZSCORE', KEYS[7], id) then
+elseif redis.call('ZSCORE', K.completed, id) then
   state = 'completed'
-elseif redis.call('ZSCORE', KEYS[8], id) then
+elseif redis.call('ZSCORE', K.failed, id) then
   state = 'failed'
 else
-  due = redis.call('ZSCORE', KEYS[9], id)
+  due = redis.call('ZSCORE', K.delayed, id)
   if due then state = 'delayed' end
 end
 
 return {
   record, state,
-  redis.call('HGET', KEYS[3], id) or '0',
-  redis.call('HGET', KEYS[4], id) or '0',
-  redis.call('HGET', KEYS[5], id) or '',
-  redis.call('HGET', KEYS[6], id) or '',
+  redis.call('HGET', K.atts, id) or '0',
+  redis.call('HGET', K.stalls, id) or '0',
+  redis.call('HGET', K.results, id) or '',
+  redis.call('HGET', K.errors, id) or '',
   lease or '',
   due or '',
+  redis.call('HGET', K.progress, id) or '',
+  redis.call('HGET', K.logs, id) or '',
+  redis.call('HGET', K.gjob, id) or '',
 }

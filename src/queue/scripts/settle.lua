@@ -1,9 +1,9 @@
 -- Records the outcomes of a batch of attempts from one worker in one call.
 -- Completions come in groups sharing a lease token and retention, so a group
 -- costs a fixed number of redis.call()s however many jobs it holds.
--- KEYS: 1 active, 2 jobs, 3 atts, 4 pri, 5 stalls, 6 results, 7 errors,
---       8 completed, 9 failed, 10 wait, 11 waitp, 12 delayed, 13 seq, 14 signal,
---       15 this worker's last replies
+-- A job that ends frees a slot of its group and of the queue's concurrency
+-- limit, and an until-done dedup key; workers waiting on those are woken.
+-- KEYS: the queue's keys (keys.lua), then this worker's last replies
 -- ARGV: 1 request id (a call sent again after a lost reply returns the first
 --   reply and applies nothing twice), 2 number of completion groups, then per group 5 fields:
 --   lease token, keep age ms (0: no limit), keep count (-1: no limit, 0: delete now),
@@ -11,23 +11,29 @@
 -- then the number of failures, and per failure 6 fields:
 --   id, lease token, error JSON, retry delay ms (-1: no retry left), keep age, keep count
 -- Returns the ids whose lease was lost: their outcome was not applied.
+--@include keys
 --@include now
+--@include settings
+--@include rate
 --@include enqueue
+--@include groups
 --@include forget
 --@include retain
+--@include until-done
 --@include split
 
-local last = redis.call('HMGET', KEYS[15], 'settle', 'rejected')
+local replies = KEYS[EXTRA]
+local last = redis.call('HMGET', replies, 'settle', 'rejected')
 if last[1] == ARGV[1] then return split(last[2]) end
 
-local rec = { KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7] }
-local now = nowMs()
+local S = readSettings()
+local now = S.now
 local rejected = {}
 local wake = 0
 
 -- Splits `ids` into those `token` still holds (their lease is ended here) and the rest.
 local function takeLeases(ids, token)
-  local leases = redis.call('HMGET', KEYS[1], unpack(ids))
+  local leases = redis.call('HMGET', K.active, unpack(ids))
   local prefix = token .. '|'
   local held, started = {}, {}
   for i, id in ipairs(ids) do
@@ -50,9 +56,11 @@ for _ = 1, tonumber(ARGV[2]) do
   if #held > 0 then
     local done = {}
     for k, j in ipairs(held) do done[k] = ids[j] end
-    redis.call('HDEL', KEYS[1], unpack(done))
+    redis.call('HDEL', K.active, unpack(done))
+    wake = wake + groupLeave(S, done)
+    releaseUntilDone(S, done)
     if keepCount == 0 then
-      forget(rec, done)
+      forget(done)
     else
       local results = split(ARGV[a + 4])
       local fields = {}
@@ -60,8 +68,8 @@ for _ = 1, tonumber(ARGV[2]) do
         fields[#fields + 1] = ids[j]
         fields[#fields + 1] = '{"p":' .. started[j] .. ',"f":' .. now .. ',"r":' .. results[j] .. '}'
       end
-      redis.call('HSET', KEYS[6], unpack(fields))
-      retain(KEYS[8], rec, done, now, keepAge, keepCount)
+      redis.call('HSET', K.results, unpack(fields))
+      retain(K.completed, done, now, keepAge, keepCount)
     end
   end
   a = a + 5
@@ -73,27 +81,35 @@ for i = 0, nFailed - 1 do
   local id = ARGV[f]
   local held, started = takeLeases({ id }, ARGV[f + 1])
   if #held == 1 then
-    redis.call('HDEL', KEYS[1], id)
-    local attempt = redis.call('HINCRBY', KEYS[3], id, 1)
+    redis.call('HDEL', K.active, id)
+    wake = wake + groupLeave(S, { id })
+    local attempt = redis.call('HINCRBY', K.atts, id, 1)
     local retryDelay, keepCount = tonumber(ARGV[f + 3]), tonumber(ARGV[f + 5])
-    redis.call('HSET', KEYS[7], id,
+    redis.call('HSET', K.errors, id,
       '{"p":' .. started[1] .. ',"f":' .. now .. ',"a":' .. attempt .. ',"e":' .. ARGV[f + 2] .. '}')
     if retryDelay > 0 then
-      redis.call('ZADD', KEYS[12], now + retryDelay, id)
+      redis.call('ZADD', K.delayed, now + retryDelay, id)
       wake = wake + 1
     elseif retryDelay == 0 then
-      local seq = redis.call('INCR', KEYS[13])
-      enqueue(KEYS[10], KEYS[11], id, tonumber(redis.call('HGET', KEYS[4], id) or '0'), seq, false)
+      place(S, id, redis.call('INCR', K.seq), false)
       wake = wake + 1
-    elseif keepCount == 0 then
-      forget(rec, { id })
     else
-      retain(KEYS[9], rec, { id }, now, tonumber(ARGV[f + 4]), keepCount)
+      releaseUntilDone(S, { id })
+      if keepCount == 0 then
+        forget({ id })
+      else
+        retain(K.failed, { id }, now, tonumber(ARGV[f + 4]), keepCount)
+      end
     end
   end
 end
 
-if wake > 0 then signal(KEYS[14], wake) end
-redis.call('HSET', KEYS[15], 'settle', ARGV[1], 'rejected', table.concat(rejected, SEP))
-redis.call('PEXPIRE', KEYS[15], 600000)
+-- A fetch held jobs back for the concurrency limit: slots may have freed.
+if S.held then
+  redis.call('HDEL', K.meta, 'held')
+  wake = wake + 1
+end
+if wake > 0 then signal(wake) end
+redis.call('HSET', replies, 'settle', ARGV[1], 'rejected', table.concat(rejected, SEP))
+redis.call('PEXPIRE', replies, 600000)
 return rejected

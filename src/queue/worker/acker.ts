@@ -72,7 +72,7 @@ export class Acker {
       return;
     }
     const { args, ordered } = settleArgs(batch);
-    const keys = scriptKeys.settle(this.keys, this.repliesKey);
+    const keys = scriptKeys(this.keys, this.repliesKey);
     callScript<string[]>(this.client, 'settle', keys, [request, ...args]).then(
       (rejected) => {
         this.failures = 0;

@@ -3,12 +3,15 @@ import { callScript } from '../../redis/scripts.js';
 import type { QueueKeys } from '../keys.js';
 import { SEP } from '../record.js';
 import { scriptKeys } from '../script-keys.js';
+import type { Annotator } from './annotator.js';
 import { HeldJob } from './job.js';
 
 export interface FetchResult {
   jobs: HeldJob[];
-  /** Ms until the next delayed job is due, or -1 when none is. */
+  /** Ms until the next delayed job, parked group or rate window is due, or -1 when none is. */
   nextDue: number;
+  /** The queue has concurrency or rate limits: jobs fetched ahead of free slots would hold them for nothing. */
+  limited: boolean;
 }
 
 /**
@@ -26,25 +29,26 @@ export class Fetcher {
     private readonly workerId: string,
     private readonly leaseMs: number,
     private readonly repliesKey: string,
+    private readonly notes: Annotator,
   ) {}
 
   async fetch(count: number): Promise<FetchResult> {
-    const keys = scriptKeys.fetch(this.keys, this.repliesKey);
-    const [token, nextDue, joined] = await callScript<[string, number, string]>(this.client, 'fetch', keys, [
-      this.workerId,
-      count,
-      this.leaseMs,
-      this.request,
-    ]);
+    const keys = scriptKeys(this.keys, this.repliesKey);
+    const [token, nextDue, joined, limited] = await callScript<[string, number, string, number]>(
+      this.client,
+      'fetch',
+      keys,
+      [this.workerId, count, this.leaseMs, this.request],
+    );
     this.request++;
     const jobs: HeldJob[] = [];
     if (joined) {
       // id, attempts made, record; repeated, joined by byte 30 (see split.lua)
       const parts = joined.split(SEP);
       for (let i = 0; i < parts.length; i += 3)
-        jobs.push(new HeldJob(parts[i]!, parts[i + 2]!, Number(parts[i + 1]), token));
+        jobs.push(new HeldJob(parts[i]!, parts[i + 2]!, Number(parts[i + 1]), token, this.notes));
     }
-    return { jobs, nextDue: Number(nextDue) };
+    return { jobs, nextDue: Number(nextDue), limited: limited === 1 };
   }
 
   /**

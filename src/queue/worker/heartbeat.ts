@@ -47,7 +47,7 @@ export class Heartbeat {
   }
 
   async beat(): Promise<void> {
-    const keys = scriptKeys.heartbeat(this.keys);
+    const keys = scriptKeys(this.keys);
     const [age, count] = retentionArgs(this.keepFailed);
     const [reclaimed, stalledOut, trimmed] = await callScript<number[]>(this.client, 'heartbeat', keys, [
       this.workerId,

@@ -1,5 +1,6 @@
 import { decodeRecord } from '../record.js';
 import type { Job, JobOptions } from '../types.js';
+import type { Annotator } from './annotator.js';
 
 /** A job in a worker's hands: what the handler sees, plus the lease token that acknowledges it. */
 export class HeldJob<D = unknown> implements Job<D> {
@@ -17,6 +18,7 @@ export class HeldJob<D = unknown> implements Job<D> {
     record: string,
     readonly attemptsMade: number,
     readonly token: string,
+    private readonly notes: Annotator,
   ) {
     const stored = decodeRecord(record);
     this.name = stored.name;
@@ -32,6 +34,14 @@ export class HeldJob<D = unknown> implements Job<D> {
       if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
     }
     return this.controller.signal;
+  }
+
+  updateProgress(value: unknown): Promise<void> {
+    return this.notes.progress(this.id, this.token, value);
+  }
+
+  log(line: string): Promise<void> {
+    return this.notes.log(this.id, this.token, line);
   }
 
   abort(reason: Error): void {

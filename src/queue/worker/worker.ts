@@ -13,12 +13,14 @@ import { backoffDelay } from '../backoff.js';
 import { type QueueKeys, queueKeys, registryKey, workerRepliesKey } from '../keys.js';
 import { serializeError } from '../record.js';
 import { DEFAULT_KEEP_COMPLETED, DEFAULT_KEEP_FAILED, retentionArgs } from '../retention.js';
+import { Scheduler } from '../schedule/scheduler.js';
 import { scriptKeys } from '../script-keys.js';
 import { queueScripts } from '../scripts.js';
 import { warnAboutServer } from '../server-warnings.js';
 import type { Handler, WorkerOptions } from '../types.js';
 import { validateQueueName } from '../validate.js';
 import { Acker, type Settlement } from './acker.js';
+import { Annotator } from './annotator.js';
 import { Fetcher } from './fetcher.js';
 import { Heartbeat } from './heartbeat.js';
 import type { HeldJob } from './job.js';
@@ -60,6 +62,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   private readonly fetcher: Fetcher;
   private readonly acker: Acker;
   private readonly heartbeat: Heartbeat;
+  private readonly scheduler: Scheduler | undefined;
   private readonly logger: Logger;
   private readonly metrics: WorkerMetrics | undefined;
   private readonly buffer: HeldJob[] = [];
@@ -69,6 +72,8 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   private loopDone: Promise<void> | undefined;
   private slotFreed: (() => void) | undefined;
   private drained = false;
+  /** The queue has limits (the last fetch said so): fetch no more than free slots. */
+  private limited = false;
   /** The last fetch found nothing: once in-hand work ends, the worker is drained. */
   private queueEmpty = false;
   private closed: Promise<void> | undefined;
@@ -102,7 +107,15 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     defineScripts(this.client, queueScripts);
     warnAboutServer(this.client, this.logger);
 
-    this.fetcher = new Fetcher(this.client, this.blocking, this.keys, this.id, this.leaseMs, this.repliesKey);
+    this.fetcher = new Fetcher(
+      this.client,
+      this.blocking,
+      this.keys,
+      this.id,
+      this.leaseMs,
+      this.repliesKey,
+      new Annotator(this.client, this.keys),
+    );
     this.acker = new Acker(
       this.client,
       this.keys,
@@ -124,6 +137,8 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
       (e) => this.fail(e),
     );
     this.metrics = metrics && new WorkerMetrics(this.client, this.keys.tag, metrics, (e) => this.fail(e));
+    if (options.schedules !== false)
+      this.scheduler = new Scheduler(this.client, this.keys, (e) => this.fail(e));
     this.timeouts = new Timeouts((job, err) => {
       job.abort(err);
       this.finish({ ok: false, job, error: err, unrecoverable: false }, 0);
@@ -139,6 +154,8 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
    * could run).
    */
   private capacity(): number {
+    // Under limits, a job fetched ahead holds a slot of the limit while it idles here.
+    if (this.limited) return this.concurrency;
     let prefetch = this.fixedPrefetch;
     if (prefetch === undefined) {
       prefetch =
@@ -156,6 +173,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     this.started = true;
     this.client.sadd(registryKey(this.prefix), this.name).catch(() => {});
     this.heartbeat.start();
+    this.scheduler?.start();
     this.loopDone = this.loop();
   }
 
@@ -173,8 +191,9 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
         continue;
       }
       try {
-        const { jobs, nextDue } = await this.fetcher.fetch(room);
+        const { jobs, nextDue, limited } = await this.fetcher.fetch(room);
         failures = 0;
+        this.limited = limited;
         this.queueEmpty = jobs.length === 0;
         if (jobs.length > 0) {
           this.drained = false;
@@ -280,6 +299,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     const left = () => Math.max(0, deadline - Date.now());
     this.blocking.disconnect(); // ends a BRPOP in progress
     this.slotFreed?.();
+    const schedulerStopped = this.scheduler?.stop();
     // A fetch waiting on a Redis that is down must not hold close past its timeout.
     await within(this.loopDone, left());
     if (this.buffer.length > 0) await within(this.release(this.buffer.splice(0)), left());
@@ -297,6 +317,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     // Also ends this worker's lease, so nobody waits for it to lapse.
     await within(this.release(unfinished), Math.max(1000, left()));
     this.heartbeat.stop();
+    await within(schedulerStopped, left());
     await within(
       this.metrics?.close().catch((e) => this.fail(e)),
       1000,
@@ -312,7 +333,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     const args: string[] = [this.id];
     for (const j of jobs) args.push(j.id, j.token);
     try {
-      await callScript<number>(this.client, 'release', scriptKeys.release(this.keys, this.repliesKey), args);
+      await callScript<number>(this.client, 'release', scriptKeys(this.keys, this.repliesKey), args);
     } catch (err) {
       this.fail(err); // the lease will lapse and the jobs come back anyway
     }

@@ -1,16 +1,16 @@
--- Puts an id where a worker will find it: the FIFO list at priority 0, else the
--- priority set scored so that higher priority, then older, pops first.
+-- Puts an ungrouped id where a worker will find it: the FIFO list at priority 0,
+-- else the priority set scored so that higher priority, then older, pops first.
 -- `front` puts a job that was already running (released or stalled) first in line.
 local PRIORITY_SHIFT = 4398046511104 -- 2^42
-local function enqueue(waitKey, waitpKey, id, priority, seq, front)
+local function enqueue(id, priority, seq, front)
   if priority > 0 then
     local score = seq - priority * PRIORITY_SHIFT
     if front then score = -priority * PRIORITY_SHIFT end
-    redis.call('ZADD', waitpKey, score, id)
+    redis.call('ZADD', K.waitp, score, id)
   elseif front then
-    redis.call('RPUSH', waitKey, id)
+    redis.call('RPUSH', K.wait, id)
   else
-    redis.call('LPUSH', waitKey, id)
+    redis.call('LPUSH', K.wait, id)
   end
 end
 
@@ -18,7 +18,7 @@ end
 -- wake, and one stuck client (a frozen process on a half-open connection) cannot
 -- swallow the only wake-up: the extra marker costs an idle worker one empty fetch.
 -- A worker that finds more work than it takes leaves markers for the next.
-local function signal(signalKey, n)
-  local missing = math.min(n + 1, 8) - redis.call('LLEN', signalKey)
-  for _ = 1, missing do redis.call('LPUSH', signalKey, '1') end
+local function signal(n)
+  local missing = math.min(n + 1, 8) - redis.call('LLEN', K.signal)
+  for _ = 1, missing do redis.call('LPUSH', K.signal, '1') end
 end
