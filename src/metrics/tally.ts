@@ -5,6 +5,7 @@ import { COUNTERS, type Counter, type Timing } from './types.js';
 const PREFIX: Record<Timing, string> = { exec: 'e', wait: 'w' };
 export const bucketField = (t: Timing, k: number) => `${PREFIX[t]}:${k}`;
 export const sumField = (t: Timing) => `${PREFIX[t]}:sum`;
+const INDEX = Object.fromEntries(COUNTERS.map((c, i) => [c, i])) as Record<Counter, number>;
 
 /**
  * What one process recorded since its last flush: plain numbers and arrays, so
@@ -22,7 +23,7 @@ export class Tally {
   empty = true;
 
   count(c: Counter, n: number): void {
-    this.counts[COUNTERS.indexOf(c)]! += n;
+    this.counts[INDEX[c]]! += n;
     this.empty = false;
   }
 
