@@ -1,6 +1,16 @@
 export * from './cache/index.js';
 export * from './dedupe/index.js';
 export * from './lock/index.js';
+export {
+  type FailedJobRecord,
+  type MetricsOptions,
+  PrometheusExporter,
+  type PrometheusSources,
+  type QueueMetrics,
+  type ReadMetricsOptions,
+  readMetrics,
+  type TimingSummary,
+} from './metrics/index.js';
 export * from './pubsub/index.js';
 export type { GroupCounts } from './queue/limits.js';
 export { Queue } from './queue/queue.js';

@@ -36,6 +36,8 @@ export class AddBatcher {
   constructor(
     private readonly client: Redis,
     private readonly keys: QueueKeys,
+    /** Told how many jobs each successful call added (metrics). */
+    private readonly onAdded?: (count: number) => void,
     // One call carries at most this many jobs (Lua's unpack() has a stack limit).
     maxBatch = 1000,
   ) {
@@ -78,6 +80,7 @@ export class AddBatcher {
     }
     callScript<[number, ...string[]]>(this.client, 'add', keys, [count, plain.join(SEP), ...other]).then(
       ([base, ...otherIds]) => {
+        this.onAdded?.(count);
         let nextPlain = base;
         let nextOther = 0;
         const idOf = (j: PreparedJob) => (isPlain(j) ? String(++nextPlain) : otherIds[nextOther++]!);

@@ -1,4 +1,8 @@
 import type { Redis } from 'ioredis';
+import { metricsOption } from '../metrics/options.js';
+import { type ReadMetricsOptions, readMetrics } from '../metrics/reader.js';
+import { MetricsRecorder } from '../metrics/recorder.js';
+import type { QueueMetrics } from '../metrics/types.js';
 import { createClient } from '../redis/connection.js';
 import { callScript, defineScripts } from '../redis/scripts.js';
 import { JobStateError, ValidationError } from '../util/errors.js';
@@ -39,6 +43,8 @@ export class Queue<D = unknown, R = unknown> {
   private readonly defaultsJson: string;
   private readonly hasDefaults: boolean;
   private readonly logger: Logger;
+  /** Counts added jobs; undefined with `metrics: false`. Other parts (the server) may count into it too. */
+  readonly metrics: MetricsRecorder | undefined;
   private registered = false;
   private readonly scheduling: Schedules;
 
@@ -51,11 +57,21 @@ export class Queue<D = unknown, R = unknown> {
     this.defaultsJson = JSON.stringify(this.defaults);
     this.hasDefaults = Object.keys(this.defaults).length > 0;
     this.logger = options.logger ?? defaultLogger('hopper:queue');
+    const metrics = metricsOption(options.metrics);
     this.client = createClient(options.connection, 'producer');
     this.client.on('error', () => {}); // reconnects on its own; failed commands reject to the caller
     defineScripts(this.client, queueScripts);
     warnAboutServer(this.client, this.logger);
-    this.batcher = new AddBatcher(this.client, this.keys);
+    this.metrics =
+      metrics &&
+      new MetricsRecorder(this.client, this.keys.tag, metrics, (e) =>
+        this.logger.warn({ queue: name, err: (e as Error).message }, 'metrics flush failed'),
+      );
+    this.batcher = new AddBatcher(
+      this.client,
+      this.keys,
+      this.metrics && ((n) => this.metrics!.count('added', n)),
+    );
     this.scheduling = new Schedules(this.client, this.keys, this.defaults, this.maxPayloadBytes);
   }
 
@@ -304,7 +320,13 @@ export class Queue<D = unknown, R = unknown> {
     this.registered = false;
   }
 
+  /** Counts, execution and wait time percentiles and recent failures over the last `days` days (or `minutes`). */
+  getMetrics(opts?: ReadMetricsOptions): Promise<QueueMetrics> {
+    return readMetrics(this.client, this.keys.tag, this.name, opts);
+  }
+
   async close(): Promise<void> {
+    await this.metrics?.close().catch(() => {});
     await this.client.quit().catch(() => this.client.disconnect());
   }
 }

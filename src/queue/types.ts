@@ -1,3 +1,4 @@
+import type { MetricsOptions } from '../metrics/types.js';
 import type { ConnectionOptions } from '../redis/connection.js';
 import type { Logger } from '../util/logger.js';
 
@@ -129,6 +130,8 @@ export interface QueueOptions {
   /** Options applied to every job unless the job sets its own. */
   defaultJobOptions?: JobOptions;
   logger?: Logger;
+  /** Count added jobs into the queue's metrics (see docs/metrics.md); false turns it off. Default true. */
+  metrics?: boolean | MetricsOptions;
 }
 
 export interface WorkerOptions {
@@ -149,6 +152,8 @@ export interface WorkerOptions {
   /** Run the queue's scheduler, which makes the jobs of repeatable schedules. Default true. */
   schedules?: boolean;
   logger?: Logger;
+  /** Record counts, timings and failed jobs (see docs/metrics.md); false turns it off. Default true. */
+  metrics?: boolean | MetricsOptions;
 }
 
 /** What a handler receives. */

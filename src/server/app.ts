@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import type { Redis } from 'ioredis';
 import { createClient, describeConnection, resolveConnection } from '../redis/connection.js';
@@ -6,11 +7,16 @@ import { type PostgresSink, postgresSink } from '../stream/postgres-sink.js';
 import { StreamProcessor } from '../stream/processor.js';
 import { ValidationError } from '../util/errors.js';
 import { defaultLogger, type Logger } from '../util/logger.js';
+import { apiRoutes } from './api-schemas.js';
 import { bearerAuth } from './auth.js';
 import { describeConfig, type ServerConfig } from './config.js';
+import { JobQueues } from './queues.js';
 import { healthRoute } from './routes/health.js';
+import { jobsRoutes } from './routes/jobs.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { trackRoute } from './routes/track.js';
 import { DepthWatch, deadline, readStatus, type StatusDeps } from './status.js';
+import { SubmitLimit } from './submit-limit.js';
 
 export interface ServerOptions {
   /** Default: pino JSON lines on stderr. */
@@ -26,6 +32,10 @@ export interface HopperServer {
   readonly processor: StreamProcessor | undefined;
   readonly sink: PostgresSink | undefined;
   readonly logger: Logger;
+  /** The queues the jobs API has opened. */
+  readonly queues: JobQueues;
+  /** Every route registered, `METHOD url` (HEAD routes included), for checks against the OpenAPI document. */
+  readonly routes: string[];
   /** Waits for Redis and the database (table created); throws a clear error when either does not answer in time. */
   ready(timeoutMs?: number, databaseTimeoutMs?: number): Promise<void>;
   /** Listens on config.host:config.port; resolves to the address. */
@@ -70,7 +80,8 @@ export function createServer(config: ServerConfig, options: ServerOptions = {}):
       })
     : undefined;
 
-  const app = buildApp(config, logger);
+  const routes: string[] = [];
+  const app = buildApp(config, logger, routes);
   const deps: StatusDeps = {
     probe,
     stream,
@@ -80,6 +91,11 @@ export function createServer(config: ServerConfig, options: ServerOptions = {}):
   };
   healthRoute(app, deps);
   trackRoute(app, { stream, probe, maxEvents: config.trackMaxEvents });
+  const queues = new JobQueues(config, logger);
+  const limit = config.submitLimit > 0 ? new SubmitLimit(config, queues) : undefined;
+  const api = apiRoutes(config.metricsDays);
+  jobsRoutes(app, api, { queues, limit });
+  metricsRoutes(app, api, { client: probe, queues, stream, version: VERSION });
 
   let monitoring = false;
   const monitor = setInterval(() => {
@@ -101,6 +117,8 @@ export function createServer(config: ServerConfig, options: ServerOptions = {}):
     processor,
     sink,
     logger,
+    queues,
+    routes,
     async ready(timeoutMs = READY_TIMEOUT_MS, databaseTimeoutMs = DATABASE_READY_TIMEOUT_MS) {
       const label = describeConnection(resolveConnection(config.redisUrl));
       await deadline(waitReady(probe), timeoutMs, `connecting to Redis at ${label}`);
@@ -122,7 +140,18 @@ export function createServer(config: ServerConfig, options: ServerOptions = {}):
     },
     close() {
       closing ??= import('./shutdown.js').then(({ shutdown }) =>
-        shutdown({ app, stream, processor, sink, probe, monitor, logger, timeout: config.shutdownTimeout }),
+        shutdown({
+          app,
+          stream,
+          processor,
+          sink,
+          probe,
+          monitor,
+          logger,
+          timeout: config.shutdownTimeout,
+          // After the HTTP server: their last metrics flush and connections.
+          closers: [() => queues.close(), () => limit?.close() ?? Promise.resolve()],
+        }),
       );
       return closing;
     },
@@ -135,7 +164,11 @@ function waitReady(client: Redis): Promise<void> {
   return new Promise((resolve) => client.once('ready', () => resolve()));
 }
 
-function buildApp(config: ServerConfig, logger: Logger): FastifyInstance {
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+function buildApp(config: ServerConfig, logger: Logger, routes: string[]): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger,
     // One log line per request would cost more than the append itself at the target rates.
@@ -147,10 +180,21 @@ function buildApp(config: ServerConfig, logger: Logger): FastifyInstance {
   }) as unknown as FastifyInstance;
   // Only application/json: text/plain bodies would otherwise reach the route as strings.
   app.removeContentTypeParser('text/plain');
-  if (config.auth) app.addHook('onRequest', bearerAuth(config.tokens));
+  app.addHook('onRoute', (r) => {
+    for (const m of [r.method].flat()) routes.push(`${m} ${r.url}`);
+  });
+  if (config.auth) app.addHook('onRequest', bearerAuth(config.tokens, { '/metrics': config.metricsTokens }));
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not found' }));
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof ValidationError) return reply.code(400).send({ error: err.message, field: err.field });
+    if (err.validation?.[0]) {
+      // A params or query-string schema failed (api-schemas.ts): name the field like ValidationError does.
+      const v = err.validation[0];
+      const field =
+        (v.params as { missingProperty?: string }).missingProperty ??
+        v.instancePath.replace(/^\//, '').replace(/\//g, '.');
+      return reply.code(400).send({ error: `${field || err.validationContext}: ${v.message}`, field });
+    }
     const status = err.statusCode ?? 500;
     if (status === 413)
       return reply.code(413).send({ error: `request body over the limit of ${config.bodyLimit} bytes` });

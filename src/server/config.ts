@@ -27,6 +27,22 @@ export interface ServerConfig {
   processor: boolean;
   /** Trim the stream towards this many entries (never past unacknowledged ones); 0: never trim. */
   streamMaxLen: number;
+  /** Queues the jobs API accepts (HOPPER_QUEUES); others answer 404 unless autoCreateQueues. */
+  queues: string[];
+  /** Accept any valid queue name (HOPPER_QUEUES_AUTO_CREATE). */
+  autoCreateQueues: boolean;
+  /** ms a job submitted over HTTP is kept after it finishes (HOPPER_JOB_TTL). */
+  jobTtl: number;
+  /** Largest serialised job `data`, bytes (HOPPER_JOB_MAX_DATA). */
+  jobMaxData: number;
+  /** Job submissions per token per window (HOPPER_SUBMIT_LIMIT); 0: no limit. */
+  submitLimit: number;
+  /** ms (HOPPER_SUBMIT_WINDOW). */
+  submitWindow: number;
+  /** Extra tokens accepted on GET /metrics only (HOPPER_METRICS_TOKENS), for a scraper; never logged. */
+  metricsTokens: string[];
+  /** Days of metrics kept by this server's recorders, and the largest `days` accepted (HOPPER_METRICS_DAYS). */
+  metricsDays: number;
   /** Not from the environment: fixed names, overridable by code (tests, embedding). */
   stream: string;
   group: string;
@@ -51,19 +67,20 @@ export const DEFAULTS = {
   stream: 'track',
   group: 'db-writer',
   table: 'events',
+  jobTtl: 24 * 3600_000,
+  jobMaxData: 512 * 1024,
+  submitLimit: 10,
+  submitWindow: 60_000,
+  metricsDays: 7,
 } as const;
+
+/** At most this many queues are open at once when auto-create is on (each holds a connection). */
+export const MAX_QUEUES = 100;
 
 /** Reads and checks the configuration; a bad value throws a ValidationError whose field is the variable. */
 export function loadConfig(env: Env = process.env): ServerConfig {
   const auth = onOff(env, 'HOPPER_AUTH', true);
-  const tokens = (env.HOPPER_API_TOKENS ?? '')
-    .split(',')
-    .map((t) => t.trim())
-    .filter((t) => t.length > 0);
-  for (const t of tokens)
-    if (t.length < 16 || /\s/.test(t))
-      // The message never quotes the token.
-      throw new ValidationError('HOPPER_API_TOKENS', 'each token must be at least 16 characters, no spaces');
+  const tokens = tokenList(env, 'HOPPER_API_TOKENS');
   if (auth && tokens.length === 0)
     throw new ValidationError(
       'HOPPER_API_TOKENS',
@@ -86,10 +103,45 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     queueDepthWarn: integer(env, 'QUEUE_DEPTH_WARN', DEFAULTS.queueDepthWarn, 1, Number.MAX_SAFE_INTEGER),
     processor: onOff(env, 'HOPPER_PROCESSOR', true),
     streamMaxLen: integer(env, 'STREAM_MAX_LEN', DEFAULTS.streamMaxLen, 0, Number.MAX_SAFE_INTEGER),
+    queues: queueList(env),
+    autoCreateQueues: onOff(env, 'HOPPER_QUEUES_AUTO_CREATE', false),
+    jobTtl: duration(env, 'HOPPER_JOB_TTL', DEFAULTS.jobTtl, 1000, 365 * 24 * 3600_000),
+    jobMaxData: bytes(env, 'HOPPER_JOB_MAX_DATA', DEFAULTS.jobMaxData),
+    submitLimit: integer(env, 'HOPPER_SUBMIT_LIMIT', DEFAULTS.submitLimit, 0, 1_000_000_000),
+    submitWindow: duration(env, 'HOPPER_SUBMIT_WINDOW', DEFAULTS.submitWindow, 1000, 24 * 3600_000),
+    metricsTokens: tokenList(env, 'HOPPER_METRICS_TOKENS'),
+    metricsDays: integer(env, 'HOPPER_METRICS_DAYS', DEFAULTS.metricsDays, 1, 3650),
     stream: DEFAULTS.stream,
     group: DEFAULTS.group,
     table: DEFAULTS.table,
   };
+}
+
+function tokenList(env: Env, name: string): string[] {
+  const tokens = (env[name] ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0);
+  for (const t of tokens)
+    if (t.length < 16 || /\s/.test(t))
+      // The message never quotes the token.
+      throw new ValidationError(name, 'each token must be at least 16 characters, no spaces');
+  return tokens;
+}
+
+function queueList(env: Env): string[] {
+  const names = (env.HOPPER_QUEUES ?? '')
+    .split(',')
+    .map((q) => q.trim())
+    .filter((q) => q.length > 0);
+  for (const q of names)
+    if (q.length > 200 || /[{}]/.test(q))
+      throw new ValidationError(
+        'HOPPER_QUEUES',
+        `queue names are at most 200 characters without { or }, got ${JSON.stringify(q.slice(0, 40))}`,
+      );
+  if (names.length > MAX_QUEUES) throw new ValidationError('HOPPER_QUEUES', `at most ${MAX_QUEUES} queues`);
+  return [...new Set(names)];
 }
 
 /** What is safe to log: no tokens, no passwords. */
@@ -106,6 +158,10 @@ export function describeConfig(c: ServerConfig): Record<string, unknown> {
     bodyLimit: c.bodyLimit,
     trackMaxEvents: c.trackMaxEvents,
     processor: c.processor,
+    queues: c.autoCreateQueues ? `auto-create (${c.queues.length} listed)` : c.queues,
+    jobTtl: c.jobTtl,
+    submitLimit: c.submitLimit > 0 ? `${c.submitLimit} per ${c.submitWindow} ms per token` : 'off',
+    metricsTokens: c.metricsTokens.length,
   };
 }
 
@@ -160,18 +216,18 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return n;
 }
 
-const UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+const UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 };
 
-/** `1s`, `500ms`, `2m`, or a plain number of ms (the seed's Go-style durations, without compounds). */
-export function duration(env: Env, name: string, fallback: number, min: number): number {
+/** `1s`, `500ms`, `2m`, `24h`, `7d`, or a plain number of ms (the seed's Go-style durations, without compounds). */
+export function duration(env: Env, name: string, fallback: number, min: number, max = 24 * 3600_000): number {
   const v = nonEmpty(env, name);
   if (v === undefined) return fallback;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v);
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(v);
   const ms = m ? Math.round(Number(m[1]) * UNITS_MS[m[2] ?? 'ms']!) : Number.NaN;
-  if (!Number.isSafeInteger(ms) || ms < min || ms > 24 * 3600_000)
+  if (!Number.isSafeInteger(ms) || ms < min || ms > max)
     throw new ValidationError(
       name,
-      `must be a duration like 1s, 500ms, 2m or a number of ms (at least ${min} ms, at most 24h), got ${JSON.stringify(v)}`,
+      `must be a duration like 1s, 500ms, 2m, 24h or a number of ms (at least ${min} ms, at most ${max} ms), got ${JSON.stringify(v)}`,
     );
   return ms;
 }

@@ -15,6 +15,8 @@ export interface ShutdownParts {
   monitor: NodeJS.Timeout;
   logger: Logger;
   timeout: number;
+  /** Closed after the HTTP server, before Redis: parts of the jobs API. */
+  closers?: (() => Promise<void>)[];
 }
 
 /**
@@ -27,6 +29,11 @@ export async function shutdown(p: ShutdownParts): Promise<void> {
   clearInterval(p.monitor);
   await within(p.app.close(), p.timeout);
   p.logger.info('HTTP server closed: no new requests accepted');
+  for (const close of p.closers ?? [])
+    await within(
+      close().catch(() => {}),
+      2000,
+    );
   // The processor logs "[EventProcessor] Stopping consumers...", one line per consumer and the outcome.
   if (p.processor) await within(p.processor.close(), p.timeout + 1000);
   await within(p.sink?.close(), 5000);

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
+import { metricsOption } from '../../metrics/options.js';
+import { WorkerMetrics } from '../../metrics/worker-metrics.js';
 import { createClient, reconnectDelay } from '../../redis/connection.js';
 import { redactError } from '../../redis/redact.js';
 import { callScript, defineScripts } from '../../redis/scripts.js';
@@ -62,6 +64,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   private readonly heartbeat: Heartbeat;
   private readonly scheduler: Scheduler | undefined;
   private readonly logger: Logger;
+  private readonly metrics: WorkerMetrics | undefined;
   private readonly buffer: HeldJob[] = [];
   private readonly running = new Map<string, HeldJob>();
   private started = false;
@@ -90,6 +93,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     this.leaseMs = integerOption('leaseMs', options.leaseMs, 30_000, 100);
     this.jobTimeout = integerOption('jobTimeout', options.jobTimeout, 5 * 60_000, 0);
     const maxStalls = integerOption('maxStalls', options.maxStalls, 1, 0);
+    const metrics = metricsOption(options.metrics);
     this.logger = options.logger ?? defaultLogger('hopper:worker');
     // 32 random bytes make every lease value longer than Redis's hash-max-listpack-value
     // (64), so `active` is always a real hash table with O(1) lookups, never a listpack
@@ -126,9 +130,13 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
       this.leaseMs,
       maxStalls,
       DEFAULT_KEEP_FAILED,
-      (r) => this.logger.debug({ queue: name, ...r }, 'heartbeat upkeep'),
+      (r) => {
+        this.logger.debug({ queue: name, ...r }, 'heartbeat upkeep');
+        this.metrics?.heartbeat(r);
+      },
       (e) => this.fail(e),
     );
+    this.metrics = metrics && new WorkerMetrics(this.client, this.keys.tag, metrics, (e) => this.fail(e));
     if (options.schedules !== false)
       this.scheduler = new Scheduler(this.client, this.keys, (e) => this.fail(e));
     this.timeouts = new Timeouts((job, err) => {
@@ -231,6 +239,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     if (!this.isRunning(job)) return;
     this.running.delete(job.id);
     this.avgJobMs = this.avgJobMs === undefined ? tookMs : this.avgJobMs * 0.9 + tookMs * 0.1;
+    this.metrics?.attempt(job, tookMs);
     this.acker.push(this.settlement(outcome));
     this.pump();
     this.maybeDrained();
@@ -253,6 +262,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   }
 
   private settled(applied: Settlement[], lost: Settlement[]): void {
+    this.metrics?.settled(applied);
     for (const { outcome } of applied) {
       if (outcome.ok) this.emit('completed', outcome.job, outcome.result);
       else this.emit('failed', outcome.job, outcome.error);
@@ -308,6 +318,10 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     await within(this.release(unfinished), Math.max(1000, left()));
     this.heartbeat.stop();
     await within(schedulerStopped, left());
+    await within(
+      this.metrics?.close().catch((e) => this.fail(e)),
+      1000,
+    );
     await within(
       this.client.quit().catch(() => {}),
       1000,

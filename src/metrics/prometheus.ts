@@ -1,0 +1,198 @@
+import type { Redis } from 'ioredis';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { queueKeys } from '../queue/keys.js';
+import type { StreamInfo } from '../stream/types.js';
+import { LAST_BUCKET, PER_DOUBLING, upperMs } from './buckets.js';
+import { totalKey } from './keys.js';
+import { addFields, type Fields, histogram } from './reader.js';
+import { sumField } from './tally.js';
+import type { Counter, Timing } from './types.js';
+
+export interface PrometheusSources {
+  /** Any client on the queues' Redis. */
+  client: Redis;
+  prefix: string;
+  /** The queues to report (a bounded set: configured and registered names). */
+  queues: () => Promise<string[]>;
+  /** Streams whose length and per-group pending and lag to report. */
+  streams: { name: string; info: () => Promise<StreamInfo> }[];
+}
+
+/** Prometheus counters: from each queue's all-time metrics hash, so the figures are cluster-wide. */
+const COUNTER_METRICS: [Counter, string, string][] = [
+  ['added', 'hopper_jobs_added_total', 'Jobs added'],
+  ['completed', 'hopper_jobs_completed_total', 'Jobs completed'],
+  [
+    'failed',
+    'hopper_jobs_failed_total',
+    'Jobs failed for good (attempts exhausted, unrecoverable or stalled too often)',
+  ],
+  ['retried', 'hopper_jobs_retried_total', 'Failed attempts that will be retried'],
+  ['stalled', 'hopper_jobs_stalled_total', 'Jobs taken back from a worker whose lease lapsed'],
+  ['rl_hits', 'hopper_ratelimit_hits_total', 'Job submissions checked by the HTTP rate limit'],
+  ['rl_blocked', 'hopper_ratelimit_blocked_total', 'Job submissions refused by the HTTP rate limit'],
+];
+
+const HISTOGRAMS: [Timing, string, string][] = [
+  ['exec', 'hopper_job_execution_seconds', 'Handler time per attempt'],
+  ['wait', 'hopper_job_wait_seconds', 'Time from add to the start of an attempt'],
+];
+
+/**
+ * The exported buckets: every eighth fine bucket (powers of 4 in µs, from 64 µs to
+ * about 3 days), so a queue costs 16 series per histogram, not 160.
+ */
+const EXPORTED = Array.from({ length: 17 }, (_, j) => 3 * PER_DOUBLING * 2 + j * 2 * PER_DOUBLING).filter(
+  (k) => k < LAST_BUCKET,
+);
+
+const STATES = ['waiting', 'delayed', 'active', 'completed', 'failed'] as const;
+
+interface Snapshot {
+  queues: { name: string; totals: Fields; counts: number[] }[];
+  streams: { name: string; info: StreamInfo | undefined }[];
+}
+
+type Labels = Record<string, string | number>;
+type Value = { value: number; labels: Labels; metricName?: string };
+
+/**
+ * Renders `GET /metrics`: reads every queue's totals and job counts in one pipeline
+ * and each stream's XINFO, then lets prom-client format them with its own default
+ * process metrics. Labels are queue, state, stream and group names only, never a job id.
+ */
+export class PrometheusExporter {
+  readonly registry = new Registry();
+  private snapshot: Snapshot = { queues: [], streams: [] };
+
+  constructor(
+    private readonly sources: PrometheusSources,
+    opts: { processMetrics?: boolean } = {},
+  ) {
+    if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    for (const [field, name, help] of COUNTER_METRICS)
+      this.metric(name, help, 'counter', (s) =>
+        s.queues.map((q) => ({ value: q.totals.get(field) ?? 0, labels: { queue: q.name } })),
+      );
+    for (const [timing, name, help] of HISTOGRAMS)
+      this.metric(name, help, 'histogram', (s) => s.queues.flatMap((q) => histogramValues(name, q, timing)));
+    this.metric('hopper_jobs', 'Jobs by state right now', 'gauge', (s) =>
+      s.queues.flatMap((q) =>
+        STATES.map((state, i) => ({ value: q.counts[i]!, labels: { queue: q.name, state } })),
+      ),
+    );
+    const streamValue = (pick: (i: StreamInfo) => number) => (s: Snapshot) =>
+      s.streams.flatMap((st) => (st.info ? [{ value: pick(st.info), labels: { stream: st.name } }] : []));
+    this.metric(
+      'hopper_stream_length',
+      'Entries in the stream',
+      'gauge',
+      streamValue((i) => i.length),
+    );
+    this.metric(
+      'hopper_stream_dead_letters',
+      'Entries in the dead-letter stream',
+      'gauge',
+      streamValue((i) => i.dead),
+    );
+    const groupValue = (pick: (g: StreamInfo['groups'][number]) => number | null) => (s: Snapshot) =>
+      s.streams.flatMap((st) =>
+        (st.info?.groups ?? []).flatMap((g) => {
+          const v = pick(g);
+          return v === null ? [] : [{ value: v, labels: { stream: st.name, group: g.name } }];
+        }),
+      );
+    this.metric(
+      'hopper_stream_pending',
+      'Entries delivered to the group, not yet acknowledged',
+      'gauge',
+      groupValue((g) => g.pending),
+    );
+    this.metric(
+      'hopper_stream_lag',
+      'Entries not yet delivered to the group',
+      'gauge',
+      groupValue((g) => g.lag),
+    );
+    this.metric(
+      'hopper_stream_consumers',
+      'Consumers in the group',
+      'gauge',
+      groupValue((g) => g.consumers),
+    );
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  async render(): Promise<string> {
+    const snapshot = await this.read();
+    // prom-client calls every metric's get() synchronously inside metrics(), so this snapshot is the one they see.
+    this.snapshot = snapshot;
+    return this.registry.metrics();
+  }
+
+  private async read(): Promise<Snapshot> {
+    const names = await this.sources.queues();
+    const p = this.sources.client.pipeline();
+    for (const name of names) {
+      const k = queueKeys(this.sources.prefix, name);
+      p.hgetall(totalKey(k.tag))
+        .llen(k.wait)
+        .zcard(k.waitp)
+        .zcard(k.delayed)
+        .hlen(k.active)
+        .zcard(k.completed)
+        .zcard(k.failed);
+    }
+    const replies = names.length ? ((await p.exec()) ?? []) : [];
+    for (const [err] of replies) if (err) throw err;
+    const v = (i: number) => replies[i]![1];
+    const queues = names.map((name, q) => {
+      const at = q * 7;
+      const totals: Fields = new Map();
+      addFields(totals, v(at) as Record<string, string>);
+      const n = [1, 2, 3, 4, 5, 6].map((i) => Number(v(at + i)));
+      return { name, totals, counts: [n[0]! + n[1]!, n[2]!, n[3]!, n[4]!, n[5]!] };
+    });
+    const streams = await Promise.all(
+      this.sources.streams.map(async (s) => ({ name: s.name, info: await s.info().catch(() => undefined) })),
+    );
+    return { queues, streams };
+  }
+
+  private metric(
+    name: string,
+    help: string,
+    type: 'counter' | 'gauge' | 'histogram',
+    values: (s: Snapshot) => Value[],
+  ) {
+    const get = async () => ({ name, help, type, values: values(this.snapshot), aggregator: 'sum' as const });
+    this.registry.registerMetric({ name, help, type, get, reset() {} } as never);
+  }
+}
+
+function histogramValues(name: string, q: Snapshot['queues'][number], t: Timing): Value[] {
+  const counts = histogram(q.totals, t);
+  const out: Value[] = [];
+  let cumulative = 0;
+  let k = 0;
+  for (const bound of EXPORTED) {
+    for (; k <= bound; k++) cumulative += counts[k]!;
+    out.push({
+      metricName: `${name}_bucket`,
+      value: cumulative,
+      labels: { queue: q.name, le: upperMs(bound) / 1000 },
+    });
+  }
+  for (; k < counts.length; k++) cumulative += counts[k]!;
+  out.push({ metricName: `${name}_bucket`, value: cumulative, labels: { queue: q.name, le: '+Inf' } });
+  out.push({
+    metricName: `${name}_sum`,
+    value: (q.totals.get(sumField(t)) ?? 0) / 1e6,
+    labels: { queue: q.name },
+  });
+  out.push({ metricName: `${name}_count`, value: cumulative, labels: { queue: q.name } });
+  return out;
+}
