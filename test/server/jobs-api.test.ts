@@ -76,6 +76,7 @@ test('the whole flow: submit -> 202 -> status -> worker -> completed / failed ->
     async (job) => {
       await sleep(3);
       if (job.data.wallet === 'bad') throw new UnrecoverableError('wallet rejected');
+      await job.updateProgress({ step: 'done', pct: 100 });
       return { rebalanced: job.data.wallet };
     },
     { connection: redis.url, autorun: false, metrics: { flushMs: 50 } },
@@ -104,6 +105,7 @@ test('the whole flow: submit -> 202 -> status -> worker -> completed / failed ->
     return s.state === 'completed' ? s : undefined;
   }))!;
   assert.deepEqual(done.result, { rebalanced: 'w1' });
+  assert.deepEqual(done.progress, { step: 'done', pct: 100 });
   assert.ok(
     done.timestamps.added <= done.timestamps.processed &&
       done.timestamps.processed <= done.timestamps.finished,

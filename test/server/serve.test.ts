@@ -90,10 +90,19 @@ test('hopper serve: starts, accepts a POST, on SIGTERM logs the shutdown steps, 
     '[EventProcessor] All consumers stopped gracefully',
     'Server shutdown complete',
   ];
+  // In the order the lines were logged (their `time`): pino writes asynchronously, and at
+  // exit a line can reach the pipe after a later one.
+  const logged = output
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { time: number; msg: string })
+    .sort((a, b) => a.time - b.time)
+    .map((l) => l.msg)
+    .join('\n');
   let at = 0;
   for (const line of order) {
-    const found = output.indexOf(line, at);
-    assert.ok(found >= 0, `missing or out of order: ${line}\n${output}`);
+    const found = logged.indexOf(line, at);
+    assert.ok(found >= 0, `missing or out of order: ${line}\n${logged}`);
     at = found;
   }
   assert.ok(!output.includes(TOKEN), 'the token reached the logs');

@@ -72,8 +72,7 @@ export function jobStatus(queue: string, job: JobInfo) {
     queue,
     name: job.name,
     state: job.state,
-    // Progress arrives with JobInfo.progress (reported by handlers); until then null.
-    progress: (job as JobInfo & { progress?: unknown }).progress ?? null,
+    progress: job.progress ?? null,
     attempts: { made: job.attemptsMade, max: job.opts.attempts ?? 1, stalls: job.stalls },
     ...(job.state === 'completed' ? { result: job.returnValue ?? null } : {}),
     ...(job.error ? { error: { name: job.error.name, message: job.error.message } } : {}),
