@@ -36,18 +36,11 @@ local function groupLimits(S, g)
 end
 
 -- Puts g in K.gready if it may start a job now. Returns 1 when it was added.
--- `leaving`: one of its jobs just stopped running (its active count drops here,
--- in the same read, which saves a call per job on the settle path).
-local function wakeGroup(S, g, leaving)
+local function wakeGroup(S, g)
   local c = redis.call('HMGET', K.gcount, 'w:' .. g, 'a:' .. g, 'p:' .. g, 'r:' .. g)
-  local active = tonumber(c[2] or '0')
-  if leaving then
-    active = active - 1
-    if active <= 0 then redis.call('HDEL', K.gcount, 'a:' .. g) else redis.call('HINCRBY', K.gcount, 'a:' .. g, -1) end
-  end
   if not c[1] or c[3] or c[4] then return 0 end
   local conc = groupLimits(S, g)
-  if conc > 0 and active >= conc then return 0 end
+  if conc > 0 and tonumber(c[2] or '0') >= conc then return 0 end
   return redis.call('ZADD', K.gready, 'NX', S.now, g)
 end
 
@@ -76,15 +69,50 @@ local function groupDrop(m)
 end
 
 -- Grouped jobs among `ids` stopped running: their groups have a free slot.
--- Returns how many groups became ready.
+-- Batched over the groups (one HMGET, one HSET or HDEL, one ZADD for all), since
+-- each redis.call costs more than the work it does. Returns how many groups became ready.
 local function groupLeave(S, ids)
   if not S.groups or #ids == 0 then return 0 end
-  local members = redis.call('HMGET', K.gjob, unpack(ids))
-  local woken = 0
-  for _, m in ipairs(members) do
-    if m then woken = woken + wakeGroup(S, memberGroup(m), true) end
+  local leaving, order = {}, {}
+  for _, m in ipairs(redis.call('HMGET', K.gjob, unpack(ids))) do
+    if m then
+      local g = memberGroup(m)
+      if not leaving[g] then
+        leaving[g] = 0
+        order[#order + 1] = g
+      end
+      leaving[g] = leaving[g] + 1
+    end
   end
-  return woken
+  if #order == 0 then return 0 end
+  local fields = {}
+  for _, g in ipairs(order) do
+    local n = #fields
+    fields[n + 1], fields[n + 2], fields[n + 3], fields[n + 4] = 'w:' .. g, 'a:' .. g, 'p:' .. g, 'r:' .. g
+  end
+  local c = redis.call('HMGET', K.gcount, unpack(fields))
+  local set, del, ready = {}, {}, {}
+  for i, g in ipairs(order) do
+    local active = tonumber(c[i * 4 - 2] or '0') - leaving[g]
+    if active <= 0 then
+      active = 0
+      del[#del + 1] = fields[i * 4 - 2]
+    else
+      set[#set + 1] = fields[i * 4 - 2]
+      set[#set + 1] = active
+    end
+    if c[i * 4 - 3] and not c[i * 4 - 1] and not c[i * 4] then
+      local conc = groupLimits(S, g)
+      if conc == 0 or active < conc then
+        ready[#ready + 1] = S.now
+        ready[#ready + 1] = g
+      end
+    end
+  end
+  if #del > 0 then redis.call('HDEL', K.gcount, unpack(del)) end
+  if #set > 0 then redis.call('HSET', K.gcount, unpack(set)) end
+  if #ready == 0 then return 0 end
+  return redis.call('ZADD', K.gready, 'NX', unpack(ready))
 end
 
 -- Puts a job (back) in line: a retry, a delayed job that is due, a job a worker
@@ -104,7 +132,8 @@ end
 
 -- Takes up to `want` grouped jobs, one per ready group per turn, counting each
 -- against its group's concurrency and rate limits. Parked groups whose time has
--- come are woken first.
+-- come are woken first. Per job only the head lookup (ZRANGEBYLEX) is its own
+-- call; counts, removals and turns are written once per round.
 local function groupTake(S, want, now)
   local due = redis.call('ZRANGEBYSCORE', K.gparked, '-inf', now, 'LIMIT', 0, 1000)
   if #due > 0 then
@@ -114,48 +143,65 @@ local function groupTake(S, want, now)
       wakeGroup(S, g)
     end
   end
+  local rated = S.grmax > 0 or S.overrides
   local ids = {}
   while #ids < want do
     local popped = redis.call('ZPOPMIN', K.gready, want - #ids)
     if #popped == 0 then break end
-    local again = {}
+    local groups, fields = {}, {}
     for i = 1, #popped, 2 do
       local g = popped[i]
+      groups[#groups + 1] = g
+      fields[#fields + 1] = 'w:' .. g
+      fields[#fields + 1] = 'a:' .. g
+    end
+    local counts = redis.call('HMGET', K.gcount, unpack(fields))
+    local logs = rated and redis.call('HMGET', K.grate, unpack(groups)) or {}
+    local heads, set, del, again, newLogs = {}, {}, {}, {}, {}
+    for i, g in ipairs(groups) do
       local conc, rmax, rdur = groupLimits(S, g)
       local entries, started, freeAt = nil, 0, 0
       if rmax > 0 then
-        entries, started = rateWindow(redis.call('HGET', K.grate, g), now, rdur)
+        entries, started = rateWindow(logs[i], now, rdur)
         if started >= rmax then freeAt = rateFreeAt(entries, started, rmax, rdur) end
       end
       local head = freeAt == 0 and redis.call('ZRANGEBYLEX', K.gwait, '[' .. g .. '\0', '(' .. g .. '\1', 'LIMIT', 0, 1)[1]
       if head then
-        redis.call('ZREM', K.gwait, head)
+        heads[#heads + 1] = head
         ids[#ids + 1] = string.sub(head, #g + 23)
-        local waiting = redis.call('HINCRBY', K.gcount, 'w:' .. g, -1)
-        if waiting <= 0 then redis.call('HDEL', K.gcount, 'w:' .. g) end
-        local active = redis.call('HINCRBY', K.gcount, 'a:' .. g, 1)
+        local waiting = tonumber(counts[i * 2 - 1] or '1') - 1
+        local active = tonumber(counts[i * 2] or '0') + 1
+        if waiting > 0 then
+          set[#set + 1] = fields[i * 2 - 1]
+          set[#set + 1] = waiting
+        else
+          del[#del + 1] = fields[i * 2 - 1]
+        end
+        set[#set + 1] = fields[i * 2]
+        set[#set + 1] = active
         if rmax > 0 then
-          redis.call('HSET', K.grate, g, rateRecord(entries, now, 1))
+          newLogs[#newLogs + 1] = g
+          newLogs[#newLogs + 1] = rateRecord(entries, now, 1)
           entries[#entries + 1] = { now, 1 }
           if started + 1 >= rmax then freeAt = rateFreeAt(entries, started + 1, rmax, rdur) end
         end
         if waiting > 0 and (conc == 0 or active < conc) then
-          if freeAt > 0 then park(g, freeAt) else again[#again + 1] = g end
+          if freeAt > 0 then park(g, freeAt) else
+            again[#again + 1] = now
+            again[#again + 1] = g
+          end
         end
       elseif freeAt > 0 then
         park(g, freeAt)
       else
-        redis.call('HDEL', K.gcount, 'w:' .. g) -- counted as waiting, yet nothing was: heal the count
+        del[#del + 1] = fields[i * 2 - 1] -- counted as waiting, yet nothing was: heal the count
       end
     end
-    if #again > 0 then
-      local scored = {}
-      for j, g in ipairs(again) do
-        scored[j * 2 - 1] = now
-        scored[j * 2] = g
-      end
-      redis.call('ZADD', K.gready, unpack(scored))
-    end
+    if #heads > 0 then redis.call('ZREM', K.gwait, unpack(heads)) end
+    if #set > 0 then redis.call('HSET', K.gcount, unpack(set)) end
+    if #del > 0 then redis.call('HDEL', K.gcount, unpack(del)) end
+    if #newLogs > 0 then redis.call('HSET', K.grate, unpack(newLogs)) end
+    if #again > 0 then redis.call('ZADD', K.gready, unpack(again)) end
   end
   return ids
 end
