@@ -88,11 +88,18 @@ local function takeUngrouped(n)
 end
 
 if S.groups then
-  -- Alternate which kind gets the odd slot, so count = 1 serves both in turn.
+  -- Alternate which kind gets the odd slot, so count = 1 serves both in turn, and
+  -- interleave the two kinds in the reply, since workers start jobs in reply order.
   local share = math.floor(want / 2)
   if want % 2 == 1 and tonumber(token) % 2 == 0 then share = share + 1 end
   takeUngrouped(share)
-  for _, id in ipairs(groupTake(S, want - #ids, now)) do ids[#ids + 1] = id end
+  local ungrouped = ids
+  local grouped = groupTake(S, want - #ungrouped, now)
+  ids = {}
+  for i = 1, math.max(#ungrouped, #grouped) do
+    if ungrouped[i] then ids[#ids + 1] = ungrouped[i] end
+    if grouped[i] then ids[#ids + 1] = grouped[i] end
+  end
   takeUngrouped(want - #ids)
 else
   takeUngrouped(want)
