@@ -4,6 +4,7 @@ import { type ReadMetricsOptions, readMetrics } from '../metrics/reader.js';
 import { MetricsRecorder } from '../metrics/recorder.js';
 import type { QueueMetrics } from '../metrics/types.js';
 import { createClient } from '../redis/connection.js';
+import { activeCarrier, loadTracing, tracingPending } from '../tracing/index.js';
 import { callScript, defineScripts } from '../redis/scripts.js';
 import { JobStateError, ValidationError } from '../util/errors.js';
 import { defaultLogger, type Logger } from '../util/logger.js';
@@ -73,6 +74,7 @@ export class Queue<D = unknown, R = unknown> {
       this.metrics && ((n) => this.metrics!.count('added', n)),
     );
     this.scheduling = new Schedules(this.client, this.keys, this.defaults, this.maxPayloadBytes);
+    loadTracing();
   }
 
   /**
@@ -103,6 +105,9 @@ export class Queue<D = unknown, R = unknown> {
 
   /** Adds one job; resolves to its id (for a duplicate, the id of the job already there). */
   add(name: string, data: D, opts?: JobOptions): Promise<string> {
+    // The first adds wait for the optional OpenTelemetry import (the active context follows them).
+    const tracing = tracingPending();
+    if (tracing) return tracing.then(() => this.add(name, data, opts));
     let job: PreparedJob;
     try {
       job = this.prepare('', name, data, opts);
@@ -116,6 +121,8 @@ export class Queue<D = unknown, R = unknown> {
   /** Adds many jobs in few round trips: chunks of 1,000, each chunk atomic. All are validated before any is written. */
   async addBulk(jobs: { name: string; data: D; opts?: JobOptions }[]): Promise<string[]> {
     if (!Array.isArray(jobs)) throw new ValidationError('jobs', 'must be an array');
+    const tracing = tracingPending();
+    if (tracing) await tracing;
     const prepared = jobs.map((j, i) => this.prepare(`jobs[${i}].`, j?.name, j?.data, j?.opts));
     const chunks: Promise<string[]>[] = [];
     for (let i = 0; i < prepared.length; i += 1000)
@@ -129,8 +136,11 @@ export class Queue<D = unknown, R = unknown> {
     validateName(`${at}name`, name);
     const o = validateJobOptions(`${at}opts`, opts);
     const dataJson = serializeData(`${at}data`, data, this.maxPayloadBytes);
-    const merged = opts === undefined ? this.defaults : this.hasDefaults ? { ...this.defaults, ...o } : o;
-    const optsJson = opts === undefined ? this.defaultsJson : JSON.stringify(merged);
+    let merged = opts === undefined ? this.defaults : this.hasDefaults ? { ...this.defaults, ...o } : o;
+    // A context given in opts.trace is relayed as is; otherwise the active span's, if any.
+    const trace = merged.trace ? undefined : activeCarrier();
+    if (trace) merged = { ...merged, trace };
+    const optsJson = opts === undefined && !trace ? this.defaultsJson : JSON.stringify(merged);
     const dedup = merged.dedup;
     return {
       id: merged.jobId ?? '',

@@ -1,4 +1,5 @@
 import type { MetricsOptions } from '../metrics/types.js';
+import type { TraceCarrier } from '../tracing/carrier.js';
 import type { ConnectionOptions } from '../redis/connection.js';
 import type { Logger } from '../util/logger.js';
 
@@ -43,6 +44,12 @@ export interface JobOptions {
   timeout?: number;
   removeOnComplete?: RetentionOptions;
   removeOnFail?: RetentionOptions;
+  /**
+   * W3C trace context of the producer (OpenTelemetry): set by `add` from the active span
+   * when `@opentelemetry/api` is installed and a tracer provider is registered; may be
+   * given to relay a context by hand. The worker's attempt spans are its children.
+   */
+  trace?: TraceCarrier;
 }
 
 /**
