@@ -138,7 +138,10 @@ function validateTrace(field: string, t: unknown): void {
     t.tracestate !== undefined &&
     (typeof t.tracestate !== 'string' || t.tracestate.length > MAX_TRACESTATE)
   )
-    throw new ValidationError(`${field}.tracestate`, `must be a string of at most ${MAX_TRACESTATE} characters`);
+    throw new ValidationError(
+      `${field}.tracestate`,
+      `must be a string of at most ${MAX_TRACESTATE} characters`,
+    );
 }
 
 function validateDedup(field: string, d: unknown): void {

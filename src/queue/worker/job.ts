@@ -1,6 +1,6 @@
+import type { OpenSpan } from '../../tracing/attempt.js';
 import { decodeRecord } from '../record.js';
 import type { Job, JobOptions } from '../types.js';
-import type { OpenSpan } from '../../tracing/attempt.js';
 import type { Annotator } from './annotator.js';
 
 /** A job in a worker's hands: what the handler sees, plus the lease token that acknowledges it. */

@@ -222,7 +222,9 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
       this.running.set(job.id, job);
       this.timeouts.watch(job, job.opts.timeout ?? this.jobTimeout, this.isRunning, this.running.size);
       job.startedAt = performance.now();
-      traceAttempt(this.name, job, () => runAttempt(this.handler as Handler, job)).then((o) => this.finish(o));
+      traceAttempt(this.name, job, () => runAttempt(this.handler as Handler, job)).then((o) =>
+        this.finish(o),
+      );
     }
   }
 
