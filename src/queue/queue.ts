@@ -309,22 +309,30 @@ export class Queue<D = unknown, R = unknown> {
     }
   }
 
-  /** Deletes the whole queue. Refuses while jobs are active unless `force`. */
+  /**
+   * Deletes the whole queue, its metrics included. Refuses while jobs are active unless
+   * `force`. Workers still running may write metrics again when they next flush.
+   */
   async obliterate(opts: { force?: boolean } = {}): Promise<void> {
     const k = this.keys;
     if (!opts.force && (await this.client.hlen(k.active)) > 0) {
       throw new JobStateError(`queue ${this.name} has active jobs: pass { force: true } to delete it anyway`);
     }
+    // What this process counted goes first, so no flush brings metric keys back afterwards.
+    await this.metrics?.flush().catch(() => {});
     const { dedup: _d, tag: _t, ...fixed } = k;
     await this.client.unlink(...Object.values(fixed));
-    // Dedup keys are one per key: find them by SCAN on our own tag (glob characters escaped), never KEYS.
-    const pattern = `${k.dedup.replace(/[*?[\]\\]/g, '\\$&')}:*`;
-    let cursor = '0';
-    do {
-      const [next, found] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      if (found.length) await this.client.unlink(...found);
-      cursor = next;
-    } while (cursor !== '0');
+    // Dedup keys (one per key) and metric keys (one per minute and day): found by SCAN on
+    // our own tag (glob characters escaped), never KEYS.
+    const escape = (s: string) => s.replace(/[*?[\]\\]/g, '\\$&');
+    for (const pattern of [`${escape(k.dedup)}:*`, `${escape(k.tag)}:metrics:*`]) {
+      let cursor = '0';
+      do {
+        const [next, found] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        if (found.length) await this.client.unlink(...found);
+        cursor = next;
+      } while (cursor !== '0');
+    }
     await this.scheduling.clear();
     await this.client.srem(registryKey(this.prefix), this.name);
     this.registered = false;

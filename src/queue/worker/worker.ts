@@ -139,7 +139,12 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     );
     this.metrics = metrics && new WorkerMetrics(this.client, this.keys.tag, metrics, (e) => this.fail(e));
     if (options.schedules !== false)
-      this.scheduler = new Scheduler(this.client, this.keys, (e) => this.fail(e));
+      this.scheduler = new Scheduler(
+        this.client,
+        this.keys,
+        (e) => this.fail(e),
+        (r) => this.metrics?.added(r.made),
+      );
     this.timeouts = new Timeouts((job, err) => {
       job.abort(err);
       this.finish({ ok: false, job, error: err, unrecoverable: false });
