@@ -324,8 +324,8 @@ export class Queue<D = unknown, R = unknown> {
     await this.client.unlink(...Object.values(fixed));
     // Dedup keys (one per key) and metric keys (one per minute and day): found by SCAN on
     // our own tag (glob characters escaped), never KEYS.
-    const escape = (s: string) => s.replace(/[*?[\]\\]/g, '\\$&');
-    for (const pattern of [`${escape(k.dedup)}:*`, `${escape(k.tag)}:metrics:*`]) {
+    const literal = (s: string) => s.replace(/[*?[\]\\]/g, '\\$&');
+    for (const pattern of [`${literal(k.dedup)}:*`, `${literal(k.tag)}:metrics:*`]) {
       let cursor = '0';
       do {
         const [next, found] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
