@@ -122,7 +122,7 @@ async function tracingFigures(): Promise<string> {
     rows.push(`| ${TRACING_MODES[mode]} | ${producerNs.toFixed(0)} | ${workerNs.toFixed(0)} |`);
   }
   return [
-    'Tracing hooks, ns per job (median of 7 loops of 200,000 calls; the producer figure includes the loop itself, the worker figure is over calling the attempt directly):',
+    'Tracing hooks, ns per job (median of 7 loops of 200,000 calls; over an empty loop and over calling the attempt directly):',
     '',
     '| OpenTelemetry | producer: `add` hook | worker: span per attempt |',
     '|---|---:|---:|',

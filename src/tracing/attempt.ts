@@ -23,11 +23,15 @@ const TRACER = 'hopper';
  * Runs one attempt inside a CONSUMER span `<queue> process`, child of the producer's
  * span when the job carries one. The span is left open on `job.span`: endAttempt
  * closes it when the worker settles the attempt (a result, an error or a timeout).
- * With tracing off this is `run()` after one check.
+ * With tracing off this is `run(job)` after one check (`run` is made once, not per job).
  */
-export function traceAttempt<T>(queue: string, job: TracedJob, run: () => Promise<T>): Promise<T> {
+export function traceAttempt<J extends TracedJob, T>(
+  queue: string,
+  job: J,
+  run: (job: J) => Promise<T>,
+): Promise<T> {
   const api = tracingApi();
-  if (!api) return run();
+  if (!api) return run(job);
   const parent = extractCarrier(api, job.opts.trace) ?? api.ROOT_CONTEXT;
   const options = {
     kind: api.SpanKind.CONSUMER,
@@ -42,7 +46,7 @@ export function traceAttempt<T>(queue: string, job: TracedJob, run: () => Promis
   };
   return api.trace.getTracer(TRACER).startActiveSpan(`${queue} process`, options, parent, (span) => {
     job.span = span;
-    return run();
+    return run(job);
   });
 }
 

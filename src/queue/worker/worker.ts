@@ -227,9 +227,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
       this.running.set(job.id, job);
       this.timeouts.watch(job, job.opts.timeout ?? this.jobTimeout, this.isRunning, this.running.size);
       job.startedAt = performance.now();
-      traceAttempt(this.name, job, () => runAttempt(this.handler as Handler, job)).then((o) =>
-        this.finish(o),
-      );
+      traceAttempt(this.name, job, this.attempt).then((o) => this.finish(o));
     }
   }
 
@@ -241,6 +239,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   }
 
   private readonly isRunning = (job: HeldJob) => this.running.get(job.id) === job;
+  private readonly attempt = (job: HeldJob) => runAttempt(this.handler as Handler, job);
 
   /** Ends the running attempt of `outcome.job`: by its handler, or by its timeout (whichever comes first). */
   private finish(outcome: Outcome): void {
