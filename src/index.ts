@@ -54,6 +54,7 @@ export {
   startServer,
 } from './server/index.js';
 export * from './stream/index.js';
+export type { TraceCarrier } from './tracing/carrier.js';
 export {
   HopperError,
   JobStateError,

@@ -7,6 +7,10 @@
  * 2. `POST /api/v1/queues/:queue/jobs` under autocannon against a server in its own
  *    process: requests/s, p50 and p99 latency, non-2xx answers.
  *
+ * 3. What the optional OpenTelemetry hooks cost per job: off (not installed, or no provider)
+ *    and on (tracing-cost.ts, one process per mode).
+ * Writes the `metrics` section of docs/benchmarks.md.
+ *
  * Short by design (well under two minutes); the machine may be shared, so read ratios.
  * Env: BENCH_JOBS (default 200,000), BENCH_ROUNDS (4 per mode, after one warm-up round each), BENCH_DURATION (s, 10),
  * BENCH_CONNECTIONS (50).
@@ -16,7 +20,9 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, Worker } from '../../src/index.js';
-import { REPO_ROOT } from '../child.js';
+import { REPO_ROOT, runChild } from '../child.js';
+import { writeSection } from '../doc.js';
+import { describeMachine } from '../machine.js';
 import { startRedis } from '../redis.js';
 import { median } from '../stats.js';
 
@@ -96,6 +102,34 @@ function startServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; por
   });
 }
 
+const TRACING_MODES = {
+  absent: '`@opentelemetry/api` not installed (import fails)',
+  noop: 'installed, no tracer provider registered',
+  on: 'provider registered, producer span active',
+} as const;
+
+/** The tracing hooks' cost per job in each mode, each in its own process (bench/metrics/tracing-cost.ts). */
+async function tracingFigures(): Promise<string> {
+  const rows: string[] = [];
+  for (const mode of Object.keys(TRACING_MODES) as (keyof typeof TRACING_MODES)[]) {
+    const out = await runChild<{ producerNs: number; workerNs: number }>(
+      'bench/metrics/tracing-cost.ts',
+      ['--mode', mode],
+      60_000,
+    );
+    if (!out.ok) throw new Error(`tracing ${mode}: ${out.error}`);
+    const { producerNs, workerNs } = out.value;
+    rows.push(`| ${TRACING_MODES[mode]} | ${producerNs.toFixed(0)} | ${workerNs.toFixed(0)} |`);
+  }
+  return [
+    'Tracing hooks, ns per job (median of 7 loops of 200,000 calls; over an empty loop and over calling the attempt directly):',
+    '',
+    '| OpenTelemetry | producer: `add` hook | worker: span per attempt |',
+    '|---|---:|---:|',
+    ...rows,
+  ].join('\n');
+}
+
 async function submitFigures(url: string) {
   const token = randomBytes(24).toString('hex');
   const { child, port } = await startServer({ ...process.env, REDIS_URL: url, BENCH_TOKEN: token });
@@ -134,30 +168,42 @@ try {
   });
   const off = fig('off');
   const on = fig('on');
-  console.log(
-    `processing ${JOBS.toLocaleString('en')} no-op jobs, 1 worker, concurrency ${CONCURRENCY}, median of ${ROUNDS} rounds each, alternating`,
-  );
-  console.log('| metrics | jobs/s | Node CPU µs per job |');
-  console.log('|---|---:|---:|');
-  console.log(
-    `| off | ${Math.round(off.jobsPerSecond).toLocaleString('en')} | ${off.cpuUsPerJob.toFixed(1)} |`,
-  );
-  console.log(`| on | ${Math.round(on.jobsPerSecond).toLocaleString('en')} | ${on.cpuUsPerJob.toFixed(1)} |`);
-  console.log(
-    `throughput with metrics: ${((on.jobsPerSecond / off.jobsPerSecond) * 100).toFixed(1)}% of without; Node CPU per job ${((on.cpuUsPerJob / off.cpuUsPerJob - 1) * 100).toFixed(1)}% change`,
-  );
-  console.log(
-    `rounds off: ${rounds.off.map((x) => Math.round(x.jobsPerSecond)).join(', ')}; on: ${rounds.on.map((x) => Math.round(x.jobsPerSecond)).join(', ')}`,
-  );
+  const n = (v: number) => Math.round(v).toLocaleString('en');
+  const processing = [
+    `Processing ${n(JOBS)} no-op jobs, 1 worker, concurrency ${CONCURRENCY}, median of ${ROUNDS} rounds each, alternating:`,
+    '',
+    '| metrics | jobs/s | Node CPU µs per job |',
+    '|---|---:|---:|',
+    `| off | ${n(off.jobsPerSecond)} | ${off.cpuUsPerJob.toFixed(1)} |`,
+    `| on | ${n(on.jobsPerSecond)} | ${on.cpuUsPerJob.toFixed(1)} |`,
+    '',
+    `Throughput with metrics: ${((on.jobsPerSecond / off.jobsPerSecond) * 100).toFixed(1)}% of without; Node CPU per job ${((on.cpuUsPerJob / off.cpuUsPerJob - 1) * 100).toFixed(1)}% change. Rounds off: ${rounds.off.map((x) => n(x.jobsPerSecond)).join(', ')}; on: ${rounds.on.map((x) => n(x.jobsPerSecond)).join(', ')}.`,
+  ].join('\n');
+  console.log(processing);
 
   const s = await submitFigures(redis.url);
-  console.log(
-    `\nPOST /api/v1/queues/:queue/jobs, ${CONNECTIONS} connections, ${DURATION_S} s (after 2 s warm-up)`,
-  );
-  console.log('| requests/s | p50 ms | p99 ms | 2xx | non-2xx | errors |');
-  console.log('|---:|---:|---:|---:|---:|---:|');
-  console.log(
-    `| ${Math.round(s.requests.average).toLocaleString('en')} | ${s.latency.p50} | ${s.latency.p99} | ${s['2xx']} | ${s.non2xx} | ${s.errors} |`,
+  const submit = [
+    `\`POST /api/v1/queues/:queue/jobs\`, ${CONNECTIONS} connections, ${DURATION_S} s after a 2 s warm-up, server in its own process:`,
+    '',
+    '| requests/s | p50 ms | p99 ms | 2xx | non-2xx | errors |',
+    '|---:|---:|---:|---:|---:|---:|',
+    `| ${n(s.requests.average)} | ${s.latency.p50} | ${s.latency.p99} | ${s['2xx']} | ${s.non2xx} | ${s.errors} |`,
+  ].join('\n');
+  console.log(`\n${submit}`);
+
+  const tracing = await tracingFigures();
+  console.log(`\n${tracing}`);
+  writeSection(
+    'metrics',
+    `## Metrics and tracing (\`npm run bench:metrics\`)
+
+${describeMachine(redis.version)}. The machine may be shared: read the ratios.
+
+${processing}
+
+${submit}
+
+${tracing}`,
   );
 } finally {
   await redis.stop();

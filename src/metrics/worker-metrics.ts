@@ -22,6 +22,11 @@ export class WorkerMetrics {
     this.recorder.attempt(tookMs, started - job.timestamp);
   }
 
+  /** Jobs this worker's scheduler made (counted as `added`, as Queue.add counts its own). */
+  added(n: number): void {
+    this.recorder.count('added', n);
+  }
+
   settled(applied: Settlement[]): void {
     for (const { outcome, retryDelay } of applied) {
       if (outcome.ok) this.recorder.count('completed');

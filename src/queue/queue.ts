@@ -5,6 +5,7 @@ import { MetricsRecorder } from '../metrics/recorder.js';
 import type { QueueMetrics } from '../metrics/types.js';
 import { createClient } from '../redis/connection.js';
 import { callScript, defineScripts } from '../redis/scripts.js';
+import { activeCarrier, loadTracing, tracingPending } from '../tracing/index.js';
 import { JobStateError, ValidationError } from '../util/errors.js';
 import { defaultLogger, type Logger } from '../util/logger.js';
 import { AddBatcher, type PreparedJob } from './add-batcher.js';
@@ -73,6 +74,7 @@ export class Queue<D = unknown, R = unknown> {
       this.metrics && ((n) => this.metrics!.count('added', n)),
     );
     this.scheduling = new Schedules(this.client, this.keys, this.defaults, this.maxPayloadBytes);
+    loadTracing();
   }
 
   /**
@@ -103,6 +105,9 @@ export class Queue<D = unknown, R = unknown> {
 
   /** Adds one job; resolves to its id (for a duplicate, the id of the job already there). */
   add(name: string, data: D, opts?: JobOptions): Promise<string> {
+    // The first adds wait for the optional OpenTelemetry import (the active context follows them).
+    const tracing = tracingPending();
+    if (tracing) return tracing.then(() => this.add(name, data, opts));
     let job: PreparedJob;
     try {
       job = this.prepare('', name, data, opts);
@@ -116,6 +121,8 @@ export class Queue<D = unknown, R = unknown> {
   /** Adds many jobs in few round trips: chunks of 1,000, each chunk atomic. All are validated before any is written. */
   async addBulk(jobs: { name: string; data: D; opts?: JobOptions }[]): Promise<string[]> {
     if (!Array.isArray(jobs)) throw new ValidationError('jobs', 'must be an array');
+    const tracing = tracingPending();
+    if (tracing) await tracing;
     const prepared = jobs.map((j, i) => this.prepare(`jobs[${i}].`, j?.name, j?.data, j?.opts));
     const chunks: Promise<string[]>[] = [];
     for (let i = 0; i < prepared.length; i += 1000)
@@ -129,8 +136,11 @@ export class Queue<D = unknown, R = unknown> {
     validateName(`${at}name`, name);
     const o = validateJobOptions(`${at}opts`, opts);
     const dataJson = serializeData(`${at}data`, data, this.maxPayloadBytes);
-    const merged = opts === undefined ? this.defaults : this.hasDefaults ? { ...this.defaults, ...o } : o;
-    const optsJson = opts === undefined ? this.defaultsJson : JSON.stringify(merged);
+    let merged = opts === undefined ? this.defaults : this.hasDefaults ? { ...this.defaults, ...o } : o;
+    // A context given in opts.trace is relayed as is; otherwise the active span's, if any.
+    const trace = merged.trace ? undefined : activeCarrier();
+    if (trace) merged = { ...merged, trace };
+    const optsJson = opts === undefined && !trace ? this.defaultsJson : JSON.stringify(merged);
     const dedup = merged.dedup;
     return {
       id: merged.jobId ?? '',
@@ -299,22 +309,30 @@ export class Queue<D = unknown, R = unknown> {
     }
   }
 
-  /** Deletes the whole queue. Refuses while jobs are active unless `force`. */
+  /**
+   * Deletes the whole queue, its metrics included. Refuses while jobs are active unless
+   * `force`. Workers still running may write metrics again when they next flush.
+   */
   async obliterate(opts: { force?: boolean } = {}): Promise<void> {
     const k = this.keys;
     if (!opts.force && (await this.client.hlen(k.active)) > 0) {
       throw new JobStateError(`queue ${this.name} has active jobs: pass { force: true } to delete it anyway`);
     }
+    // What this process counted goes first, so no flush brings metric keys back afterwards.
+    await this.metrics?.flush().catch(() => {});
     const { dedup: _d, tag: _t, ...fixed } = k;
     await this.client.unlink(...Object.values(fixed));
-    // Dedup keys are one per key: find them by SCAN on our own tag (glob characters escaped), never KEYS.
-    const pattern = `${k.dedup.replace(/[*?[\]\\]/g, '\\$&')}:*`;
-    let cursor = '0';
-    do {
-      const [next, found] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      if (found.length) await this.client.unlink(...found);
-      cursor = next;
-    } while (cursor !== '0');
+    // Dedup keys (one per key) and metric keys (one per minute and day): found by SCAN on
+    // our own tag (glob characters escaped), never KEYS.
+    const literal = (s: string) => s.replace(/[*?[\]\\]/g, '\\$&');
+    for (const pattern of [`${literal(k.dedup)}:*`, `${literal(k.tag)}:metrics:*`]) {
+      let cursor = '0';
+      do {
+        const [next, found] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        if (found.length) await this.client.unlink(...found);
+        cursor = next;
+      } while (cursor !== '0');
+    }
     await this.scheduling.clear();
     await this.client.srem(registryKey(this.prefix), this.name);
     this.registered = false;

@@ -1,5 +1,6 @@
 import type { MetricsOptions } from '../metrics/types.js';
 import type { ConnectionOptions } from '../redis/connection.js';
+import type { TraceCarrier } from '../tracing/carrier.js';
 import type { Logger } from '../util/logger.js';
 
 /** Seed 000's wallet-audit levels; any integer 0..MAX_PRIORITY works, higher runs first. */
@@ -43,6 +44,12 @@ export interface JobOptions {
   timeout?: number;
   removeOnComplete?: RetentionOptions;
   removeOnFail?: RetentionOptions;
+  /**
+   * W3C trace context of the producer (OpenTelemetry): set by `add` from the active span
+   * when `@opentelemetry/api` is installed and a tracer provider is registered; may be
+   * given to relay a context by hand. The worker's attempt spans are its children.
+   */
+  trace?: TraceCarrier;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { MAX_TRACESTATE, TRACEPARENT } from '../tracing/carrier.js';
 import { ValidationError } from '../util/errors.js';
 import {
   type BackoffOptions,
@@ -25,6 +26,7 @@ const KNOWN = new Set([
   'removeOnComplete',
   'removeOnFail',
   'group',
+  'trace',
 ]);
 
 const DEDUP_MODES = ['throttle', 'debounce', 'until-done'];
@@ -119,7 +121,27 @@ export function validateJobOptions(field: string, opts: unknown): JobOptions {
   if (o.group !== undefined) validateGroup(`${field}.group`, o.group);
   if (o.removeOnComplete !== undefined) validateRetention(`${field}.removeOnComplete`, o.removeOnComplete);
   if (o.removeOnFail !== undefined) validateRetention(`${field}.removeOnFail`, o.removeOnFail);
+  if (o.trace !== undefined) validateTrace(`${field}.trace`, o.trace);
   return o;
+}
+
+/** A trace carrier in the one shape the worker reads: W3C traceparent, optional tracestate. */
+function validateTrace(field: string, t: unknown): void {
+  if (!isPlainObject(t)) throw new ValidationError(field, 'must be { traceparent, tracestate }');
+  onlyKeys(field, t, ['traceparent', 'tracestate']);
+  if (typeof t.traceparent !== 'string' || !TRACEPARENT.test(t.traceparent))
+    throw new ValidationError(
+      `${field}.traceparent`,
+      `must be a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>), got ${show(t.traceparent)}`,
+    );
+  if (
+    t.tracestate !== undefined &&
+    (typeof t.tracestate !== 'string' || t.tracestate.length > MAX_TRACESTATE)
+  )
+    throw new ValidationError(
+      `${field}.tracestate`,
+      `must be a string of at most ${MAX_TRACESTATE} characters`,
+    );
 }
 
 function validateDedup(field: string, d: unknown): void {

@@ -1,3 +1,4 @@
+import type { OpenSpan } from '../../tracing/attempt.js';
 import { decodeRecord } from '../record.js';
 import type { Job, JobOptions } from '../types.js';
 import type { Annotator } from './annotator.js';
@@ -10,6 +11,10 @@ export class HeldJob<D = unknown> implements Job<D> {
   readonly timestamp: number;
   /** When the current attempt must end (ms since epoch), 0 for no limit. */
   deadline = 0;
+  /** performance.now() when the current attempt started. */
+  startedAt = 0;
+  /** The current attempt's OpenTelemetry span, while tracing is on. */
+  span: OpenSpan | undefined;
   private controller: AbortController | undefined;
   private abortReason: unknown;
 

@@ -7,6 +7,7 @@ import { WorkerMetrics } from '../../metrics/worker-metrics.js';
 import { createClient, reconnectDelay } from '../../redis/connection.js';
 import { redactError } from '../../redis/redact.js';
 import { callScript, defineScripts } from '../../redis/scripts.js';
+import { endAttempt, loadTracing, traceAttempt } from '../../tracing/index.js';
 import { defaultLogger, type Logger } from '../../util/logger.js';
 import { within } from '../../util/within.js';
 import { backoffDelay } from '../backoff.js';
@@ -138,10 +139,15 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     );
     this.metrics = metrics && new WorkerMetrics(this.client, this.keys.tag, metrics, (e) => this.fail(e));
     if (options.schedules !== false)
-      this.scheduler = new Scheduler(this.client, this.keys, (e) => this.fail(e));
+      this.scheduler = new Scheduler(
+        this.client,
+        this.keys,
+        (e) => this.fail(e),
+        (r) => this.metrics?.added(r.made),
+      );
     this.timeouts = new Timeouts((job, err) => {
       job.abort(err);
-      this.finish({ ok: false, job, error: err, unrecoverable: false }, 0);
+      this.finish({ ok: false, job, error: err, unrecoverable: false });
     });
     if (options.autorun !== false) this.run();
   }
@@ -174,7 +180,8 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     this.client.sadd(registryKey(this.prefix), this.name).catch(() => {});
     this.heartbeat.start();
     this.scheduler?.start();
-    this.loopDone = this.loop();
+    // The optional OpenTelemetry import settles before the first job runs.
+    this.loopDone = loadTracing().then(() => this.loop());
   }
 
   private async loop(): Promise<void> {
@@ -219,8 +226,8 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
       const job = this.buffer.shift()!;
       this.running.set(job.id, job);
       this.timeouts.watch(job, job.opts.timeout ?? this.jobTimeout, this.isRunning, this.running.size);
-      const started = performance.now();
-      runAttempt(this.handler as Handler, job).then((o) => this.finish(o, performance.now() - started));
+      job.startedAt = performance.now();
+      traceAttempt(this.name, job, this.attempt).then((o) => this.finish(o));
     }
   }
 
@@ -232,12 +239,16 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   }
 
   private readonly isRunning = (job: HeldJob) => this.running.get(job.id) === job;
+  private readonly attempt = (job: HeldJob) => runAttempt(this.handler as Handler, job);
 
-  private finish(outcome: Outcome, tookMs: number): void {
+  /** Ends the running attempt of `outcome.job`: by its handler, or by its timeout (whichever comes first). */
+  private finish(outcome: Outcome): void {
     const job = outcome.job;
     // A job that timed out, or that close gave back, is not acknowledged again.
     if (!this.isRunning(job)) return;
     this.running.delete(job.id);
+    const tookMs = performance.now() - job.startedAt;
+    endAttempt(job, outcome.ok ? undefined : outcome.error);
     this.avgJobMs = this.avgJobMs === undefined ? tookMs : this.avgJobMs * 0.9 + tookMs * 0.1;
     this.metrics?.attempt(job, tookMs);
     this.acker.push(this.settlement(outcome));
@@ -311,7 +322,11 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     }
     const unfinished = [...this.running.values()];
     this.running.clear();
-    for (const job of unfinished) job.abort(new Error('worker closed before the job finished'));
+    for (const job of unfinished) {
+      const err = new Error('worker closed before the job finished');
+      job.abort(err);
+      endAttempt(job, err);
+    }
     this.timeouts.stop();
     await this.acker.whenIdle(Math.max(1000, left()));
     // Also ends this worker's lease, so nobody waits for it to lapse.
