@@ -52,9 +52,16 @@ describe('cache tiers', () => {
     const b = make({}, 'shared-a');
     await a.set('k', [1, 2, 3]);
     assert.deepEqual(await b.get('k'), [1, 2, 3]);
-    assert.deepEqual(await b.get('k'), [1, 2, 3]);
+    assert.deepEqual(b.stats().redis.hits, 1, 'the first read came from Redis');
+    // a's set also sent an invalidation; on a loaded machine it can reach b after b's first
+    // read, which then (rightly) drops or skips that copy. Read until memory serves it.
+    for (let i = 0; i < 100 && b.stats().memory.hits === 0; i++) {
+      assert.deepEqual(await b.get('k'), [1, 2, 3]);
+      if (b.stats().memory.hits === 0) await sleep(20);
+    }
     const s = b.stats();
-    assert.deepEqual([s.memory.misses, s.redis.hits, s.memory.hits], [1, 1, 1]);
+    assert.equal(s.memory.hits, 1, 'then memory served it');
+    assert.ok(s.redis.hits <= 2, `${s.redis.hits} Redis hits: at most one more after the invalidation`);
   });
 
   it('a delete or set during a slow load is not overwritten by the load', async () => {
