@@ -94,7 +94,7 @@ export function apiRoutes(maxDays: number): ApiRoute[] {
           opts: {
             type: 'object',
             description:
-              'job options as Queue.add takes them (priority, delay, attempts, backoff, jobId, dedup, timeout, removeOnComplete, removeOnFail)',
+              'job options as Queue.add takes them (priority, delay, attempts, backoff, jobId, dedup { key, ttl, mode }, group, timeout, removeOnComplete, removeOnFail, trace { traceparent, tracestate }); a traceparent header fills trace when the body sets none',
           },
         },
       },

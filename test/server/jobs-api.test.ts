@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Redis } from 'ioredis';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { UnrecoverableError, Worker } from '../../src/index.js';
+import { Queue, UnrecoverableError, Worker } from '../../src/index.js';
 import type { QueueMetrics } from '../../src/metrics/index.js';
 import { queueKeys } from '../../src/queue/keys.js';
 import { createServer, type HopperServer, type ServerConfig } from '../../src/server/index.js';
@@ -291,4 +291,26 @@ test('the OpenAPI document is valid OpenAPI 3.1 and lists exactly the registered
   );
   assert.ok(registered.size >= 7);
   assert.deepEqual([...registered].sort(), [...documented].sort());
+});
+
+test('a traceparent header travels with the job as opts.trace; a malformed one is a 400 naming the field', async () => {
+  const { base, queue } = await server();
+  const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+  const submit = (headers: Record<string, string>, opts?: unknown) =>
+    fetch(`${base}/api/v1/queues/${encodeURIComponent(queue)}/jobs`, {
+      method: 'POST',
+      headers: { ...auth(TOKEN), ...json, ...headers },
+      body: JSON.stringify({ name: 'traced', data: 1, ...(opts ? { opts } : {}) }),
+    });
+  const ok = await submit({ traceparent, tracestate: 'vendor=1' }, { attempts: 2 });
+  assert.equal(ok.status, 202);
+  const { jobId } = (await ok.json()) as { jobId: string };
+  const q = new Queue(queue, { connection: redis.url, metrics: false });
+  open.push(q);
+  const job = (await q.getJob(jobId))!;
+  assert.deepEqual(job.opts.trace, { traceparent, tracestate: 'vendor=1' });
+  assert.equal(job.opts.attempts, 2);
+  const bad = await submit({ traceparent: 'not-a-traceparent' });
+  assert.equal(bad.status, 400);
+  assert.equal(((await bad.json()) as { field: string }).field, 'opts.trace.traceparent');
 });

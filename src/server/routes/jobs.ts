@@ -20,6 +20,20 @@ const unknownQueue = (reply: FastifyReply, name: string) =>
 export const statusUrl = (queue: string, id: string) =>
   `/api/v1/queues/${encodeURIComponent(queue)}/jobs/${encodeURIComponent(id)}`;
 
+/**
+ * The caller's W3C trace context (traceparent / tracestate headers) travels with the job as
+ * `opts.trace`, unless the body sets one; Queue.add validates it (400 naming the field).
+ */
+function withTraceHeaders(body: Record<string, unknown>, headers: Record<string, unknown>): unknown {
+  const { traceparent, tracestate } = headers;
+  const opts = body.opts;
+  if (typeof traceparent !== 'string') return opts;
+  if (opts !== undefined && (opts === null || typeof opts !== 'object' || Array.isArray(opts))) return opts;
+  if (opts && 'trace' in opts) return opts;
+  const trace = typeof tracestate === 'string' ? { traceparent, tracestate } : { traceparent };
+  return { ...(opts as object | undefined), trace };
+}
+
 /** POST a job (202 with its id and status URL) and GET its status. */
 export function jobsRoutes(app: FastifyInstance, routes: ApiRoute[], deps: JobsDeps): void {
   const submit = route(routes, 'POST', '/api/v1/queues/:queue/jobs');
@@ -34,7 +48,8 @@ export function jobsRoutes(app: FastifyInstance, routes: ApiRoute[], deps: JobsD
       const body = req.body;
       if (body === null || typeof body !== 'object' || Array.isArray(body))
         throw new ValidationError('body', 'must be a JSON object { name, data, opts }');
-      const { name, data, opts } = body as Record<string, unknown>;
+      const { name, data } = body as Record<string, unknown>;
+      const opts = withTraceHeaders(body as Record<string, unknown>, req.headers);
       let jobId: string;
       try {
         jobId = await queue.add(name as string, data, opts as never);
