@@ -33,7 +33,7 @@ export interface QueueKeys {
   errors: string;
   /**
    * HASH of queue settings and flags: `paused`; limits `conc`, `rmax`, `rdur`,
-   * `gconc`, `grmax`, `grdur`; `govr` (some group has its own limits); `rlog` (the
+   * `gconc`, `grmax`, `grdur`; `govr` (some group has its own limits), `gpause` (some group was paused); `rlog` (the
    * queue rate limit's sliding log); feature flags `groups`, `ud` set on first use.
    */
   meta: string;

@@ -14,6 +14,7 @@
 local g, action = ARGV[1], ARGV[2]
 if action == 'pause' then
   redis.call('HSET', K.gcount, 'p:' .. g, '1')
+  redis.call('HSET', K.meta, 'gpause', '1') -- from now on settle reads the paused flags
   redis.call('ZREM', K.gready, g)
   return 0
 end

@@ -85,23 +85,28 @@ local function groupLeave(S, ids)
     end
   end
   if #order == 0 then return 0 end
+  -- Paused and parked flags are read only if some group was ever paused, or rate-limited.
+  local flags = (S.groupPauses and 1 or 0) + ((S.grmax > 0 or S.overrides) and 1 or 0) > 0
+  local per = flags and 4 or 2
   local fields = {}
   for _, g in ipairs(order) do
     local n = #fields
-    fields[n + 1], fields[n + 2], fields[n + 3], fields[n + 4] = 'w:' .. g, 'a:' .. g, 'p:' .. g, 'r:' .. g
+    fields[n + 1], fields[n + 2] = 'w:' .. g, 'a:' .. g
+    if flags then fields[n + 3], fields[n + 4] = 'p:' .. g, 'r:' .. g end
   end
   local c = redis.call('HMGET', K.gcount, unpack(fields))
   local set, del, ready = {}, {}, {}
   for i, g in ipairs(order) do
-    local active = tonumber(c[i * 4 - 2] or '0') - leaving[g]
+    local at = (i - 1) * per
+    local active = tonumber(c[at + 2] or '0') - leaving[g]
     if active <= 0 then
       active = 0
-      del[#del + 1] = fields[i * 4 - 2]
+      del[#del + 1] = fields[at + 2]
     else
-      set[#set + 1] = fields[i * 4 - 2]
+      set[#set + 1] = fields[at + 2]
       set[#set + 1] = active
     end
-    if c[i * 4 - 3] and not c[i * 4 - 1] and not c[i * 4] then
+    if c[at + 1] and not (flags and (c[at + 3] or c[at + 4])) then
       local conc = groupLimits(S, g)
       if conc == 0 or active < conc then
         ready[#ready + 1] = S.now
