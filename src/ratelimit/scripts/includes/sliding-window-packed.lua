@@ -72,8 +72,10 @@ local function slidingPacked(now, limit, windowUs, write)
     n = math.max(0, (#log - 16) / 4)
     local pivot = n - limit + cost
     if pivot >= 1 and at(pivot) > since then
-      local used = n - firstInWindow(math.max(1, n - limit + 1)) + 1
-      return 0, math.max(0, limit - used), ceilMs(at(n) + windowUs - now), ceilMs(at(pivot) + windowUs - now)
+      -- Denied: at least limit - cost + 1 units are in the window, so none remain for cost 1.
+      local remaining = 0
+      if cost > 1 then remaining = math.max(0, limit - (n - firstInWindow(math.max(1, n - limit + 1)) + 1)) end
+      return 0, remaining, ceilMs(at(n) + windowUs - now), ceilMs(at(pivot) + windowUs - now)
     end
     local lo = firstInWindow(math.max(1, pivot + 1))
     local used = n - lo + 1
