@@ -8,6 +8,7 @@ import {
   RateLimiter,
   type RateLimiterOptions,
 } from '../../src/ratelimit/index.js';
+import { PACKED_LOG_MAX_LIMIT } from '../../src/ratelimit/storage.js';
 import { type RedisProcess, requireRedisServer, startRedis } from '../helpers/redis-server.js';
 
 requireRedisServer();
@@ -208,11 +209,11 @@ describe('keys', () => {
     await l.limit('user:1');
     const ttl = await raw.pttl('{myapp:rl}:fw:1000:user:1');
     assert.ok(ttl > 0 && ttl <= 1000, `pttl ${ttl}`);
-    // Up to 128 units the exact sliding window keeps a packed string log: a 16-byte header, 4 bytes per unit.
+    // Up to PACKED_LOG_MAX_LIMIT units the exact sliding window keeps a packed string log: a 16-byte header, 4 bytes per unit.
     const s = make('sliding-window', { prefix: 'myapp:rl' });
     await s.limit('user:1');
     assert.equal(await raw.strlen('{myapp:rl}:swl:1000:user:1'), 16 + 4);
-    const big = make('sliding-window', { prefix: 'myapp:rl', limit: 129 });
+    const big = make('sliding-window', { prefix: 'myapp:rl', limit: PACKED_LOG_MAX_LIMIT + 1 });
     await big.limit('user:1');
     assert.equal(await raw.zcard('{myapp:rl}:sw:1000:user:1'), 1);
   });

@@ -64,7 +64,7 @@ const STORAGES = [
   },
   {
     name: 'sorted set',
-    limit: 200,
+    limit: PACKED_LOG_MAX_LIMIT + 88,
     tag: 'sw',
     type: 'zset',
     read: 'zremrangebyscore',
