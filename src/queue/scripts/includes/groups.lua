@@ -253,7 +253,8 @@ local function groupTake(S, want, now)
     end
     local counts = redis.call('HMGET', K.gcount, unpack(fields))
     local logs = rated and redis.call('HMGET', K.grate, unpack(groups)) or {}
-    local members, fromLine, lineGroups, set, del, again, newLogs = {}, {}, {}, {}, {}, {}, {}
+    -- lineAt: the index in `groups` of each group served from its line (fromLine holds the ids)
+    local members, fromLine, lineAt, set, del, again, newLogs = {}, {}, {}, {}, {}, {}, {}
     for i, g in ipairs(groups) do
       local f = i * 3 - 2 -- fields f, f + 1, f + 2: waiting, active, line head
       local conc, rmax, rdur = groupLimits(S, g)
@@ -271,7 +272,7 @@ local function groupTake(S, want, now)
         elseif counts[f + 2] then
           id = counts[f + 2]
           fromLine[#fromLine + 1] = id
-          lineGroups[#lineGroups + 1] = g
+          lineAt[#lineAt + 1] = i
         end
       end
       if id then
@@ -307,13 +308,14 @@ local function groupTake(S, want, now)
     if #fromLine > 0 then
       -- The taken line heads' successors become the heads; an emptied line loses its ends.
       local after = redis.call('HMGET', K.gnext, unpack(fromLine))
-      for i, g in ipairs(lineGroups) do
-        if after[i] and after[i] ~= '' then
-          set[#set + 1] = 'h:' .. g
-          set[#set + 1] = after[i]
+      for k, i in ipairs(lineAt) do
+        local head = fields[i * 3]
+        if after[k] and after[k] ~= '' then
+          set[#set + 1] = head
+          set[#set + 1] = after[k]
         else
-          del[#del + 1] = 'h:' .. g
-          del[#del + 1] = 't:' .. g
+          del[#del + 1] = head
+          del[#del + 1] = 't:' .. groups[i]
         end
       end
       redis.call('HDEL', K.gnext, unpack(fromLine))
