@@ -33,7 +33,8 @@ export interface QueueKeys {
   errors: string;
   /**
    * HASH of queue settings and flags: `paused`; limits `conc`, `rmax`, `rdur`,
-   * `gconc`, `grmax`, `grdur`; `govr` (some group has its own limits), `gpause` (some group was paused); `rlog` (the
+   * `gconc`, `grmax`, `grdur`; `govr` (some group has its own limits), `gpause` (some group was paused),
+   * `gprio` (some grouped job had a priority); `rlog` (the
    * queue rate limit's sliding log); feature flags `groups`, `ud` set on first use.
    */
   meta: string;
