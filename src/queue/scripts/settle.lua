@@ -66,7 +66,7 @@ for _ = 1, tonumber(ARGV[2]) do
       local fields = {}
       for _, j in ipairs(held) do
         fields[#fields + 1] = ids[j]
-        fields[#fields + 1] = '{"p":' .. started[j] .. ',"f":' .. now .. ',"r":' .. results[j] .. '}'
+        fields[#fields + 1] = '{"p":' .. started[j] .. ',"f":' .. S.nowText .. ',"r":' .. results[j] .. '}'
       end
       redis.call('HSET', K.results, unpack(fields))
       retain(K.completed, done, now, keepAge, keepCount)
@@ -86,7 +86,7 @@ for i = 0, nFailed - 1 do
     local attempt = redis.call('HINCRBY', K.atts, id, 1)
     local retryDelay, keepCount = tonumber(ARGV[f + 3]), tonumber(ARGV[f + 5])
     redis.call('HSET', K.errors, id,
-      '{"p":' .. started[1] .. ',"f":' .. now .. ',"a":' .. attempt .. ',"e":' .. ARGV[f + 2] .. '}')
+      '{"p":' .. started[1] .. ',"f":' .. S.nowText .. ',"a":' .. attempt .. ',"e":' .. ARGV[f + 2] .. '}')
     if retryDelay > 0 then
       redis.call('ZADD', K.delayed, now + retryDelay, id)
       wake = wake + 1

@@ -109,7 +109,7 @@ local function wakeGroup(S, g)
   if not c[1] or c[3] or c[4] then return 0 end
   local conc = groupLimits(S, g)
   if conc > 0 and tonumber(c[2] or '0') >= conc then return 0 end
-  return redis.call('ZADD', K.gready, 'NX', S.now, g)
+  return redis.call('ZADD', K.gready, 'NX', S.nowText, g)
 end
 
 local function park(g, untilMs)
@@ -199,7 +199,7 @@ local function groupLeave(S, ids)
     if c[at + 1] and not (flags and (c[at + 3] or c[at + 4])) then
       local conc = groupLimits(S, g)
       if conc == 0 or active < conc then
-        ready[#ready + 1] = S.now
+        ready[#ready + 1] = S.nowText
         ready[#ready + 1] = g
       end
     end
@@ -241,12 +241,12 @@ local function groupTake(S, want, now)
   local rated = S.grmax > 0 or S.overrides
   local ids = {}
   while #ids < want do
-    local popped = redis.call('ZPOPMIN', K.gready, want - #ids)
-    if #popped == 0 then break end
-    local groups, fields = {}, {}
-    for i = 1, #popped, 2 do
-      local g = popped[i]
-      groups[#groups + 1] = g
+    -- ZRANGE and ZREMRANGEBYRANK rather than ZPOPMIN, whose scores would be formatted for nothing.
+    local groups = redis.call('ZRANGE', K.gready, 0, want - #ids - 1)
+    if #groups == 0 then break end
+    redis.call('ZREMRANGEBYRANK', K.gready, 0, #groups - 1)
+    local fields = {}
+    for _, g in ipairs(groups) do
       fields[#fields + 1] = 'w:' .. g
       fields[#fields + 1] = 'a:' .. g
       fields[#fields + 1] = 'h:' .. g
@@ -295,7 +295,7 @@ local function groupTake(S, want, now)
         end
         if waiting > 0 and (conc == 0 or active < conc) then
           if freeAt > 0 then park(g, freeAt) else
-            again[#again + 1] = now
+            again[#again + 1] = S.nowText
             again[#again + 1] = g
           end
         end
