@@ -15,6 +15,8 @@ export interface DrainSpec {
   events: number;
   consumers: number;
   batchSize: number;
+  /** 1: one entry per event (append/appendMany); more: appendBatch entries of this many, as the track route writes a request. */
+  eventsPerEntry: number;
 }
 
 export interface DrainResult {
@@ -39,10 +41,16 @@ export async function measureDrain(spec: DrainSpec): Promise<DrainResult> {
   const sink = postgresSink({ databaseUrl: spec.databaseUrl, dataDir: spec.pgliteDir, table: name });
   try {
     await sink.ready();
-    for (let at = 0; at < spec.events; at += 1000)
-      await stream.appendMany(
-        Array.from({ length: Math.min(1000, spec.events - at) }, (_, i) => event(at + i)),
-      );
+    for (let at = 0; at < spec.events; at += 1000) {
+      const events = Array.from({ length: Math.min(1000, spec.events - at) }, (_, i) => event(at + i));
+      if (spec.eventsPerEntry === 1) await stream.appendMany(events);
+      else {
+        const batches: Promise<string[]>[] = [];
+        for (let i = 0; i < events.length; i += spec.eventsPerEntry)
+          batches.push(stream.appendBatch(events.slice(i, i + spec.eventsPerEntry)));
+        await Promise.all(batches);
+      }
+    }
     const processor = new StreamProcessor(stream, 'db-writer', {
       connection: spec.redisUrl,
       sink,

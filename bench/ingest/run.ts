@@ -34,11 +34,16 @@ const DRAIN_EVENTS = envInt('BENCH_DRAIN_EVENTS', 200_000);
 /** How long rows may take to land after the load stops before they count as lost. */
 const DRAIN_TIMEOUT_MS = 120_000;
 const DATABASE_URL = process.env.DATABASE_URL ?? '';
-/** [consumers, batch size] for the backlog drain: the defaults, more consumers, bigger batches. */
+/**
+ * [consumers, batch size, events per entry] for the backlog drain: the defaults, more
+ * consumers, bigger batches, each with one event per entry (appendMany, a 1-event
+ * request); then the defaults with entries of 20 events (20-event requests).
+ */
 const DRAIN_SETTINGS = [
-  [5, 100],
-  [10, 100],
-  [5, 1000],
+  [5, 100, 1],
+  [10, 100, 1],
+  [5, 1000, 1],
+  [5, 100, 20],
 ] as const;
 
 interface Case {
@@ -194,7 +199,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'hopper-bench-ingest-'));
   const pgliteDir = join(dir, 'pglite');
   const runs = new Map<string, Figures[]>();
-  const drains: { consumers: number; batchSize: number; result: DrainResult }[] = [];
+  const drains: { consumers: number; batchSize: number; eventsPerEntry: number; result: DrainResult }[] = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
       for (const c of CASES) {
@@ -206,10 +211,10 @@ async function main(): Promise<void> {
         process.stderr.write(`  ${JSON.stringify(f)}\n`);
       }
     }
-    for (const [consumers, batchSize] of ONLY && !ONLY.has('drain') ? [] : DRAIN_SETTINGS) {
+    for (const [consumers, batchSize, eventsPerEntry] of ONLY && !ONLY.has('drain') ? [] : DRAIN_SETTINGS) {
       await redis.flushAll();
       process.stderr.write(
-        `draining ${DRAIN_EVENTS} events, ${consumers} consumers, batches of ${batchSize}...\n`,
+        `draining ${DRAIN_EVENTS} events, ${consumers} consumers, batches of ${batchSize}, ${eventsPerEntry} per entry...\n`,
       );
       const result = await measureDrain({
         redisUrl: redis.url,
@@ -218,8 +223,9 @@ async function main(): Promise<void> {
         events: DRAIN_EVENTS,
         consumers,
         batchSize,
+        eventsPerEntry,
       });
-      drains.push({ consumers, batchSize, result });
+      drains.push({ consumers, batchSize, eventsPerEntry, result });
       process.stderr.write(`  ${JSON.stringify(result)}\n`);
     }
   } finally {
@@ -290,11 +296,11 @@ async function main(): Promise<void> {
       'StreamProcessor writes it (QUEUE_WORKER_COUNT consumers, QUEUE_BATCH_SIZE per batch; defaults 5 and 100); ' +
       'no HTTP load meanwhile.',
     '',
-    '| consumers | batch size | rows/s | processor CPU us/row | rows = events |',
-    '|---|---|---|---|---|',
+    '| consumers | batch size (entries) | events per entry | rows/s | processor CPU us/row | rows = events |',
+    '|---|---|---|---|---|---|',
     ...drains.map(
-      ({ consumers, batchSize, result: d }) =>
-        `| ${consumers} | ${batchSize} | ${fmt(d.rowsPerSecond)} | ${fmt(d.cpuUsPerRow, 1)} | ` +
+      ({ consumers, batchSize, eventsPerEntry, result: d }) =>
+        `| ${consumers} | ${batchSize} | ${eventsPerEntry} | ${fmt(d.rowsPerSecond)} | ${fmt(d.cpuUsPerRow, 1)} | ` +
         `${d.rows === DRAIN_EVENTS ? 'yes' : `NO: ${fmt(d.rows)}`} |`,
     ),
     '',

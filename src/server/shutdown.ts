@@ -50,20 +50,33 @@ export async function shutdown(p: ShutdownParts): Promise<void> {
 /**
  * SIGINT/SIGTERM run `stop` once; a second signal while stopping exits at once
  * (whatever the processor still holds stays pending in Redis and is claimed later).
+ * `more` may hook another trigger (an HTTP worker's primary asking it to stop): it
+ * starts the same stop, and is ignored once stopping, so a Ctrl+C that reaches both
+ * the worker and its primary counts once.
  */
-export function onSignals(stop: () => Promise<void>, logger: Logger): Promise<void> {
+export function onSignals(
+  stop: () => Promise<void>,
+  logger: Logger,
+  more?: (trigger: (reason: string) => void) => void,
+): Promise<void> {
   return new Promise((resolve) => {
     let stopping = false;
+    const start = (reason: string) => {
+      stopping = true;
+      logger.info({ signal: reason }, `${reason} received`);
+      stop().then(resolve, resolve);
+    };
     const handler = (signal: NodeJS.Signals) => {
       if (stopping) {
         logger.warn({ signal }, 'second signal: exiting without waiting');
         process.exit(1);
       }
-      stopping = true;
-      logger.info({ signal }, `${signal} received`);
-      stop().then(resolve, resolve);
+      start(signal);
     };
     process.on('SIGINT', handler);
     process.on('SIGTERM', handler);
+    more?.((reason) => {
+      if (!stopping) start(reason);
+    });
   });
 }
