@@ -30,6 +30,8 @@ const envInt = (name: string, fallback: number) => {
 const DURATION_S = envInt('BENCH_DURATION', 10);
 const WARMUP_S = 2;
 const CONNECTIONS = envInt('BENCH_CONNECTIONS', 50);
+/** HTTP processes of the cluster case. */
+const HTTP_WORKERS = envInt('BENCH_HTTP_WORKERS', 2);
 const DRAIN_EVENTS = envInt('BENCH_DRAIN_EVENTS', 200_000);
 /** How long rows may take to land after the load stops before they count as lost. */
 const DRAIN_TIMEOUT_MS = 120_000;
@@ -48,13 +50,13 @@ const DRAIN_SETTINGS = [
 
 interface Case {
   /** split: HTTP with HOPPER_PROCESSOR=off, and the processor in a second process (needs a database server). */
-  mode: 'floor' | 'hopper' | 'split' | 'before';
+  mode: 'floor' | 'hopper' | 'cluster' | 'split' | 'before';
   events: number;
 }
 /** Interleaved, so a change in what else runs on the machine hits both designs alike. */
 const MODES: Case['mode'][] = DATABASE_URL
-  ? ['floor', 'hopper', 'split', 'before']
-  : ['floor', 'hopper', 'before'];
+  ? ['floor', 'hopper', 'cluster', 'split', 'before']
+  : ['floor', 'hopper', 'cluster', 'before'];
 /**
  * BENCH_ONLY=hopper:1,floor:20,drain picks cases while iterating (printed, docs/benchmarks.md left
  * alone); unset, every case runs and the section is rewritten.
@@ -66,6 +68,7 @@ const CASES: Case[] = [1, 20]
 const LABEL: Record<Case['mode'], string> = {
   floor: 'floor: empty Fastify route (parses, answers 202, stores nothing)',
   hopper: 'Hopper (`hopper serve`: HTTP + processor in one process)',
+  cluster: `Hopper, HTTP_WORKERS=${HTTP_WORKERS} (HTTP in ${HTTP_WORKERS} processes, processor in the primary)`,
   split: 'Hopper, processor in a second process',
   before: 'before (INSERT per request)',
 };
@@ -102,18 +105,29 @@ function startChild(
   mode: string,
   env: NodeJS.ProcessEnv,
   table: string,
-): Promise<{ child: ChildProcess; port: number }> {
+  events: number,
+): Promise<{ child: ChildProcess; port: number; statsPort: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'bench/ingest/server.ts', '--mode', mode, '--table', table],
+      [
+        '--import',
+        'tsx',
+        'bench/ingest/server.ts',
+        '--mode',
+        mode,
+        '--table',
+        table,
+        '--events',
+        String(events),
+      ],
       { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
     child.stdout!.setEncoding('utf8').on('data', (s: string) => {
       out += s;
-      const m = /\{"port":(\d+)\}/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]) });
+      const m = /\{"port":(\d+)(?:,"statsPort":(\d+))?\}/.exec(out);
+      if (m) resolve({ child, port: Number(m[1]), statsPort: Number(m[2] ?? m[1]) });
     });
     child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
   });
@@ -133,15 +147,27 @@ async function counts(base: string, token: string): Promise<ServerCounts> {
 async function measure(c: Case, gen: LoadGenerator, redis: RedisServer, pgliteDir: string): Promise<Figures> {
   const token = randomBytes(24).toString('hex');
   const table = `bench_${c.mode}_${c.events}_${Date.now()}`;
-  const env = { ...process.env, REDIS_URL: redis.url, HOPPER_PGLITE_DIR: pgliteDir, BENCH_TOKEN: token };
-  const helper = c.mode === 'split' ? await startChild('processor', env, table) : undefined;
-  const { child, port } = await startChild(c.mode === 'split' ? 'ingest' : c.mode, env, table);
-  const base = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env,
+    REDIS_URL: redis.url,
+    HOPPER_PGLITE_DIR: pgliteDir,
+    BENCH_TOKEN: token,
+    HTTP_WORKERS: String(HTTP_WORKERS),
+  };
+  const helper = c.mode === 'split' ? await startChild('processor', env, table, c.events) : undefined;
+  const { child, port, statsPort } = await startChild(
+    c.mode === 'split' ? 'ingest' : c.mode,
+    env,
+    table,
+    c.events,
+  );
+  const url = `http://127.0.0.1:${port}/api/v1/track`;
+  const base = `http://127.0.0.1:${statsPort}`;
   /** Both processes' CPU when the processor runs apart. */
   const cpuUs = async (n: ServerCounts) =>
     n.cpuUs + (helper ? (await counts(`http://127.0.0.1:${helper.port}`, token)).cpuUs : 0);
   const load = (seconds: number) =>
-    gen.run({ url: `${base}/api/v1/track`, token, body: body(c.events), connections: CONNECTIONS, seconds });
+    gen.run({ url, token, body: body(c.events), connections: CONNECTIONS, seconds });
   try {
     const cpuBefore = await cpuUs(await counts(base, token));
     const redisBefore = await redisCpuSeconds(redis.admin);
@@ -283,7 +309,7 @@ async function main(): Promise<void> {
     `${fmt((100 * results.get(`hopper|${events}`)!.requestsPerSecond) / results.get(`floor|${events}`)!.requestsPerSecond)}%`;
   lines.push(
     '',
-    ...MODES.filter((m) => m === 'hopper' || m === 'split').map(
+    ...MODES.filter((m) => m === 'hopper' || m === 'cluster' || m === 'split').map(
       (m) =>
         `Ratio, ${LABEL[m]} against "before": 1-event bodies ${ratio(1, m)}; 20-event bodies ${ratio(20, m)}.`,
     ),

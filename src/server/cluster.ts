@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import type { PostgresSink } from '../stream/postgres-sink.js';
 import type { Logger } from '../util/logger.js';
 import { createServer } from './app.js';
 import type { ServerConfig } from './config.js';
@@ -27,12 +28,23 @@ type Message = { type?: string; id?: number; ok?: boolean };
  * appends land), then flushes the processor, and exits 0; every step is logged.
  * Resolves once shut down.
  */
-export function serveCluster(config: ServerConfig, logger: Logger): Promise<void> {
-  return cluster.isPrimary ? primary(config, logger) : worker(config, logger);
+export function serveCluster(
+  config: ServerConfig,
+  logger: Logger,
+  options: ClusterOptions = {},
+): Promise<void> {
+  return cluster.isPrimary ? primary(config, logger, options) : worker(config, logger);
 }
 
-async function primary(config: ServerConfig, logger: Logger): Promise<void> {
-  const server = createServer(config, { logger });
+export interface ClusterOptions {
+  /** The primary's sink instead of one built from the config (as ServerOptions.sink). */
+  sink?: PostgresSink;
+  /** Called in the primary once every worker listens, with the port (PORT=0 picks a free one). */
+  onListening?: (port: number) => void;
+}
+
+async function primary(config: ServerConfig, logger: Logger, options: ClusterOptions): Promise<void> {
+  const server = createServer(config, { logger, sink: options.sink });
   try {
     await server.ready();
   } catch (err) {
@@ -73,6 +85,7 @@ async function primary(config: ServerConfig, logger: Logger): Promise<void> {
   };
 
   let started = false;
+  let port = config.port;
   try {
     await Promise.all(
       Array.from(
@@ -80,7 +93,10 @@ async function primary(config: ServerConfig, logger: Logger): Promise<void> {
         () =>
           new Promise<void>((resolve, reject) => {
             const w = fork();
-            w.once('listening', () => resolve());
+            w.once('listening', (address) => {
+              port = address.port;
+              resolve();
+            });
             w.once('exit', (code) =>
               reject(new Error(`an HTTP worker exited with code ${code} while starting`)),
             );
@@ -96,8 +112,9 @@ async function primary(config: ServerConfig, logger: Logger): Promise<void> {
   }
   logger.info(
     { workers: config.httpWorkers },
-    `${config.httpWorkers} HTTP workers listening on ${config.host}:${config.port}; stream processor in the primary (pid ${process.pid})`,
+    `${config.httpWorkers} HTTP workers listening on ${config.host}:${port}; stream processor in the primary (pid ${process.pid})`,
   );
+  options.onListening?.(port);
 
   await onSignals(async () => {
     stopping = true;
