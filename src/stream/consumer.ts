@@ -43,6 +43,8 @@ export class Consumer {
   private inFlight: Held[] = [];
   private nextClaim = 0;
   private claimCursor = '0-0';
+  /** Events per entry in the last read: 1 for append/appendMany entries, more for appendBatch ones. */
+  private perEntry = 1;
   private closing = false;
   private loopDone: Promise<void> | undefined;
 
@@ -94,11 +96,14 @@ export class Consumer {
     const due = this.takeDue(now);
     if (due) return this.commit(due.part, due.tries + 1);
     if (this.batch.length >= batchSize || (this.batch.length > 0 && now - this.batchStart >= flushInterval)) {
-      const part = this.batch;
-      this.batch = [];
+      // At most batchSize events per sink call; the rest of a read (events of appendBatch
+      // entries) goes in the next, keeping its arrival time.
+      const part = this.batch.length > batchSize ? this.batch.splice(0, batchSize) : this.batch;
+      if (part === this.batch) this.batch = [];
       return this.commit(part, 0);
     }
-    const room = batchSize - this.batch.length;
+    // Entries to ask for: as many as the room holds at the events per entry seen last.
+    const room = Math.max(1, Math.floor((batchSize - this.batch.length) / this.perEntry));
     if (now >= this.nextClaim) {
       // Claims come at a fraction of claimIdle, so a dead consumer's entries wait at most about 1.5 x claimIdle.
       this.nextClaim = now + Math.max(50, Math.floor(this.ctx.claimIdle / 2));
@@ -126,7 +131,9 @@ export class Consumer {
       this.ctx.keys.stream,
       '>',
     );
-    const { held } = decodeEntries(this.ctx.streamName, readReply(reply), () => 1);
+    const raw = readReply(reply);
+    const { held } = decodeEntries(this.ctx.streamName, raw, () => 1);
+    if (raw.length > 0) this.perEntry = Math.max(1, held.length / raw.length);
     this.add(held);
   }
 
