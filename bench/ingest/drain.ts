@@ -24,6 +24,10 @@ export interface DrainResult {
   rows: number;
   /** Node CPU (user + system) of the processor per row, microseconds. */
   cpuUsPerRow: number;
+  /** Share of the consumers' time spent inside sink calls (the INSERT); the rest is Redis reads, acks and Node. */
+  sinkShare: number;
+  /** Mean sink call, ms. */
+  sinkMs: number;
 }
 
 const event = (i: number) => ({
@@ -59,8 +63,12 @@ export async function measureDrain(spec: DrainSpec): Promise<DrainResult> {
       logger,
     });
     let written = 0;
-    processor.on('batch', (n: number) => {
+    let sinkMs = 0;
+    let calls = 0;
+    processor.on('batch', (n: number, ms: number) => {
       written += n;
+      sinkMs += ms;
+      calls++;
     });
     const cpu = process.cpuUsage();
     const started = performance.now();
@@ -73,6 +81,8 @@ export async function measureDrain(spec: DrainSpec): Promise<DrainResult> {
       rowsPerSecond: spec.events / seconds,
       rows: row!.n,
       cpuUsPerRow: (used.user + used.system) / spec.events,
+      sinkShare: sinkMs / (seconds * 1000 * spec.consumers),
+      sinkMs: sinkMs / calls,
     };
   } finally {
     await sink.query(`DROP TABLE IF EXISTS ${sink.table}`).catch(() => {});

@@ -322,11 +322,12 @@ async function main(): Promise<void> {
       'StreamProcessor writes it (QUEUE_WORKER_COUNT consumers, QUEUE_BATCH_SIZE per batch; defaults 5 and 100); ' +
       'no HTTP load meanwhile.',
     '',
-    '| consumers | batch size (entries) | events per entry | rows/s | processor CPU us/row | rows = events |',
-    '|---|---|---|---|---|---|',
+    '| consumers | batch size | events per entry | rows/s | processor CPU us/row | time in the sink | mean INSERT ms | rows = events |',
+    '|---|---|---|---|---|---|---|---|',
     ...drains.map(
       ({ consumers, batchSize, eventsPerEntry, result: d }) =>
         `| ${consumers} | ${batchSize} | ${eventsPerEntry} | ${fmt(d.rowsPerSecond)} | ${fmt(d.cpuUsPerRow, 1)} | ` +
+        `${fmt(100 * d.sinkShare)}% | ${fmt(d.sinkMs, 1)} | ` +
         `${d.rows === DRAIN_EVENTS ? 'yes' : `NO: ${fmt(d.rows)}`} |`,
     ),
     '',
