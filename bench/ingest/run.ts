@@ -270,13 +270,16 @@ async function main(): Promise<void> {
   const lines = [
     '## Ingestion: POST /api/v1/track',
     '',
-    `Measured by \`npm run bench:ingest\`: ${gen.name}, ${CONNECTIONS} connections, ${DURATION_S} s after a ${WARMUP_S} s ` +
-      `warm-up, against the server in a child process (stream, processor and HTTP in one Node process, as \`hopper ` +
-      `serve\` runs), with bearer auth; ${database}; ${ROUNDS === 1 ? 'one run' : `median of ${ROUNDS} runs`} per case, ` +
-      'cases interleaved, load generator on the same machine. "before" is seed 004\'s old design: the same ' +
+    `Measured by \`npm run bench:ingest\`: ${gen.name}, ${CONNECTIONS} connections (closed loop: each has one ` +
+      `request in flight, so the p99 is taken at full load), ${DURATION_S} s after a ${WARMUP_S} s warm-up, against ` +
+      "the server in a child process, with bearer auth; each request's events go into one stream entry; " +
+      `${database}; ${ROUNDS === 1 ? 'one run' : `median of ${ROUNDS} runs`} per case, cases interleaved, load ` +
+      'generator on the same machine. "Hopper" is `createServer` as `hopper serve` runs it by default (HTTP and ' +
+      `processor in one Node process); HTTP_WORKERS=${HTTP_WORKERS} is \`hopper serve\` with that setting ` +
+      '(cluster.ts: HTTP workers, the processor in the primary). "before" is seed 004\'s old design: the same ' +
       'validation, then one INSERT per request, awaited before the answer. rows/s counts from the start of the ' +
-      'warm-up until the last accepted event landed. CPU per request: the server process (HTTP, append and, for ' +
-      'Hopper, the processor writing the rows) and redis-server, over the same span.',
+      'warm-up until the last accepted event landed. CPU per request: the server processes (HTTP, append and, for ' +
+      'Hopper, the processor writing the rows; every worker for HTTP_WORKERS) and redis-server, over the same span.',
     '',
     `Machine: ${describeMachine(redis.version)}. Code: ${describeRevision()}. Load average (1 min) at the start ` +
       `${fmt(loadBefore, 1)}, at the end ${fmt(loadavg()[0]!, 1)}: other work on the machine shares its 2 cores, so ` +
