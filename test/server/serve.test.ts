@@ -36,7 +36,13 @@ interface Run {
  * Starts `hopper serve` on PGlite, waits for a healthy /health, POSTs `posts` bodies of
  * 3 events, checks each 202, sends SIGTERM and collects the log lines and exit code.
  */
-async function serveOnce(extraEnv: NodeJS.ProcessEnv, pglite: string, posts: number): Promise<Run> {
+async function serveOnce(
+  extraEnv: NodeJS.ProcessEnv,
+  pglite: string,
+  posts: number,
+  /** How the stop arrives: SIGTERM to the server, or SIGINT to its whole process group as Ctrl+C sends it. */
+  stop: 'SIGTERM' | 'ctrl-c' = 'SIGTERM',
+): Promise<Run> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -53,6 +59,8 @@ async function serveOnce(extraEnv: NodeJS.ProcessEnv, pglite: string, posts: num
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so a Ctrl+C can be sent to it alone (it, and its workers).
+    detached: stop === 'ctrl-c',
   });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (s: string) => {
@@ -92,11 +100,15 @@ async function serveOnce(extraEnv: NodeJS.ProcessEnv, pglite: string, posts: num
       const { ids } = (await r.json()) as { ids: string[] };
       assert.equal(ids.length, 3);
     }
-    child.kill('SIGTERM');
+    if (stop === 'ctrl-c') process.kill(-child.pid!, 'SIGINT');
+    else child.kill('SIGTERM');
     code = await exited;
   } finally {
     clearTimeout(killer);
-    if (child.exitCode === null) child.kill('SIGKILL');
+    if (child.exitCode === null) {
+      if (stop === 'ctrl-c') process.kill(-child.pid!, 'SIGKILL');
+      else child.kill('SIGKILL');
+    }
   }
   // In the order the lines were logged (their `time`): pino writes asynchronously, and at
   // exit a line can reach the pipe after a later one.
@@ -177,4 +189,21 @@ test('HTTP_WORKERS=2: two HTTP processes, one processor in the primary; SIGTERM 
   }
   assert.ok(!run.output.includes(TOKEN), 'the token reached the logs');
   assert.equal(await pgliteRows(pglite), 18, 'every accepted event is a row');
+});
+
+test('HTTP_WORKERS=2 and Ctrl+C (SIGINT to the process group): one stop per process, no second signal, exit 0', async () => {
+  const pglite = join(dir, 'pglite-ctrl-c');
+  const run = await serveOnce({ HTTP_WORKERS: '2' }, pglite, 2, 'ctrl-c');
+  assert.equal(run.code, 0, run.output);
+  assert.ok(!run.logs.some((l) => l.msg.includes('second signal')), run.output);
+  const done = run.logs.filter((l) => l.msg === 'Server shutdown complete');
+  assert.equal(done.length, 3, 'both workers and the primary shut down gracefully');
+  assert.equal(new Set(done.map((l) => l.pid)).size, 3);
+  assertInOrder(run, [
+    'Stopping 2 HTTP workers...',
+    'HTTP workers stopped: no new requests accepted',
+    '[EventProcessor] All consumers stopped gracefully',
+    'Server shutdown complete',
+  ]);
+  assert.equal(await pgliteRows(pglite), 6, 'every accepted event is a row');
 });
