@@ -7,13 +7,15 @@ export type BusOp = 's' | 'd' | 'u' | 'c';
 export interface BusMessage {
   fromSelf: boolean;
   op: BusOp;
+  /** For `s`: the version of the value written (see Entry.version); else ''. */
+  version: string;
   namespace: string;
   key: string;
 }
 
 /**
  * Invalidation over Redis pub/sub. Messages carry keys, never values:
- * `<instanceId>|<op>|<namespace>|<key>`. The instance id lets a cache skip its own
+ * `<instanceId>|<op>|<version>|<namespace>|<key>`. The instance id lets a cache skip its own
  * writes, which it has already applied to its memory tier.
  */
 export class Bus {
@@ -53,20 +55,22 @@ export class Bus {
     this.subscribed.catch(() => {});
   }
 
-  message(op: BusOp, namespace: string, key: string): string {
-    return `${this.id}|${op}|${namespace}|${key}`;
+  message(op: BusOp, namespace: string, key: string, version = ''): string {
+    return `${this.id}|${op}|${version}|${namespace}|${key}`;
   }
 
   private parse(text: string): BusMessage | undefined {
     const a = text.indexOf('|');
     const b = text.indexOf('|', a + 1);
     const c = text.indexOf('|', b + 1);
-    if (a < 0 || b !== a + 2 || c < 0) return undefined;
+    const d = text.indexOf('|', c + 1);
+    if (a < 0 || b !== a + 2 || c < 0 || d < 0) return undefined;
     return {
       fromSelf: text.slice(0, a) === this.id,
       op: text[a + 1] as BusOp,
-      namespace: text.slice(b + 1, c),
-      key: text.slice(c + 1),
+      version: text.slice(b + 1, c),
+      namespace: text.slice(c + 1, d),
+      key: text.slice(d + 1),
     };
   }
 

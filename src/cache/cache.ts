@@ -58,6 +58,8 @@ export class Cache {
   private readonly tokenPrefix = randomBytes(12).toString('base64');
   private tokens = 0;
   private lastWarn = new Map<string, number>();
+  /** Writes made here, for versions. */
+  private writes = 0;
 
   constructor(options: CacheOptions = {}) {
     this.settings = resolveSettings(options);
@@ -175,14 +177,15 @@ export class Cache {
     const policy = resolvePolicy(this.settings.defaults, options);
     const json = serialise(value);
     this.open();
-    const entry = makeEntry(json, policy, Date.now());
-    const payload = await encode(json, staleWindow(policy), this.settings.compressAbove);
+    const version = this.nextVersion();
+    const entry = makeEntry(json, policy, Date.now(), version);
+    const payload = await encode(json, staleWindow(policy), this.settings.compressAbove, version);
     try {
       await this.tier.set(
         key,
         payload,
         policy.ttl + staleWindow(policy),
-        this.bus.message('s', this.namespace, key),
+        this.bus.message('s', this.namespace, key, version),
       );
     } catch (err) {
       // Our memory must not keep a value the other instances cannot see.
@@ -438,16 +441,17 @@ export class Cache {
     } finally {
       clearInterval(renew);
     }
-    const entry = makeEntry(json, policy, Date.now());
+    const version = this.nextVersion();
+    const entry = makeEntry(json, policy, Date.now(), version);
     if (useRedis) {
       try {
-        const payload = await encode(json, staleWindow(policy), this.settings.compressAbove);
+        const payload = await encode(json, staleWindow(policy), this.settings.compressAbove, version);
         const written = await this.tier.fill(
           key,
           payload,
           policy.ttl + staleWindow(policy),
           token ?? '',
-          this.bus.message('s', this.namespace, key),
+          this.bus.message('s', this.namespace, key, version),
         );
         // A set or delete landed during the load: the caller gets its value, the caches keep theirs.
         if (!written) return entry;
@@ -473,10 +477,16 @@ export class Cache {
       return;
     }
     if (!m.fromSelf && m.op !== 'u') {
-      this.memory?.delete(m.key);
+      // A copy of the very value this write made (read from Redis before its message came)
+      // stays; any other copy is older, or too close to tell, and goes.
+      if (m.op === 'd' || this.memory?.versionOf(m.key) !== m.version) this.memory?.delete(m.key);
       this.invalidations++;
     }
     this.waiters.wake(m.key);
+  }
+
+  private nextVersion(): string {
+    return `${this.bus.id}.${(++this.writes).toString(36)}`;
   }
 
   /** Keeps a value read from Redis in memory, unless an invalidation arrived while it was read. */

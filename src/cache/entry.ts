@@ -13,6 +13,11 @@ export interface Entry {
   freshUntil: number;
   /** Local clock ms: gone after this (freshUntil + the stale window: grace or stale-while-revalidate). */
   keepUntil: number;
+  /**
+   * Which write made this value (`<instance id>.<n>`), sent with that write's invalidation so
+   * an instance that has already read the value keeps it when the message comes after.
+   */
+  version: string;
 }
 
 /** JSON of `value`, or a ValidationError naming `value`: nothing is written for a value JSON cannot carry. */
@@ -33,21 +38,27 @@ export function staleWindow(policy: Policy): number {
   return Math.max(policy.grace, policy.swr);
 }
 
-export function makeEntry(json: string, policy: Policy, now: number): Entry {
+export function makeEntry(json: string, policy: Policy, now: number, version: string): Entry {
   const freshUntil = now + policy.ttl;
-  return { json, freshUntil, keepUntil: freshUntil + staleWindow(policy) };
+  return { json, freshUntil, keepUntil: freshUntil + staleWindow(policy), version };
 }
 
 /**
- * The Redis form: `<staleWindowMs>|<flag>|<payload>`, flag `j` for JSON, `z` for gzip'd JSON.
- * The window leads so get-or-lock.lua can tell fresh from stale by Redis's own clock (PTTL).
+ * The Redis form: `<staleWindowMs>|<flag>|<version>|<payload>`, flag `j` for JSON, `z` for
+ * gzip'd JSON. The window leads so read.lua can tell fresh from stale by Redis's own clock
+ * (PTTL).
  */
-export async function encode(json: string, window: number, compressAbove: number): Promise<string | Buffer> {
+export async function encode(
+  json: string,
+  window: number,
+  compressAbove: number,
+  version: string,
+): Promise<string | Buffer> {
   if (json.length > compressAbove / 3 && Buffer.byteLength(json) > compressAbove) {
     const packed = await gzipAsync(json);
-    return Buffer.concat([Buffer.from(`${window}|z|`), packed]);
+    return Buffer.concat([Buffer.from(`${window}|z|${version}|`), packed]);
   }
-  return `${window}|j|${json}`;
+  return `${window}|j|${version}|${json}`;
 }
 
 const PIPE = 0x7c;
@@ -59,10 +70,13 @@ export async function decode(raw: Buffer, pttl: number, now: number): Promise<En
   const window = Number(raw.toString('latin1', 0, bar));
   if (!Number.isInteger(window)) return undefined;
   const flag = raw[bar + 1];
-  const payload = raw.subarray(bar + 3);
+  const end = raw.indexOf(PIPE, bar + 3);
+  if (end < 0) return undefined;
+  const version = raw.toString('latin1', bar + 3, end);
+  const payload = raw.subarray(end + 1);
   let json: string;
   if (flag === 0x6a /* j */) json = payload.toString('utf8');
   else if (flag === 0x7a /* z */) json = (await gunzipAsync(payload)).toString('utf8');
   else return undefined;
-  return { json, freshUntil: now + pttl - window, keepUntil: now + pttl };
+  return { json, freshUntil: now + pttl - window, keepUntil: now + pttl, version };
 }

@@ -44,6 +44,11 @@ export class MemoryTier {
     return slot.entry;
   }
 
+  /** The version of the value held for `key`, without counting as a use. */
+  versionOf(key: string): string | undefined {
+    return this.slots.get(key)?.entry.version;
+  }
+
   set(key: string, entry: Entry): void {
     const bytes = key.length + entry.json.length + OVERHEAD;
     const old = this.slots.get(key);

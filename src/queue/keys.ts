@@ -33,7 +33,8 @@ export interface QueueKeys {
   errors: string;
   /**
    * HASH of queue settings and flags: `paused`; limits `conc`, `rmax`, `rdur`,
-   * `gconc`, `grmax`, `grdur`; `govr` (some group has its own limits), `gpause` (some group was paused); `rlog` (the
+   * `gconc`, `grmax`, `grdur`; `govr` (some group has its own limits), `gpause` (some group was paused),
+   * `gprio` (some grouped job had a priority); `rlog` (the
    * queue rate limit's sliding log); feature flags `groups`, `ud` set on first use.
    */
   meta: string;
@@ -45,15 +46,18 @@ export interface QueueKeys {
   progress: string;
   /** HASH id -> the handler's log lines joined by newlines, the last LOG_LINES kept. */
   logs: string;
-  /** ZSET (all scores 0) of waiting grouped jobs: `group \0 rank seq \0 id`, one lexicographic range per group. */
+  /** ZSET (all scores 0) of waiting grouped jobs with a priority: `group \0 rank seq \0 id`, one lexicographic range per group. */
   gwait: string;
-  /** HASH id -> its gwait member, for every grouped job until its record is deleted. */
+  /** HASH id -> its group, for every grouped job until its record is deleted. */
   gjob: string;
   /** ZSET group -> turn (ms it became ready or was last served): groups that may start a job now; lowest first. */
   gready: string;
   /** ZSET group -> time its rate limit lets it start a job again. */
   gparked: string;
-  /** HASH per group: `w:` waiting and `a:` active job counts, `p:` paused, `r:` parked by its rate limit. */
+  /**
+   * HASH per group: `w:` waiting and `a:` active job counts, `p:` paused, `r:` parked by its rate limit,
+   * `h:` and `t:` the first and last id of its line (grouped jobs at priority 0).
+   */
   gcount: string;
   /** HASH `limit:<group>` -> "concurrency,max,duration" (an empty field: the queue's default). */
   gconf: string;
@@ -61,6 +65,8 @@ export interface QueueKeys {
   grate: string;
   /** HASH `k:<key>` -> job id and `j:<id>` -> key, for dedup mode until-done. */
   udone: string;
+  /** HASH id -> the next id in its group's line ('' after the last): one entry per waiting grouped job at priority 0. */
+  gnext: string;
   /** Prefix of dedup keys: STRING `<dedup>:<key>` -> first job id, with the dedup TTL. */
   dedup: string;
   /** Hash tag prefix shared by all keys, for SCAN patterns. */
@@ -95,6 +101,7 @@ export const SCRIPT_KEYS = [
   'gconf',
   'grate',
   'udone',
+  'gnext',
 ] as const satisfies readonly (keyof QueueKeys)[];
 
 export function queueKeys(prefix: string, name: string): QueueKeys {

@@ -174,12 +174,19 @@ export class Queue<D = unknown, R = unknown> {
       .zcard(k.completed)
       .zcard(k.failed)
       .zcard(k.gwait)
+      .hlen(k.gnext)
       .exec()) as [Error | null, number][];
     const n = r.map(([err, v]) => {
       if (err) throw err;
       return v;
     });
-    return { waiting: n[0]! + n[1]! + n[6]!, delayed: n[2]!, active: n[3]!, completed: n[4]!, failed: n[5]! };
+    return {
+      waiting: n[0]! + n[1]! + n[6]! + n[7]!,
+      delayed: n[2]!,
+      active: n[3]!,
+      completed: n[4]!,
+      failed: n[5]!,
+    };
   }
 
   getJob(id: string): Promise<JobInfo<D, R> | null> {
@@ -207,9 +214,18 @@ export class Queue<D = unknown, R = unknown> {
         const rest = count - fifo.length;
         if (rest <= 0) return [...prioritized, ...fifo];
         // Grouped jobs last, by group: their real order depends on the groups' turns.
+        // Prioritized ones (gwait) first, then the groups' lines (list-grouped.lua).
         const skip = Math.max(0, from - (await this.client.llen(k.wait)));
-        const grouped = await this.client.zrange(k.gwait, String(skip), String(skip + rest - 1));
-        return [...prioritized, ...fifo, ...grouped.map((m) => m.slice(m.lastIndexOf('\0') + 1))];
+        const members = await this.client.zrange(k.gwait, String(skip), String(skip + rest - 1));
+        const prioritizedGrouped = members.map((m) => m.slice(m.lastIndexOf('\0') + 1));
+        const inLines = rest - prioritizedGrouped.length;
+        if (inLines <= 0) return [...prioritized, ...fifo, ...prioritizedGrouped];
+        const lineSkip = Math.max(0, skip - (await this.client.zcard(k.gwait)));
+        const lines = await callScript<string[]>(this.client, 'list-grouped', scriptKeys(k), [
+          lineSkip,
+          inLines,
+        ]);
+        return [...prioritized, ...fifo, ...prioritizedGrouped, ...lines];
       }
       case 'delayed':
         return this.client.zrange(k.delayed, String(start), String(end));

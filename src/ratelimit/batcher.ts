@@ -17,8 +17,8 @@ interface Pending {
 
 /**
  * Sends checks to one script (`<algorithm>-limit` or `-peek`). With `batch` on, every
- * check made in the same event-loop turn goes in one EVALSHA (one key and cost per
- * check, four integers back per check); several calls may be in flight at once.
+ * check made in the same event-loop turn goes in one EVALSHA (one key per check, and its
+ * cost unless all cost 1; four integers back per check); several calls may be in flight at once.
  * With `batch` off, each check is its own call (kept for the benchmark's comparison).
  */
 export class ScriptBatcher {
@@ -71,11 +71,13 @@ export class ScriptBatcher {
       return;
     }
     const keys = new Array<string>(batch.length);
-    const args: number[] = [...this.head];
+    let unitCosts = true;
     for (let i = 0; i < batch.length; i++) {
       keys[i] = batch[i]!.key;
-      args.push(batch[i]!.cost);
+      if (batch[i]!.cost !== 1) unitCosts = false;
     }
+    // Costs go only when some check costs more than 1 (includes/batch.lua).
+    const args: number[] = unitCosts ? [...this.head] : [...this.head, ...batch.map((p) => p.cost)];
     let settled = false;
     const timer = setTimeout(() => {
       settled = true;

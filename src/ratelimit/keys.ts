@@ -3,7 +3,7 @@ import type { Storage } from './storage.js';
 const TAGS: Record<Storage, string> = {
   'fixed-window': 'fw',
   'sliding-window': 'sw',
-  'sliding-window-packed': 'swp',
+  'sliding-window-packed': 'swl',
   'sliding-window-approx': 'swa',
   'token-bucket': 'tb',
   gcra: 'gcra',

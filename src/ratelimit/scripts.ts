@@ -7,8 +7,15 @@ export const rateLimitScripts = loadScripts(fileURLToPath(new URL('./scripts/', 
 
 export type Operation = 'limit' | 'peek';
 
+/**
+ * A token bucket of B tokens refilled continuously is fully described by the time it will be
+ * full again, which is GCRA's theoretical arrival time: both run the GCRA scripts (one number
+ * of state, no parsing), under their own key tags.
+ */
+const SCRIPTS_OF: Partial<Record<Storage, Storage>> = { 'token-bucket': 'gcra' };
+
 export function scriptName(storage: Storage, op: Operation): string {
-  return `rl-${storage}-${op}`;
+  return `rl-${SCRIPTS_OF[storage] ?? storage}-${op}`;
 }
 
 // Prefixed so they never clash with another part's scripts defined on a shared client.

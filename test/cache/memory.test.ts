@@ -7,7 +7,12 @@ import { type RedisProcess, requireRedisServer, startRedis } from '../helpers/re
 
 requireRedisServer();
 
-const entry = (json: string) => ({ json, freshUntil: Date.now() + 60_000, keepUntil: Date.now() + 60_000 });
+const entry = (json: string) => ({
+  json,
+  freshUntil: Date.now() + 60_000,
+  keepUntil: Date.now() + 60_000,
+  version: '',
+});
 
 describe('memory tier bounds', () => {
   let redis: RedisProcess;

@@ -217,6 +217,60 @@ describe('groups', () => {
     assert.deepEqual(seen, [2, 4, 1, 3]);
   });
 
+  test("a group's waiting line: listed, counted, removed from any place, drained", async () => {
+    const q = queue('gline');
+    await q.pauseGroup('a'); // holds the group while the line is inspected
+    const ids: string[] = [];
+    for (let i = 1; i <= 5; i++) ids.push(await q.add('j', i, { group: 'a' }));
+    const urgent = await q.add('j', 6, { group: 'b', priority: 3 });
+    await q.pauseGroup('b');
+    assert.equal((await q.getCounts()).waiting, 6);
+    // Prioritized grouped jobs are listed before the groups' lines; a page skips into the line.
+    assert.deepEqual(
+      (await q.getJobs('waiting')).map((j) => j.id),
+      [urgent, ...ids],
+    );
+    assert.deepEqual(
+      (await q.getJobs('waiting', 2, 3)).map((j) => j.id),
+      [ids[1], ids[2]],
+    );
+    for (const id of [ids[2]!, ids[0]!, ids[4]!, urgent]) assert.equal(await q.remove(id), true);
+    assert.equal(await q.remove(ids[2]!), false);
+    assert.deepEqual(
+      (await q.getJobs('waiting')).map((j) => j.id),
+      [ids[1], ids[3]],
+    );
+    assert.equal((await q.getGroup('a')).waiting, 2);
+    assert.equal((await q.getGroup('b')).waiting, 0);
+    const seen: number[] = [];
+    worker<number>(q, (job) => {
+      seen.push(job.data);
+    });
+    await q.resumeGroup('a');
+    await waitFor('what is left of the line ran', () => seen.length === 2, 5000);
+    assert.deepEqual(seen, [2, 4], 'the line kept its order around the removed jobs');
+    await q.add('j', 7, { group: 'a' }); // a line emptied by fetch starts again
+    await waitFor('a new job in the emptied line ran', () => seen.length === 3, 5000);
+
+    // Drain takes lines longer than one drain call (5,000), and prioritized grouped jobs.
+    const d = queue('gdrain');
+    await d.pauseGroup('big');
+    for (let i = 0; i < 6000; i += 1000)
+      await d.addBulk(
+        Array.from({ length: 1000 }, (_, j) => ({ name: 'j', data: i + j, opts: { group: 'big' } })),
+      );
+    await d.add('j', -1, { group: 'big', priority: 2 });
+    await d.add('j', -2, { group: 'small' });
+    assert.equal(await d.drain(), 6002);
+    assert.equal((await d.getCounts()).waiting, 0);
+    assert.equal((await d.getGroup('big')).waiting, 0);
+    assert.deepEqual(await d.getJobs('waiting'), []);
+    await d.resumeGroup('big');
+    const after = await d.add('j', 1, { group: 'big' });
+    worker(d, () => 'ok');
+    await allCompleted(d, [after], 5000);
+  });
+
   test('pausing one group holds only that group; its jobs stay waiting, not failed', async () => {
     const q = queue('gpause');
     await q.pauseGroup('tenant-a');

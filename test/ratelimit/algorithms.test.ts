@@ -8,6 +8,7 @@ import {
   RateLimiter,
   type RateLimiterOptions,
 } from '../../src/ratelimit/index.js';
+import { PACKED_LOG_MAX_LIMIT } from '../../src/ratelimit/storage.js';
 import { type RedisProcess, requireRedisServer, startRedis } from '../helpers/redis-server.js';
 
 requireRedisServer();
@@ -149,6 +150,29 @@ for (const algorithm of ALGORITHMS) {
         Array.from({ length: 20 }, (_, i) => 19 - i),
       );
     });
+
+    test('a call mixing costs charges each check its own cost', async () => {
+      const l = make(algorithm, { limit: 20 });
+      const [a, b] = [fresh('mixed-a'), fresh('mixed-b')];
+      await earlyInWindow();
+      const before = await evalCalls();
+      const results = await Promise.all([
+        l.limit(a),
+        l.limit(b, { cost: 7 }),
+        l.limit(a, { cost: 3 }),
+        l.limit(b),
+      ]);
+      assert.equal((await evalCalls()) - before, 1);
+      assert.deepEqual(
+        results.map((r) => [r.allowed, r.remaining]),
+        [
+          [true, 19],
+          [true, 13],
+          [true, 16],
+          [true, 12],
+        ],
+      );
+    });
   });
 }
 
@@ -185,11 +209,11 @@ describe('keys', () => {
     await l.limit('user:1');
     const ttl = await raw.pttl('{myapp:rl}:fw:1000:user:1');
     assert.ok(ttl > 0 && ttl <= 1000, `pttl ${ttl}`);
-    // Up to 128 units the exact sliding window keeps a packed string log, 8 bytes per unit.
+    // Up to PACKED_LOG_MAX_LIMIT units the exact sliding window keeps a packed string log: a 16-byte header, 4 bytes per unit.
     const s = make('sliding-window', { prefix: 'myapp:rl' });
     await s.limit('user:1');
-    assert.equal(await raw.strlen('{myapp:rl}:swp:1000:user:1'), 8);
-    const big = make('sliding-window', { prefix: 'myapp:rl', limit: 129 });
+    assert.equal(await raw.strlen('{myapp:rl}:swl:1000:user:1'), 16 + 4);
+    const big = make('sliding-window', { prefix: 'myapp:rl', limit: PACKED_LOG_MAX_LIMIT + 1 });
     await big.limit('user:1');
     assert.equal(await raw.zcard('{myapp:rl}:sw:1000:user:1'), 1);
   });

@@ -43,7 +43,7 @@ async function waitForRecovery(l: RateLimiter, url: string): Promise<void> {
       await l.limit(key);
       try {
         if (raw.status !== 'ready') await raw.connect();
-        if ((await raw.exists(`{hopper:rl}:swp:10000:${key}`)) === 1) return;
+        if ((await raw.exists(`{hopper:rl}:swl:10000:${key}`)) === 1) return;
       } catch {
         // server not back yet
       }

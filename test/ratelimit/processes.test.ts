@@ -187,7 +187,7 @@ test(`${PROCESSES} processes hammering one key never get more than each limit al
 
 test(`${PROCESSES} processes: the exact sliding window above ${PACKED_LOG_MAX_LIMIT} (sorted set) holds too`, async () => {
   // Limits up to PACKED_LOG_MAX_LIMIT keep a packed string log (the test above); larger ones a sorted set.
-  const limit = 150;
+  const limit = PACKED_LOG_MAX_LIMIT + 88;
   const hits = (await hammer([{ algorithm: 'sliding-window', limit, window: W, timeoutMs: T }])).get(
     'sliding-window',
   )!;

@@ -55,13 +55,28 @@ const STORAGES = [
   {
     name: 'packed string',
     limit: PACKED_LOG_MAX_LIMIT,
-    tag: 'swp',
+    tag: 'swl',
     type: 'string',
     read: 'get',
-    write: 'set',
+    write: 'append',
+    // The log lives up to 2W after its newest unit (see includes/sliding-window-packed.lua).
+    maxTtl: 2000,
   },
-  { name: 'sorted set', limit: 200, tag: 'sw', type: 'zset', read: 'zremrangebyscore', write: 'pexpire' },
+  {
+    name: 'sorted set',
+    limit: PACKED_LOG_MAX_LIMIT + 88,
+    tag: 'sw',
+    type: 'zset',
+    read: 'zremrangebyscore',
+    write: 'pexpire',
+    maxTtl: 1000,
+  },
 ] as const;
+
+/** Units held in a key: sorted set members, or 4-byte entries after the packed log's 16-byte header. */
+async function unitsIn(type: 'zset' | 'string', redisKey: string): Promise<number> {
+  return type === 'zset' ? raw.zcard(redisKey) : ((await raw.strlen(redisKey)) - 16) / 4;
+}
 
 for (const s of STORAGES) {
   describe(`sliding-window, ${s.name} (limit ${s.limit})`, () => {
@@ -131,38 +146,81 @@ for (const s of STORAGES) {
       );
       assert.equal(results.filter((r) => r.allowed).length, 20);
       const pttl = await raw.pttl(`{hopper:rl}:${s.tag}:1000:${key}`);
-      assert.ok(pttl > 0 && pttl <= 1000, `pttl ${pttl}`);
+      assert.ok(pttl > 0 && pttl <= s.maxTtl, `pttl ${pttl}`);
     });
 
-    test('units that left the window are dropped when the key is written', async () => {
+    test('units that left the window are dropped when the key is rewritten', async () => {
       const l = make(s.limit, { window: 200 });
       const key = fresh('trim');
       const redisKey = `{hopper:rl}:${s.tag}:200:${key}`;
       await l.limit(key, { cost: 10 });
       await sleep(250);
+      // Past the first units' window and (packed log) past its expiry margin: rewritten.
       await l.limit(key, { cost: 2 });
-      const size = s.type === 'zset' ? await raw.zcard(redisKey) : (await raw.strlen(redisKey)) / 8;
-      assert.equal(size, 2);
+      assert.equal(await unitsIn(s.type, redisKey), 2);
     });
   });
+}
+
+/** A packed log as the script stores it: expiry (ms) and base (µs) as doubles, then 4-byte offsets. */
+function packedLog(expiresAtMs: number, baseUs: number, offsets: number[]): Buffer {
+  const log = Buffer.alloc(16 + offsets.length * 4);
+  log.writeDoubleLE(expiresAtMs, 0);
+  log.writeDoubleLE(baseUs, 8);
+  for (const [i, o] of offsets.entries()) log.writeUInt32LE(o, 16 + i * 4);
+  return log;
+}
+
+async function redisNowUs(): Promise<number> {
+  const [sec, usec] = await raw.time();
+  return Number(sec) * 1e6 + Number(usec);
 }
 
 test('packed log: a unit is never stamped before the newest one (Redis clock stepped back)', async () => {
   const l = make(10);
   const key = fresh('clock');
-  const redisKey = `{hopper:rl}:swp:1000:${key}`;
+  const redisKey = `{hopper:rl}:swl:1000:${key}`;
   // A log written by a server whose clock ran 3 s ahead: its one unit lies in our future.
-  const [sec, usec] = await raw.time();
-  const nowUs = Number(sec) * 1e6 + Number(usec);
-  const log = Buffer.alloc(8);
-  log.writeDoubleLE(nowUs + 3_000_000);
-  await raw.set(redisKey, log, 'PX', 10_000);
+  const ahead = (await redisNowUs()) + 3_000_000;
+  await raw.set(redisKey, packedLog(ahead / 1000 + 2000, ahead, [0]), 'PX', 10_000);
   const r = await l.limit(key);
   assert.equal(r.allowed, true);
   assert.equal(r.remaining, 8);
   // The new unit takes the newest one's time, so it stays counted until 1 s after that.
   assert.ok(r.resetMs > 3900 && r.resetMs <= 4000, `resetMs ${r.resetMs}`);
   const stored = await raw.getBuffer(redisKey);
-  assert.equal(stored!.length, 16);
-  assert.equal(stored!.readDoubleLE(8), stored!.readDoubleLE(0));
+  assert.equal(stored!.length, 16 + 8);
+  assert.equal(stored!.readUInt32LE(20), stored!.readUInt32LE(16));
+});
+
+test('packed log: units that left are kept until `slack` of them pile up, then dropped in one rewrite', async () => {
+  const l = make(10);
+  const key = fresh('slack');
+  const redisKey = `{hopper:rl}:swl:1000:${key}`;
+  // Ten units that left the window 4 s ago, in a log whose expiry still has 10 s to go.
+  const now = await redisNowUs();
+  await raw.set(redisKey, packedLog(now / 1000 + 10_000, now - 5_000_000, Array(10).fill(0)), 'PX', 10_000);
+  // slack is max(8, limit / 4) = 8: the log may hold limit + 8 units before it is rewritten.
+  assert.equal((await l.limit(key, { cost: 8 })).remaining, 2);
+  assert.equal(await unitsIn('string', redisKey), 18, 'appended: the 10 that left are still there');
+  assert.equal((await l.limit(key)).remaining, 1, 'only the 8 in the window count');
+  assert.equal(await unitsIn('string', redisKey), 9, 'rewritten: the 10 that left are gone');
+});
+
+test('packed log: the base moves when offsets outgrow 4 bytes (71 minutes)', async () => {
+  const l = make(10);
+  const key = fresh('rebase');
+  const redisKey = `{hopper:rl}:swl:1000:${key}`;
+  // One unit 100 ms ago, stored at the largest offset 4 bytes hold: the next one does not fit.
+  const unit = (await redisNowUs()) - 100_000;
+  const base = unit - 0xffffffff;
+  await raw.set(redisKey, packedLog(unit / 1000 + 2000, base, [0xffffffff]), 'PX', 10_000);
+  const r = await l.limit(key);
+  assert.equal(r.allowed, true);
+  assert.equal(r.remaining, 8, 'the old unit is still counted');
+  const stored = await raw.getBuffer(redisKey);
+  assert.equal(stored!.readDoubleLE(8), unit, 'the base is now the oldest unit kept');
+  assert.equal(stored!.length, 16 + 8);
+  assert.equal(stored!.readUInt32LE(16), 0);
+  assert.ok(stored!.readUInt32LE(20) >= 100_000, 'the new unit, 100 ms or more after it');
 });

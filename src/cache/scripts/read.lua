@@ -2,7 +2,7 @@
 -- For each key: its value and remaining life, and, when a token is given and the value is
 -- not fresh, its loader lock taken (SET NX PX), so of all the processes missing a key at
 -- once only one calls the loader.
--- An entry is "<staleWindowMs>|<flag>|<payload>" and lives ttl + staleWindow ms in Redis:
+-- An entry is "<staleWindowMs>|<flag>|<version>|<payload>" and lives ttl + staleWindow ms in Redis:
 -- it is fresh while more than staleWindow ms of its life remain (Redis's clock).
 -- KEYS value1, lock1, value2, lock2, ...
 -- ARGV[1] lock ttl (ms); ARGV[1 + i] lock token for pair i ('' = read only)

@@ -25,12 +25,29 @@ if #ids < budget then
   end
 end
 if #ids < budget then
-  for _, m in ipairs(redis.call('ZRANGE', K.gwait, 0, budget - #ids - 1)) do
-    groupDrop(m)
-    ids[#ids + 1] = string.sub(m, #memberGroup(m) + 23)
+  local members = redis.call('ZRANGE', K.gwait, 0, budget - #ids - 1)
+  if #members > 0 then
+    redis.call('ZREM', K.gwait, unpack(members))
+    for _, m in ipairs(members) do
+      local g = memberGroup(m)
+      ids[#ids + 1] = memberId(g, m)
+      groupDropped(g, 1)
+    end
   end
 end
--- A delayed grouped job has a gjob entry but no place in gwait: groupDrop skips it.
+if #ids < budget then
+  -- Groups' lines: the groups with one are the `h:` fields of gcount.
+  for _, field in ipairs(redis.call('HKEYS', K.gcount)) do
+    if #ids >= budget then break end
+    if string.sub(field, 1, 2) == 'h:' then
+      local g = string.sub(field, 3)
+      local taken = linePop(g, budget - #ids)
+      for _, id in ipairs(taken) do ids[#ids + 1] = id end
+      groupDropped(g, #taken)
+    end
+  end
+end
+-- A delayed grouped job has a gjob entry but no place in a line or gwait: drained as delayed.
 releaseUntilDone(readSettings(), ids)
 forget(ids)
 return #ids

@@ -109,7 +109,8 @@ if #ids == 0 then return reply(token, '') end
 if S.rmax > 0 then redis.call('HSET', K.meta, 'rlog', rateRecord(window, now, #ids)) end
 
 local records = redis.call('HMGET', K.jobs, unpack(ids))
-local atts = redis.call('HMGET', K.atts, unpack(ids))
+-- No job of the queue has failed an attempt: skip converting every id for an absent hash.
+local atts = redis.call('EXISTS', K.atts) == 1 and redis.call('HMGET', K.atts, unpack(ids)) or {}
 local held, out = {}, {}
 local leaseValue = token .. '|' .. wid .. '|' .. now
 for i, id in ipairs(ids) do

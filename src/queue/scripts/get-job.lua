@@ -2,7 +2,7 @@
 -- KEYS: the queue's keys (keys.lua)
 -- ARGV: 1 id
 -- Returns nil when the job does not exist, else { record, state, attempts made,
---   stalls, result record, error record, lease, due time, progress, logs, gjob member }
+--   stalls, result record, error record, lease, due time, progress, logs, group }
 --@include keys
 local id = ARGV[1]
 local record = redis.call('HGET', K.jobs, id)

@@ -19,8 +19,8 @@ local S = readSettings()
 -- LREM walks the list: O(waiting). Removal of waiting jobs is an admin action.
 redis.call('LREM', K.wait, 1, id)
 for _, setKey in ipairs({ K.waitp, K.delayed, K.completed, K.failed }) do redis.call('ZREM', setKey, id) end
-local member = redis.call('HGET', K.gjob, id)
-if member then groupDrop(member) end
+local group = redis.call('HGET', K.gjob, id)
+if group then groupDrop(group, id) end
 releaseUntilDone(S, { id })
 forget({ id })
 return 1

@@ -32,15 +32,22 @@ local rejected = {}
 local wake = 0
 
 -- Splits `ids` into those `token` still holds (their lease is ended here) and the rest.
+-- The jobs of one fetch share one lease value, so a value is checked and parsed
+-- once (Lua strings are interned: comparing two is one pointer comparison).
 local function takeLeases(ids, token)
   local leases = redis.call('HMGET', K.active, unpack(ids))
   local prefix = token .. '|'
   local held, started = {}, {}
+  local known, knownStart = nil, nil
   for i, id in ipairs(ids) do
     local lease = leases[i]
-    if lease and string.sub(lease, 1, #prefix) == prefix then
+    if lease and lease == known then
       held[#held + 1] = i
-      started[i] = string.match(lease, '|(%d+)$')
+      started[i] = knownStart
+    elseif lease and string.sub(lease, 1, #prefix) == prefix then
+      known, knownStart = lease, string.match(lease, '|(%d+)$')
+      held[#held + 1] = i
+      started[i] = knownStart
     else
       rejected[#rejected + 1] = id
     end
@@ -64,9 +71,14 @@ for _ = 1, tonumber(ARGV[2]) do
     else
       local results = split(ARGV[a + 4])
       local fields = {}
+      local head, headStart = nil, nil -- `{"p":started,"f":now,"r":`, made once per start time
       for _, j in ipairs(held) do
+        if started[j] ~= headStart then
+          headStart = started[j]
+          head = '{"p":' .. headStart .. ',"f":' .. S.nowText .. ',"r":'
+        end
         fields[#fields + 1] = ids[j]
-        fields[#fields + 1] = '{"p":' .. started[j] .. ',"f":' .. now .. ',"r":' .. results[j] .. '}'
+        fields[#fields + 1] = head .. results[j] .. '}'
       end
       redis.call('HSET', K.results, unpack(fields))
       retain(K.completed, done, now, keepAge, keepCount)
@@ -86,7 +98,7 @@ for i = 0, nFailed - 1 do
     local attempt = redis.call('HINCRBY', K.atts, id, 1)
     local retryDelay, keepCount = tonumber(ARGV[f + 3]), tonumber(ARGV[f + 5])
     redis.call('HSET', K.errors, id,
-      '{"p":' .. started[1] .. ',"f":' .. now .. ',"a":' .. attempt .. ',"e":' .. ARGV[f + 2] .. '}')
+      '{"p":' .. started[1] .. ',"f":' .. S.nowText .. ',"a":' .. attempt .. ',"e":' .. ARGV[f + 2] .. '}')
     if retryDelay > 0 then
       redis.call('ZADD', K.delayed, now + retryDelay, id)
       wake = wake + 1

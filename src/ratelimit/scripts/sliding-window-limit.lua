@@ -1,4 +1,4 @@
--- Exact sliding window above 128 units (sorted set), consuming. KEYS: one sorted set per check. See includes/batch.lua for ARGV and reply.
+-- Exact sliding window above PACKED_LOG_MAX_LIMIT units (storage.ts; sorted set), consuming. KEYS: one sorted set per check. See includes/batch.lua for ARGV and reply.
 --@include now
 --@include batch
 --@include sliding-window

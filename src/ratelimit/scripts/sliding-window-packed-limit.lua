@@ -1,4 +1,4 @@
--- Exact sliding window up to 128 units (packed string log), consuming. KEYS: one log per check. See includes/batch.lua for ARGV and reply.
+-- Exact sliding window up to PACKED_LOG_MAX_LIMIT units (storage.ts; packed string log), consuming. KEYS: one log per check. See includes/batch.lua for ARGV and reply.
 --@include now
 --@include batch
 --@include sliding-window-packed

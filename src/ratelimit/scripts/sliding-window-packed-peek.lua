@@ -1,4 +1,4 @@
--- Exact sliding window up to 128 units (packed string log), read-only. KEYS/ARGV as in includes/batch.lua.
+-- Exact sliding window up to PACKED_LOG_MAX_LIMIT units (storage.ts; packed string log), read-only. KEYS/ARGV as in includes/batch.lua.
 --@include now
 --@include batch
 --@include sliding-window-packed

@@ -1,4 +1,4 @@
--- Exact sliding window above 128 units (sorted set), read-only (ZCOUNT, no trimming). KEYS/ARGV as in includes/batch.lua.
+-- Exact sliding window above PACKED_LOG_MAX_LIMIT units (storage.ts; sorted set), read-only (ZCOUNT, no trimming). KEYS/ARGV as in includes/batch.lua.
 --@include now
 --@include batch
 --@include sliding-window

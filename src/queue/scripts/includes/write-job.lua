@@ -17,7 +17,7 @@ local function writeJob(id, record, priority, delay, group, seq)
   if delay > 0 then
     redis.call('ZADD', K.delayed, settings().now + delay, id)
     -- Remembers the group until the job is due (place() reads it).
-    if group ~= '' then redis.call('HSET', K.gjob, id, groupMember(group, id, priority, seq)) end
+    if group ~= '' then redis.call('HSET', K.gjob, id, group) end
   elseif group ~= '' then
     groupJoin(S, group, id, priority, seq)
   else
