@@ -15,6 +15,8 @@ export interface DrainSpec {
   events: number;
   consumers: number;
   batchSize: number;
+  /** 1: one entry per event (append/appendMany); more: appendBatch entries of this many, as the track route writes a request. */
+  eventsPerEntry: number;
 }
 
 export interface DrainResult {
@@ -22,6 +24,10 @@ export interface DrainResult {
   rows: number;
   /** Node CPU (user + system) of the processor per row, microseconds. */
   cpuUsPerRow: number;
+  /** Share of the consumers' time spent inside sink calls (the INSERT); the rest is Redis reads, acks and Node. */
+  sinkShare: number;
+  /** Mean sink call, ms. */
+  sinkMs: number;
 }
 
 const event = (i: number) => ({
@@ -39,10 +45,16 @@ export async function measureDrain(spec: DrainSpec): Promise<DrainResult> {
   const sink = postgresSink({ databaseUrl: spec.databaseUrl, dataDir: spec.pgliteDir, table: name });
   try {
     await sink.ready();
-    for (let at = 0; at < spec.events; at += 1000)
-      await stream.appendMany(
-        Array.from({ length: Math.min(1000, spec.events - at) }, (_, i) => event(at + i)),
-      );
+    for (let at = 0; at < spec.events; at += 1000) {
+      const events = Array.from({ length: Math.min(1000, spec.events - at) }, (_, i) => event(at + i));
+      if (spec.eventsPerEntry === 1) await stream.appendMany(events);
+      else {
+        const batches: Promise<string[]>[] = [];
+        for (let i = 0; i < events.length; i += spec.eventsPerEntry)
+          batches.push(stream.appendBatch(events.slice(i, i + spec.eventsPerEntry)));
+        await Promise.all(batches);
+      }
+    }
     const processor = new StreamProcessor(stream, 'db-writer', {
       connection: spec.redisUrl,
       sink,
@@ -51,8 +63,12 @@ export async function measureDrain(spec: DrainSpec): Promise<DrainResult> {
       logger,
     });
     let written = 0;
-    processor.on('batch', (n: number) => {
+    let sinkMs = 0;
+    let calls = 0;
+    processor.on('batch', (n: number, ms: number) => {
       written += n;
+      sinkMs += ms;
+      calls++;
     });
     const cpu = process.cpuUsage();
     const started = performance.now();
@@ -65,6 +81,8 @@ export async function measureDrain(spec: DrainSpec): Promise<DrainResult> {
       rowsPerSecond: spec.events / seconds,
       rows: row!.n,
       cpuUsPerRow: (used.user + used.system) / spec.events,
+      sinkShare: sinkMs / (seconds * 1000 * spec.consumers),
+      sinkMs: sinkMs / calls,
     };
   } finally {
     await sink.query(`DROP TABLE IF EXISTS ${sink.table}`).catch(() => {});

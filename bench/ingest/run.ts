@@ -30,30 +30,45 @@ const envInt = (name: string, fallback: number) => {
 const DURATION_S = envInt('BENCH_DURATION', 10);
 const WARMUP_S = 2;
 const CONNECTIONS = envInt('BENCH_CONNECTIONS', 50);
+/** HTTP processes of the cluster case. */
+const HTTP_WORKERS = envInt('BENCH_HTTP_WORKERS', 2);
 const DRAIN_EVENTS = envInt('BENCH_DRAIN_EVENTS', 200_000);
 /** How long rows may take to land after the load stops before they count as lost. */
 const DRAIN_TIMEOUT_MS = 120_000;
 const DATABASE_URL = process.env.DATABASE_URL ?? '';
-/** [consumers, batch size] for the backlog drain: the defaults, more consumers, bigger batches. */
+/**
+ * [consumers, batch size, events per entry] for the backlog drain: the defaults, more
+ * consumers, bigger batches, each with one event per entry (appendMany, a 1-event
+ * request); then the defaults with entries of 20 events (20-event requests).
+ */
 const DRAIN_SETTINGS = [
-  [5, 100],
-  [10, 100],
-  [5, 1000],
+  [5, 100, 1],
+  [10, 100, 1],
+  [5, 1000, 1],
+  [5, 100, 20],
 ] as const;
 
 interface Case {
   /** split: HTTP with HOPPER_PROCESSOR=off, and the processor in a second process (needs a database server). */
-  mode: 'floor' | 'hopper' | 'split' | 'before';
+  mode: 'floor' | 'hopper' | 'cluster' | 'split' | 'before';
   events: number;
 }
 /** Interleaved, so a change in what else runs on the machine hits both designs alike. */
 const MODES: Case['mode'][] = DATABASE_URL
-  ? ['floor', 'hopper', 'split', 'before']
-  : ['floor', 'hopper', 'before'];
-const CASES: Case[] = [1, 20].flatMap((events) => MODES.map((mode) => ({ mode, events })));
+  ? ['floor', 'hopper', 'cluster', 'split', 'before']
+  : ['floor', 'hopper', 'cluster', 'before'];
+/**
+ * BENCH_ONLY=hopper:1,floor:20,drain picks cases while iterating (printed, docs/benchmarks.md left
+ * alone); unset, every case runs and the section is rewritten.
+ */
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : undefined;
+const CASES: Case[] = [1, 20]
+  .flatMap((events) => MODES.map((mode) => ({ mode, events })))
+  .filter((c) => !ONLY || ONLY.has(`${c.mode}:${c.events}`));
 const LABEL: Record<Case['mode'], string> = {
   floor: 'floor: empty Fastify route (parses, answers 202, stores nothing)',
   hopper: 'Hopper (`hopper serve`: HTTP + processor in one process)',
+  cluster: `Hopper, HTTP_WORKERS=${HTTP_WORKERS} (HTTP in ${HTTP_WORKERS} processes, processor in the primary)`,
   split: 'Hopper, processor in a second process',
   before: 'before (INSERT per request)',
 };
@@ -90,18 +105,29 @@ function startChild(
   mode: string,
   env: NodeJS.ProcessEnv,
   table: string,
-): Promise<{ child: ChildProcess; port: number }> {
+  events: number,
+): Promise<{ child: ChildProcess; port: number; statsPort: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'bench/ingest/server.ts', '--mode', mode, '--table', table],
+      [
+        '--import',
+        'tsx',
+        'bench/ingest/server.ts',
+        '--mode',
+        mode,
+        '--table',
+        table,
+        '--events',
+        String(events),
+      ],
       { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
     child.stdout!.setEncoding('utf8').on('data', (s: string) => {
       out += s;
-      const m = /\{"port":(\d+)\}/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]) });
+      const m = /\{"port":(\d+)(?:,"statsPort":(\d+))?\}/.exec(out);
+      if (m) resolve({ child, port: Number(m[1]), statsPort: Number(m[2] ?? m[1]) });
     });
     child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
   });
@@ -121,15 +147,27 @@ async function counts(base: string, token: string): Promise<ServerCounts> {
 async function measure(c: Case, gen: LoadGenerator, redis: RedisServer, pgliteDir: string): Promise<Figures> {
   const token = randomBytes(24).toString('hex');
   const table = `bench_${c.mode}_${c.events}_${Date.now()}`;
-  const env = { ...process.env, REDIS_URL: redis.url, HOPPER_PGLITE_DIR: pgliteDir, BENCH_TOKEN: token };
-  const helper = c.mode === 'split' ? await startChild('processor', env, table) : undefined;
-  const { child, port } = await startChild(c.mode === 'split' ? 'ingest' : c.mode, env, table);
-  const base = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env,
+    REDIS_URL: redis.url,
+    HOPPER_PGLITE_DIR: pgliteDir,
+    BENCH_TOKEN: token,
+    HTTP_WORKERS: String(HTTP_WORKERS),
+  };
+  const helper = c.mode === 'split' ? await startChild('processor', env, table, c.events) : undefined;
+  const { child, port, statsPort } = await startChild(
+    c.mode === 'split' ? 'ingest' : c.mode,
+    env,
+    table,
+    c.events,
+  );
+  const url = `http://127.0.0.1:${port}/api/v1/track`;
+  const base = `http://127.0.0.1:${statsPort}`;
   /** Both processes' CPU when the processor runs apart. */
   const cpuUs = async (n: ServerCounts) =>
     n.cpuUs + (helper ? (await counts(`http://127.0.0.1:${helper.port}`, token)).cpuUs : 0);
   const load = (seconds: number) =>
-    gen.run({ url: `${base}/api/v1/track`, token, body: body(c.events), connections: CONNECTIONS, seconds });
+    gen.run({ url, token, body: body(c.events), connections: CONNECTIONS, seconds });
   try {
     const cpuBefore = await cpuUs(await counts(base, token));
     const redisBefore = await redisCpuSeconds(redis.admin);
@@ -187,7 +225,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'hopper-bench-ingest-'));
   const pgliteDir = join(dir, 'pglite');
   const runs = new Map<string, Figures[]>();
-  const drains: { consumers: number; batchSize: number; result: DrainResult }[] = [];
+  const drains: { consumers: number; batchSize: number; eventsPerEntry: number; result: DrainResult }[] = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
       for (const c of CASES) {
@@ -199,10 +237,10 @@ async function main(): Promise<void> {
         process.stderr.write(`  ${JSON.stringify(f)}\n`);
       }
     }
-    for (const [consumers, batchSize] of DRAIN_SETTINGS) {
+    for (const [consumers, batchSize, eventsPerEntry] of ONLY && !ONLY.has('drain') ? [] : DRAIN_SETTINGS) {
       await redis.flushAll();
       process.stderr.write(
-        `draining ${DRAIN_EVENTS} events, ${consumers} consumers, batches of ${batchSize}...\n`,
+        `draining ${DRAIN_EVENTS} events, ${consumers} consumers, batches of ${batchSize}, ${eventsPerEntry} per entry...\n`,
       );
       const result = await measureDrain({
         redisUrl: redis.url,
@@ -211,8 +249,9 @@ async function main(): Promise<void> {
         events: DRAIN_EVENTS,
         consumers,
         batchSize,
+        eventsPerEntry,
       });
-      drains.push({ consumers, batchSize, result });
+      drains.push({ consumers, batchSize, eventsPerEntry, result });
       process.stderr.write(`  ${JSON.stringify(result)}\n`);
     }
   } finally {
@@ -220,18 +259,27 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const results = new Map([...runs].map(([k, v]) => [k, median(v)]));
+  if (ONLY) {
+    // A partial run: the figures went to stderr above; the docs table needs every case.
+    for (const [k, f] of results) process.stdout.write(`${k}: ${JSON.stringify(f)}\n`);
+    for (const d of drains) process.stdout.write(`drain: ${JSON.stringify(d)}\n`);
+    return;
+  }
 
   const database = DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : 'PGlite (embedded, temp dir)';
   const lines = [
     '## Ingestion: POST /api/v1/track',
     '',
-    `Measured by \`npm run bench:ingest\`: ${gen.name}, ${CONNECTIONS} connections, ${DURATION_S} s after a ${WARMUP_S} s ` +
-      `warm-up, against the server in a child process (stream, processor and HTTP in one Node process, as \`hopper ` +
-      `serve\` runs), with bearer auth; ${database}; ${ROUNDS === 1 ? 'one run' : `median of ${ROUNDS} runs`} per case, ` +
-      'cases interleaved, load generator on the same machine. "before" is seed 004\'s old design: the same ' +
+    `Measured by \`npm run bench:ingest\`: ${gen.name}, ${CONNECTIONS} connections (closed loop: each has one ` +
+      `request in flight, so the p99 is taken at full load), ${DURATION_S} s after a ${WARMUP_S} s warm-up, against ` +
+      "the server in a child process, with bearer auth; each request's events go into one stream entry; " +
+      `${database}; ${ROUNDS === 1 ? 'one run' : `median of ${ROUNDS} runs`} per case, cases interleaved, load ` +
+      'generator on the same machine. "Hopper" is `createServer` as `hopper serve` runs it by default (HTTP and ' +
+      `processor in one Node process); HTTP_WORKERS=${HTTP_WORKERS} is \`hopper serve\` with that setting ` +
+      '(cluster.ts: HTTP workers, the processor in the primary). "before" is seed 004\'s old design: the same ' +
       'validation, then one INSERT per request, awaited before the answer. rows/s counts from the start of the ' +
-      'warm-up until the last accepted event landed. CPU per request: the server process (HTTP, append and, for ' +
-      'Hopper, the processor writing the rows) and redis-server, over the same span.',
+      'warm-up until the last accepted event landed. CPU per request: the server processes (HTTP, append and, for ' +
+      'Hopper, the processor writing the rows; every worker for HTTP_WORKERS) and redis-server, over the same span.',
     '',
     `Machine: ${describeMachine(redis.version)}. Code: ${describeRevision()}. Load average (1 min) at the start ` +
       `${fmt(loadBefore, 1)}, at the end ${fmt(loadavg()[0]!, 1)}: other work on the machine shares its 2 cores, so ` +
@@ -264,7 +312,7 @@ async function main(): Promise<void> {
     `${fmt((100 * results.get(`hopper|${events}`)!.requestsPerSecond) / results.get(`floor|${events}`)!.requestsPerSecond)}%`;
   lines.push(
     '',
-    ...MODES.filter((m) => m === 'hopper' || m === 'split').map(
+    ...MODES.filter((m) => m === 'hopper' || m === 'cluster' || m === 'split').map(
       (m) =>
         `Ratio, ${LABEL[m]} against "before": 1-event bodies ${ratio(1, m)}; 20-event bodies ${ratio(20, m)}.`,
     ),
@@ -277,11 +325,12 @@ async function main(): Promise<void> {
       'StreamProcessor writes it (QUEUE_WORKER_COUNT consumers, QUEUE_BATCH_SIZE per batch; defaults 5 and 100); ' +
       'no HTTP load meanwhile.',
     '',
-    '| consumers | batch size | rows/s | processor CPU us/row | rows = events |',
-    '|---|---|---|---|---|',
+    '| consumers | batch size | events per entry | rows/s | processor CPU us/row | time in the sink | mean INSERT ms | rows = events |',
+    '|---|---|---|---|---|---|---|---|',
     ...drains.map(
-      ({ consumers, batchSize, result: d }) =>
-        `| ${consumers} | ${batchSize} | ${fmt(d.rowsPerSecond)} | ${fmt(d.cpuUsPerRow, 1)} | ` +
+      ({ consumers, batchSize, eventsPerEntry, result: d }) =>
+        `| ${consumers} | ${batchSize} | ${eventsPerEntry} | ${fmt(d.rowsPerSecond)} | ${fmt(d.cpuUsPerRow, 1)} | ` +
+        `${fmt(100 * d.sinkShare)}% | ${fmt(d.sinkMs, 1)} | ` +
         `${d.rows === DRAIN_EVENTS ? 'yes' : `NO: ${fmt(d.rows)}`} |`,
     ),
     '',

@@ -5,13 +5,21 @@
  * StreamProcessor (same stream, group and table), so the two run in separate processes.
  * `--mode floor`: a Fastify route that parses the body and answers 202 with nothing
  * stored, the ceiling any design on this HTTP stack can reach on the machine.
+ * `--mode cluster`: `hopper serve` with HTTP_WORKERS HTTP processes (node:cluster) and
+ * the processor in the primary; prints `{"port":n,"statsPort":m}`, /bench/rows on m.
  * `--mode before`: seed 004's old design, one synchronous INSERT per request before the
  * answer, same validation, same table layout. Prints `{"port":n}` once listening; GET
  * /bench/rows answers the row count, so the orchestrator can watch rows land.
  */
+
+import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { serveCluster } from '../../src/server/cluster.js';
 import { createServer, loadConfig, parseTrackBody } from '../../src/server/index.js';
+import { streamKeys } from '../../src/stream/keys.js';
 import { postgresSink } from '../../src/stream/postgres-sink.js';
 import { StreamProcessor } from '../../src/stream/processor.js';
 
@@ -42,6 +50,17 @@ const cpuUs = () => {
   const cpu = process.cpuUsage();
   return cpu.user + cpu.system;
 };
+/** A process's CPU (user + system) from /proc, microseconds: a cluster worker's, read by its primary. */
+function procCpuUs(pid: number): number {
+  try {
+    // Fields after the command name (which may hold spaces): state is the 1st, utime the 12th, stime the 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100;
+  } catch {
+    return 0;
+  }
+}
 const rows = async () => ({
   accepted,
   rows: Number((await sink.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sink.table}`))[0]!.n),
@@ -59,7 +78,36 @@ const countAccepted = async (req: FastifyRequest, reply: FastifyReply, payload: 
   return payload;
 };
 
-if (mode === 'hopper' || mode === 'ingest') {
+if (mode === 'cluster') {
+  // `hopper serve` with HTTP_WORKERS (cluster.ts): workers answer HTTP, the primary runs the
+  // processor. Accepted events come from Redis (entries ever added x events per request), CPU from /proc.
+  const events = Number(arg('events') ?? 1);
+  if (cluster.isPrimary) {
+    const probe = new Redis(config.redisUrl);
+    const stats = Fastify();
+    stats.get('/bench/rows', async () => {
+      const info = (await probe.call('XINFO', 'STREAM', streamKeys('hopper', table).stream)) as unknown[];
+      const added = Number(info[info.indexOf('entries-added') + 1]);
+      const workers = Object.values(cluster.workers ?? {}).map((w) => w!.process.pid!);
+      return {
+        ...(await rows()),
+        accepted: added * events,
+        cpuUs: cpuUs() + workers.reduce((a, p) => a + procCpuUs(p), 0),
+      };
+    });
+    await stats.listen({ host: '127.0.0.1', port: 0 });
+    await serveCluster(config, logger, {
+      sink,
+      onListening: (port) =>
+        process.stdout.write(
+          `${JSON.stringify({ port, statsPort: (stats.server.address() as { port: number }).port })}\n`,
+        ),
+    });
+    await stats.close();
+    probe.disconnect();
+    process.exit(0);
+  } else await serveCluster(config, logger);
+} else if (mode === 'hopper' || mode === 'ingest') {
   const server = createServer({ ...config, processor: mode === 'hopper' }, { logger, sink });
   server.app.get('/bench/rows', rows);
   server.app.addHook('onSend', countAccepted);

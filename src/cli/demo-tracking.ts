@@ -28,7 +28,7 @@ export class TrackingDemo {
   accepted = 0;
   errors = 0;
   written = 0;
-  /** Entries the processor has not written yet (from the group's lag and pending). */
+  /** Events the processor has not written yet (the group's lag and pending count entries: one per request). */
   pending: number | undefined;
   private server: HopperServer | undefined;
   private readonly starting: Promise<void>;
@@ -125,7 +125,7 @@ export class TrackingDemo {
   private async poll(server: HopperServer): Promise<void> {
     const info = await server.stream.info().catch(() => undefined);
     const group = info?.groups.find((g) => g.name === server.config.group);
-    if (group && group.lag !== null) this.pending = group.lag + group.pending;
+    if (group && group.lag !== null) this.pending = (group.lag + group.pending) * EVENTS_PER_REQUEST;
   }
 
   /** Stops the load, lets in-flight requests finish, then shuts the server down (flushing the processor). */

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { serveCluster } from '../server/cluster.js';
 import { loadConfig } from '../server/config.js';
 import { startServer } from '../server/index.js';
 import { onSignals } from '../server/shutdown.js';
@@ -7,7 +8,9 @@ import { rememberSecret } from './errors.js';
 
 /**
  * `hopper serve`: the HTTP ingestion server plus the stream processor, configured by
- * environment (see docs/streams.md). Runs until SIGINT/SIGTERM, then shuts down gracefully.
+ * environment (see docs/streams.md); with HTTP_WORKERS above 1, that many HTTP processes
+ * and the processor in the primary (cluster.ts). Runs until SIGINT/SIGTERM, then shuts
+ * down gracefully.
  */
 async function serve(): Promise<void> {
   const config = loadConfig();
@@ -16,6 +19,7 @@ async function serve(): Promise<void> {
   for (const url of [config.redisUrl, config.databaseUrl])
     if (url) rememberSecret(decodeURIComponent(new URL(url).password) || undefined);
   const logger = defaultLogger('hopper:server');
+  if (config.httpWorkers > 1) return serveCluster(config, logger);
   const server = await startServer(config, { logger });
   await onSignals(() => server.close(), logger);
 }

@@ -250,7 +250,17 @@ export function apiRoutes(maxDays: number): ApiRoute[] {
         },
       },
       responses: {
-        202: { description: 'stored', schema: { type: 'object' } },
+        202: {
+          description: 'stored as one stream entry; one id per event, `<entryId>:<index>`, in body order',
+          schema: {
+            type: 'object',
+            required: ['accepted', 'ids'],
+            properties: {
+              accepted: { type: 'integer' },
+              ids: { type: 'array', items: { type: 'string', pattern: '^\\d+-\\d+:\\d+$' } },
+            },
+          },
+        },
         400: { description: 'invalid body; `field` names the field', schema: error },
         401: unauthorized,
         413: { description: 'body over the limit', schema: error },

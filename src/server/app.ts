@@ -23,6 +23,11 @@ export interface ServerOptions {
   logger?: Logger;
   /** A sink to use instead of one built from the config (tests, custom databases). Closed by close(). */
   sink?: PostgresSink;
+  /**
+   * Without a processor (config.processor off): how /health checks the database. An HTTP
+   * worker of `hopper serve` asks its primary, which holds the sink. Unset: 'disabled'.
+   */
+  databaseCheck?: () => Promise<unknown>;
 }
 
 export interface HopperServer {
@@ -87,6 +92,7 @@ export function createServer(config: ServerConfig, options: ServerOptions = {}):
     stream,
     group: config.group,
     sink,
+    database: options.databaseCheck,
     watch: new DepthWatch(config.queueDepthWarn, logger),
   };
   healthRoute(app, deps);

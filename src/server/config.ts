@@ -10,6 +10,8 @@ export interface ServerConfig {
   pgliteDir: string;
   host: string;
   port: number;
+  /** HTTP server processes (HTTP_WORKERS); above 1, `hopper serve` runs them on node:cluster. */
+  httpWorkers: number;
   workerCount: number;
   batchSize: number;
   /** ms */
@@ -56,6 +58,7 @@ export const DEFAULTS = {
   pgliteDir: './.hopper/pglite',
   host: '0.0.0.0',
   port: 8085,
+  httpWorkers: 1,
   workerCount: 5,
   batchSize: 100,
   processInterval: 1000,
@@ -92,6 +95,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     pgliteDir: nonEmpty(env, 'HOPPER_PGLITE_DIR') ?? DEFAULTS.pgliteDir,
     host: nonEmpty(env, 'HOST') ?? DEFAULTS.host,
     port: integer(env, 'PORT', DEFAULTS.port, 0, 65535),
+    httpWorkers: integer(env, 'HTTP_WORKERS', DEFAULTS.httpWorkers, 1, 64),
     workerCount: integer(env, 'QUEUE_WORKER_COUNT', DEFAULTS.workerCount, 1, 1000),
     batchSize: integer(env, 'QUEUE_BATCH_SIZE', DEFAULTS.batchSize, 1, 10_000),
     processInterval: duration(env, 'QUEUE_PROCESS_INTERVAL', DEFAULTS.processInterval, 1),
@@ -150,6 +154,7 @@ export function describeConfig(c: ServerConfig): Record<string, unknown> {
     redis: redactUrl(c.redisUrl),
     database: c.databaseUrl ? redactUrl(c.databaseUrl) : `pglite:${c.pgliteDir}`,
     port: c.port,
+    httpWorkers: c.httpWorkers,
     workers: c.workerCount,
     batchSize: c.batchSize,
     processInterval: c.processInterval,

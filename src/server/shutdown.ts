@@ -50,20 +50,33 @@ export async function shutdown(p: ShutdownParts): Promise<void> {
 /**
  * SIGINT/SIGTERM run `stop` once; a second signal while stopping exits at once
  * (whatever the processor still holds stays pending in Redis and is claimed later).
+ * `more` may hook another trigger (an HTTP worker's primary asking it to stop): it
+ * starts the same stop and does not count as a signal, so a Ctrl+C that reaches both
+ * the worker and its primary, in either order, is one stop, not a second signal.
  */
-export function onSignals(stop: () => Promise<void>, logger: Logger): Promise<void> {
+export function onSignals(
+  stop: () => Promise<void>,
+  logger: Logger,
+  more?: (trigger: (reason: string) => void) => void,
+): Promise<void> {
   return new Promise((resolve) => {
     let stopping = false;
+    let signals = 0;
+    const start = (reason: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal: reason }, `${reason} received`);
+      stop().then(resolve, resolve);
+    };
     const handler = (signal: NodeJS.Signals) => {
-      if (stopping) {
+      if (++signals > 1) {
         logger.warn({ signal }, 'second signal: exiting without waiting');
         process.exit(1);
       }
-      stopping = true;
-      logger.info({ signal }, `${signal} received`);
-      stop().then(resolve, resolve);
+      start(signal);
     };
     process.on('SIGINT', handler);
     process.on('SIGTERM', handler);
+    more?.(start);
   });
 }

@@ -68,6 +68,8 @@ export interface StatusDeps {
   stream: EventStream;
   group: string;
   sink: PostgresSink | undefined;
+  /** Checks the database when this process has no sink (an HTTP worker asks its primary); resolves when it answers. */
+  database?: () => Promise<unknown>;
   watch: DepthWatch;
 }
 
@@ -76,8 +78,12 @@ export async function readStatus(deps: StatusDeps): Promise<HealthBody> {
     deps.probe.status === 'ready'
       ? deadline(deps.stream.info(), REDIS_CHECK_MS, 'redis').catch(() => undefined)
       : undefined,
-    deps.sink
-      ? deadline(deps.sink.query('SELECT 1'), DATABASE_CHECK_MS, 'database').then(
+    deps.sink || deps.database
+      ? deadline(
+          deps.sink ? deps.sink.query('SELECT 1') : deps.database!(),
+          DATABASE_CHECK_MS,
+          'database',
+        ).then(
           () => 'healthy' as const,
           () => 'unhealthy' as const,
         )

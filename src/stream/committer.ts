@@ -82,7 +82,7 @@ export class Committer extends EventEmitter {
     else retry.push([h]);
   }
 
-  /** One sink call, then the ack. False (entries stay pending) if the sink failed. */
+  /** One sink call, then the ack of the entries it completed. False (events stay pending) if the sink failed. */
   private async write(part: Held[]): Promise<boolean> {
     const seq = ++this.calls;
     const started = performance.now();
@@ -99,32 +99,62 @@ export class Committer extends EventEmitter {
     }
     const ms = performance.now() - started;
     this.lastOk = Math.max(this.lastOk, seq);
-    try {
-      await this.client.xack(this.keys.stream, this.group, ...part.map((h) => h.entry.id));
-    } catch (err) {
-      // Committed but not acknowledged: the entries come back after claimIdle and the
-      // sink's idempotency key keeps them from being written twice.
-      this.emit('error', redactError(err, [this.client.options.password ?? '']));
-    }
+    const complete: string[] = [];
+    for (const h of part) if (settle(h)) complete.push(h.source.id);
+    if (complete.length > 0)
+      try {
+        await this.client.xack(this.keys.stream, this.group, ...complete);
+      } catch (err) {
+        // Committed but not acknowledged: the entries come back after claimIdle and the
+        // sink's idempotency key keeps them from being written twice.
+        this.emit('error', redactError(err, [this.client.options.password ?? '']));
+      }
     this.emit('batch', part.length, ms);
     return true;
   }
 
-  private async deadLetter(entries: Held[], consumer: string): Promise<void> {
+  private async deadLetter(events: Held[], consumer: string): Promise<void> {
+    // An entry is acknowledged with the dead letter of its last open event; the
+    // events of the same entry still open (retrying, say) keep it pending.
+    const left = new Map<Held['source'], number>();
+    for (const h of events) if (!h.done) left.set(h.source, (left.get(h.source) ?? 0) + 1);
+    const completes = new Set([...left].filter(([source, n]) => n === source.open).map(([source]) => source));
     const args: (string | number)[] = [this.group, this.streamName];
-    for (const h of entries) {
+    for (const h of events) {
       const error =
         h.lastError ??
         new Error(
           `delivered ${h.entry.deliveries} times without an acknowledgement (maxDeliveries ${this.maxDeliveries}): its consumers stopped or timed out`,
         );
       h.lastError = error;
-      args.push(h.entry.id, h.json, h.entry.deliveries, `${error.name}: ${error.message}`, consumer);
+      const n = (left.get(h.source) ?? 1) - 1;
+      left.set(h.source, n);
+      // The ack rides on the entry's last dead letter here, so the ones before it still see it pending.
+      const ack = n === 0 && completes.has(h.source) ? 1 : 0;
+      args.push(
+        h.entry.id,
+        h.source.id,
+        ack,
+        h.json,
+        h.entry.deliveries,
+        `${error.name}: ${error.message}`,
+        consumer,
+      );
     }
-    // Before the ack, in one script: an entry is never acknowledged without its dead letter.
+    // Before the ack, in one script: an entry is never acknowledged without its dead letters.
     await callScript<number>(this.client, 'dead-letter', [this.keys.stream, this.keys.dead], args);
-    for (const h of entries) this.emit('dead', h.entry, h.lastError);
+    for (const h of events) {
+      settle(h);
+      this.emit('dead', h.entry, h.lastError);
+    }
   }
+}
+
+/** Marks an event written or dead-lettered; true when that completes its entry. */
+function settle(h: Held): boolean {
+  if (h.done) return false;
+  h.done = true;
+  return --h.source.open === 0;
 }
 
 function halves(part: Held[]): [Held[], Held[]] {

@@ -43,6 +43,8 @@ export class Consumer {
   private inFlight: Held[] = [];
   private nextClaim = 0;
   private claimCursor = '0-0';
+  /** Events per entry in the last read: 1 for append/appendMany entries, more for appendBatch ones. */
+  private perEntry = 1;
   private closing = false;
   private loopDone: Promise<void> | undefined;
 
@@ -56,20 +58,21 @@ export class Consumer {
     this.loopDone ??= this.loop();
   }
 
-  /** Ids this consumer holds (in the batch, being written, or waiting for a retry). */
+  /** Ids of the entries this consumer holds (in the batch, being written, or waiting for a retry). */
   heldIds(): string[] {
-    const ids = this.batch.map((h) => h.entry.id);
-    for (const h of this.inFlight) ids.push(h.entry.id);
-    for (const p of this.parked) for (const h of p.part) ids.push(h.entry.id);
-    return ids;
+    const ids = new Set<string>();
+    for (const h of this.batch) ids.add(h.source.id);
+    for (const h of this.inFlight) ids.add(h.source.id);
+    for (const p of this.parked) for (const h of p.part) ids.add(h.source.id);
+    return [...ids];
   }
 
   /** Drops entries another consumer took over (or that were acknowledged or deleted). */
   forget(ids: string[]): void {
     if (ids.length === 0) return;
     const gone = new Set(ids);
-    this.batch = this.batch.filter((h) => !gone.has(h.entry.id));
-    for (const p of this.parked) p.part = p.part.filter((h) => !gone.has(h.entry.id));
+    this.batch = this.batch.filter((h) => !gone.has(h.source.id));
+    for (const p of this.parked) p.part = p.part.filter((h) => !gone.has(h.source.id));
     this.parked = this.parked.filter((p) => p.part.length > 0);
   }
 
@@ -93,11 +96,14 @@ export class Consumer {
     const due = this.takeDue(now);
     if (due) return this.commit(due.part, due.tries + 1);
     if (this.batch.length >= batchSize || (this.batch.length > 0 && now - this.batchStart >= flushInterval)) {
-      const part = this.batch;
-      this.batch = [];
+      // At most batchSize events per sink call; the rest of a read (events of appendBatch
+      // entries) goes in the next, keeping its arrival time.
+      const part = this.batch.length > batchSize ? this.batch.splice(0, batchSize) : this.batch;
+      if (part === this.batch) this.batch = [];
       return this.commit(part, 0);
     }
-    const room = batchSize - this.batch.length;
+    // Entries to ask for: as many as the room holds at the events per entry seen last.
+    const room = Math.max(1, Math.floor((batchSize - this.batch.length) / this.perEntry));
     if (now >= this.nextClaim) {
       // Claims come at a fraction of claimIdle, so a dead consumer's entries wait at most about 1.5 x claimIdle.
       this.nextClaim = now + Math.max(50, Math.floor(this.ctx.claimIdle / 2));
@@ -125,7 +131,9 @@ export class Consumer {
       this.ctx.keys.stream,
       '>',
     );
-    const { held } = decodeEntries(this.ctx.streamName, readReply(reply), () => 1);
+    const raw = readReply(reply);
+    const { held } = decodeEntries(this.ctx.streamName, raw, () => 1);
+    if (raw.length > 0) this.perEntry = Math.max(1, held.length / raw.length);
     this.add(held);
   }
 
@@ -220,18 +228,20 @@ export class Consumer {
       new Promise<false>((r) => setTimeout(() => r(false), left()).unref()),
     ]);
     // A sink call still running past the deadline keeps its entries: they stay pending.
-    const busy = new Set(finished ? [] : this.inFlight.map((h) => h.entry.id));
+    const busy = new Set(finished ? [] : this.inFlight.map((h) => h.source.id));
     const byId = new Map<string, Held>();
     for (const h of this.batch) byId.set(h.entry.id, h);
     for (const p of this.parked) for (const h of p.part) byId.set(h.entry.id, h);
     this.batch = [];
     this.parked = [];
+    // Entries read back whole; one some of whose events are in hand is not (the rest were written).
+    const inHand = new Set([...byId.values()].map((h) => h.source.id));
     try {
-      for (const h of await this.ownPending()) if (!byId.has(h.entry.id)) byId.set(h.entry.id, h);
+      for (const h of await this.ownPending()) if (!inHand.has(h.source.id)) byId.set(h.entry.id, h);
     } catch (err) {
       this.ctx.onError(err);
     }
-    for (const id of busy) byId.delete(id);
+    for (const [id, h] of byId) if (busy.has(h.source.id)) byId.delete(id);
     let todo = [...byId.values()].sort((a, b) => compareIds(a.entry.id, b.entry.id));
     const total = todo.length;
     let tries = 0;
@@ -280,8 +290,9 @@ export class Consumer {
   }
 }
 
+/** Orders `<ms>-<seq>` entry ids, and `<ms>-<seq>:<index>` event ids within their entry. */
 export function compareIds(a: string, b: string): number {
-  const [am, as] = a.split('-').map(Number) as [number, number];
-  const [bm, bs] = b.split('-').map(Number) as [number, number];
-  return am - bm || as - bs;
+  const [am, as, ai] = a.split(/[-:]/).map(Number) as [number, number, number?];
+  const [bm, bs, bi] = b.split(/[-:]/).map(Number) as [number, number, number?];
+  return am - bm || as - bs || (ai ?? -1) - (bi ?? -1);
 }

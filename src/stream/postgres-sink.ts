@@ -34,11 +34,13 @@ interface Driver {
 }
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+const ID = /^\d+-\d+(?::\d+)?$/;
 
 /**
  * Writes batches to PostgreSQL: one INSERT ... SELECT FROM jsonb_array_elements($1)
  * per batch (one statement, so one implicit transaction, whatever the batch size),
- * keyed by the stream entry id with ON CONFLICT (id) DO NOTHING, so a redelivered
+ * keyed by the event id (the stream entry id, plus `:<index>` for an event of an
+ * appendBatch entry) with ON CONFLICT (id) DO NOTHING, so a redelivered
  * batch never duplicates a row. The batch travels as one JSON text built by
  * concatenating each entry's stored JSON: Node neither re-serialises events nor
  * escapes array literals, and PostgreSQL lifts the tracking columns itself. `pg`
@@ -150,8 +152,9 @@ async function createTable(db: Driver, table: { schema: string | undefined; quot
 
 /**
  * The batch as one JSON array of `{"i": id, "t": append ms, "s": stream, "d": event}`.
- * `d` is the entry's stored JSON spliced in unchanged (it is JSON already); ids are
- * `<ms>-<seq>`, digits only, so they need no escaping.
+ * `d` is the event's stored JSON spliced in unchanged (it is JSON already); ids are
+ * `<ms>-<seq>`, or `<ms>-<seq>:<index>` for an event of an appendBatch entry, so they
+ * need no escaping.
  */
 export function batchJson(batch: StreamEntry[]): string {
   let out = '[';
@@ -164,8 +167,11 @@ export function batchJson(batch: StreamEntry[]): string {
       streamJson = JSON.stringify(e.stream);
     }
     const id = String(e.id);
-    if (!/^\d+-\d+$/.test(id))
-      throw new ValidationError('id', `must be a stream entry id <ms>-<seq>, got ${JSON.stringify(id)}`);
+    if (!ID.test(id))
+      throw new ValidationError(
+        'id',
+        `must be a stream entry id <ms>-<seq> or <ms>-<seq>:<index>, got ${JSON.stringify(id)}`,
+      );
     const json = e.json ?? JSON.stringify(e.data) ?? 'null';
     out += `${i === 0 ? '' : ','}{"i":"${id}","t":${id.slice(0, id.indexOf('-'))},"s":${streamJson},"d":${json}}`;
   }

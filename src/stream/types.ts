@@ -3,12 +3,16 @@ import type { Logger } from '../util/logger.js';
 
 /** One stream entry as a sink sees it. */
 export interface StreamEntry<T = unknown> {
-  /** Redis entry id (`<ms>-<seq>`): unique and ordered; sinks use it as the idempotency key. */
+  /**
+   * The event's id, unique and ordered; sinks use it as the idempotency key. The Redis entry
+   * id (`<ms>-<seq>`) for an event in its own entry (append, appendMany), `<ms>-<seq>:<index>`
+   * for one of several in an entry (appendBatch).
+   */
   id: string;
   /** Stream name (without prefix). */
   stream: string;
   data: T;
-  /** Times Redis delivered the entry (1 on a first read; more after claims from dead consumers). */
+  /** Times Redis delivered its entry (1 on a first read; more after claims from dead consumers). */
   deliveries: number;
   /**
    * `data` as stored in the stream (JSON text), set on entries read from Redis: a sink

@@ -31,6 +31,7 @@ test('durations accept 1s, 500ms, 2m and plain ms; sizes accept kb/mb', () => {
     ['aaaaaaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbbbbbb'],
   );
   assert.equal(loadConfig({ HOPPER_AUTH: 'off' }).auth, false);
+  assert.equal(loadConfig({ ...base, HTTP_WORKERS: '2' }).httpWorkers, 2);
 });
 
 const bad: [string, string][] = [
@@ -39,6 +40,9 @@ const bad: [string, string][] = [
   ['DATABASE_URL', 'mysql://u:secretpw@host/db'],
   ['PORT', '80a'],
   ['PORT', '70000'],
+  ['HTTP_WORKERS', '0'],
+  ['HTTP_WORKERS', 'two'],
+  ['HTTP_WORKERS', '65'],
   ['QUEUE_WORKER_COUNT', '0'],
   ['QUEUE_WORKER_COUNT', '-3'],
   ['QUEUE_BATCH_SIZE', 'many'],

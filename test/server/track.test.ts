@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
 import { createServer, type HopperServer } from '../../src/server/index.js';
 import { type RedisProcess, requireRedisServer, startRedis } from '../helpers/redis-server.js';
 import { backends, waitFor } from '../stream/helpers.js';
@@ -188,7 +189,24 @@ describe('bad input and auth', () => {
     const before = await server.stream.length();
     const r = await post(trackBody(2, { cart: { items: 3 } }));
     assert.equal(r.statusCode, 202, r.body);
-    assert.equal(await server.stream.length(), before + 2);
+    // One entry per request, its events in order; ids `<entryId>:<index>`.
+    assert.equal(await server.stream.length(), before + 1);
+    const { ids } = r.json() as { ids: string[] };
+    assert.equal(ids.length, 2);
+    const entryId = ids[0]!.split(':')[0]!;
+    assert.deepEqual(ids, [`${entryId}:0`, `${entryId}:1`]);
+    const raw = new Redis(redis.url);
+    const entries = await raw
+      .xrange(server.stream.keys.stream, entryId, entryId)
+      .finally(() => raw.disconnect());
+    const fields = entries[0]![1];
+    assert.equal(fields.length, 4);
+    assert.deepEqual(
+      [0, 2].map((i) => fields[i]),
+      ['e', 'e'],
+    );
+    assert.deepEqual(JSON.parse(fields[1]!).cart, { items: 3 });
+    assert.equal(JSON.parse(fields[3]!).page_url, 'http://example.com/p/1');
   });
 
   test('no token and a wrong token get the same 401; health needs none; a second token works', async () => {
@@ -237,7 +255,9 @@ describe('bad input and auth', () => {
     });
     try {
       await s.ready();
-      await s.app.inject({ method: 'POST', url: '/api/v1/track', headers: auth(), payload: trackBody(4) });
+      // Depth counts stream entries: one per accepted request.
+      for (const n of [1, 2, 1, 1])
+        await s.app.inject({ method: 'POST', url: '/api/v1/track', headers: auth(), payload: trackBody(n) });
       for (let i = 0; i < 2; i++) {
         const h = await s.app.inject({ method: 'GET', url: '/health' });
         assert.equal(h.statusCode, 200);

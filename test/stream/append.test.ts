@@ -86,6 +86,29 @@ describe('EventStream', () => {
     assert.deepEqual(await s.appendJson([]), []);
   });
 
+  test('appendBatch stores the events in one entry (e fields, in order); ids are <entryId>:<index>', async () => {
+    const s = stream();
+    const [a, batch, big] = await Promise.all([
+      s.append('a'),
+      s.appendBatch([{ x: 1 }, [2], 'three']),
+      s.appendBatch(Array.from({ length: 1001 }, (_, i) => i)),
+    ]);
+    const entries = await raw.xrange(s.keys.stream, '-', '+');
+    assert.equal(entries.length, 4, 'a, the batch, and 1001 events as 1000 + 1');
+    const [, one, second, third] = entries as [string, string[]][];
+    assert.equal(entries[0]![0], a);
+    assert.deepEqual(one![1], ['e', '{"x":1}', 'e', '[2]', 'e', '"three"']);
+    assert.deepEqual(batch, [`${one![0]}:0`, `${one![0]}:1`, `${one![0]}:2`]);
+    assert.equal(second![1].length, 2000);
+    assert.equal(third![1][1], '1000');
+    assert.equal(big.length, 1001);
+    assert.equal(big[999], `${second![0]}:999`);
+    assert.equal(big[1000], `${third![0]}:0`);
+    assert.deepEqual(await s.appendBatch([]), []);
+    await assert.rejects(s.appendBatch([{ ok: 1 }, { big: 1n }]), { field: 'events[1]' } as object);
+    assert.equal(await s.length(), 4, 'a rejected batch writes nothing');
+  });
+
   test('bad input throws a ValidationError naming the field and writes nothing', async () => {
     assert.throws(() => new EventStream('', { connection: redis.url }), {
       name: 'ValidationError',

@@ -54,6 +54,26 @@ describe('StreamProcessor batching', () => {
     await waitFor('the ack', async () => (await stream.info()).groups[0]?.pending === 0);
   });
 
+  test('appendBatch entries: batchSize events per sink call however many a read brings, every event once, in order', async () => {
+    const { stream, calls, make } = setup();
+    const ids: string[] = [];
+    // Appended before the processor starts: its first read finds them all waiting.
+    for (let r = 0; r < 10; r++)
+      ids.push(...(await stream.appendBatch(Array.from({ length: 20 }, (_, i) => ({ r, i })))));
+    const p = make({ consumers: 1, batchSize: 25, flushInterval: 60_000 });
+    await p.ready();
+    await waitFor('every event', () => calls.flatMap((c) => c.ids).length >= 200, 10_000);
+    await waitFor('the acks', async () => (await stream.info()).groups[0]?.pending === 0);
+    assert.ok(
+      calls.every((c) => c.ids.length === 25),
+      `sink calls of ${calls.map((c) => c.ids.length).join(', ')} events`,
+    );
+    assert.deepEqual(
+      calls.flatMap((c) => c.ids),
+      ids,
+    );
+  });
+
   test('fewer entries than batchSize go after about flushInterval', async () => {
     const { stream, calls, make } = setup();
     const p = make({ consumers: 1, batchSize: 100, flushInterval: 400 });

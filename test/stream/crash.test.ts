@@ -50,7 +50,10 @@ describe('kill -9 of a processor mid-batch', () => {
       const dataDir = join(tmp, name);
       const stream = new EventStream(name, { connection: redis.url, logger: quiet });
       const total = 200;
-      await stream.appendMany(Array.from({ length: total }, (_, i) => trackEvent(i)));
+      // Half one entry per event, half ten appendBatch entries of ten events (as the track route writes).
+      await stream.appendMany(Array.from({ length: 100 }, (_, i) => trackEvent(i)));
+      for (let r = 0; r < 10; r++)
+        await stream.appendBatch(Array.from({ length: 10 }, (_, j) => trackEvent(100 + r * 10 + j)));
       const child = new FixtureProcess(FIXTURE, {
         REDIS_URL: redis.url,
         STREAM: name,

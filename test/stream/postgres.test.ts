@@ -176,6 +176,60 @@ for (const backend of list) {
       assert.equal((await stream.info()).dead, 1);
     });
 
+    test('appendBatch entries: a row per event keyed <entryId>:<index>, a poison event dead-lettered alone, a redelivered batch written once', async () => {
+      sink = track(backend.sink());
+      await sink.ready();
+      const stream = streamFor('batched');
+      const dead: StreamEntry[] = [];
+      // The first batch that commits reports a failure, as a lost reply would: it is written again.
+      let lostReply = false;
+      const flaky = async (batch: StreamEntry[]) => {
+        await sink(batch);
+        if (!lostReply) {
+          lostReply = true;
+          throw new Error('connection lost before the commit was confirmed');
+        }
+      };
+      const p = processor(stream, flaky, {
+        consumers: 1,
+        batchSize: 100,
+        flushInterval: 100,
+        maxDeliveries: 2,
+      });
+      p.on('dead', (e: StreamEntry) => dead.push(e));
+      await p.ready();
+      const requests = Array.from({ length: 6 }, (_, r) =>
+        Array.from({ length: 10 }, (_, i) =>
+          trackEvent(r * 10 + i, r === 2 && i === 4 ? { timestamp: 'not-a-date' } : {}),
+        ),
+      );
+      const ids = await Promise.all(requests.map((events) => stream.appendBatch(events)));
+      assert.equal(await stream.length(), 6, 'one entry per batch');
+      await waitFor('the dead letter', () => dead.length === 1, 20_000);
+      await allAcknowledged(stream);
+      assert.equal(dead[0]!.id, ids[2]![4]);
+      assert.match(ids[2]![4]!, /^\d+-\d+:4$/);
+      const rows = await sink.query<{ id: string; page_url: string }>(
+        `SELECT id, page_url FROM ${sink.table} ORDER BY id`,
+      );
+      const expected = ids.flat().filter((id) => id !== ids[2]![4]);
+      assert.deepEqual(
+        rows.map((r) => r.id),
+        [...expected].sort(),
+        'every other event once, under its own id',
+      );
+      const byId = new Map(rows.map((r) => [r.id, r.page_url]));
+      assert.equal(byId.get(ids[5]![9]!), 'http://example.com/p/59');
+      const letters = await raw.xrange(stream.keys.dead, '-', '+');
+      assert.equal(letters.length, 1);
+      assert.equal(letters[0]![1][1], ids[2]![4]);
+      assert.equal(
+        (await stream.info()).groups[0]!.pending,
+        0,
+        "the poison event's entry is acknowledged too",
+      );
+    });
+
     test('graceful shutdown mid-stream loses nothing: a second processor finishes, rows = events once', async () => {
       sink = track(backend.sink());
       await sink.ready();

@@ -20,7 +20,11 @@ export interface TrackDeps {
   maxEvents: number;
 }
 
-/** POST /api/v1/track: validate the whole body, append every event, 202 with the ids. */
+/**
+ * POST /api/v1/track: validate the whole body, append its events as one stream entry
+ * (one XADD, one entry to read and acknowledge, however many events), 202 with one id
+ * per event, `<entryId>:<index>`.
+ */
 export function trackRoute(app: FastifyInstance, deps: TrackDeps): void {
   app.post('/api/v1/track', async (req, reply) => {
     const json = trackEventsJson(req.body, deps.maxEvents);
@@ -28,13 +32,13 @@ export function trackRoute(app: FastifyInstance, deps: TrackDeps): void {
     if (deps.probe.status !== 'ready') return unavailable(reply);
     let ids: string[];
     try {
-      ids = await deadline(deps.stream.appendJson(json), APPEND_TIMEOUT_MS, 'append');
+      ids = await deadline(deps.stream.appendJson(json, { together: true }), APPEND_TIMEOUT_MS, 'append');
     } catch (err) {
       if (err instanceof ValidationError) throw err;
       req.log.warn({ err: (err as Error).message }, 'track append failed: answering 503');
       return unavailable(reply);
     }
-    // Built by hand: ids are `<ms>-<seq>`, so this is valid JSON without a serializer pass.
+    // Built by hand: ids are `<ms>-<seq>:<index>`, so this is valid JSON without a serializer pass.
     return reply
       .code(202)
       .type('application/json; charset=utf-8')
