@@ -138,7 +138,8 @@ test('clear without --yes refuses on a non-TTY stdin and deletes nothing', async
 });
 
 test('demo --duration 3 prints status lines and shuts down cleanly', { timeout: 30_000 }, async () => {
-  const r = await runCli(['demo', '--duration', '3']);
+  // PGlite (under ./.hopper), never the shared PostgreSQL: the demo's table must not outlive the test.
+  const r = await runCli(['demo', '--duration', '3'], { DATABASE_URL: '' });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`^Redis: 127\\.0\\.0\\.1:${redis.port}/0 \\(from REDIS_URL\\)`, 'm'));
   const statusLines = r.stdout.match(/^\s+\d+s\s+added \d+\/s\s+completed \d+\/s \| waiting \d+/gm) ?? [];
