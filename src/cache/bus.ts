@@ -4,6 +4,9 @@ import type { Redis } from 'ioredis';
 /** `s` a key was set or filled, `d` deleted, `u` a loader lock was given up, `c` a namespace cleared. */
 export type BusOp = 's' | 'd' | 'u' | 'c';
 
+/** On the wire a set carries its value's version, under its own letter (see Bus). */
+const VERSIONED_SET = 'S' as const;
+
 export interface BusMessage {
   fromSelf: boolean;
   op: BusOp;
@@ -15,8 +18,10 @@ export interface BusMessage {
 
 /**
  * Invalidation over Redis pub/sub. Messages carry keys, never values:
- * `<instanceId>|<op>|<version>|<namespace>|<key>`. The instance id lets a cache skip its own
- * writes, which it has already applied to its memory tier.
+ * `<instanceId>|<op>|<namespace>|<key>`, and for a set `<instanceId>|S|<version>|<namespace>|<key>`.
+ * The instance id lets a cache skip its own writes, which it has already applied to its memory
+ * tier. A set sent as `s` (by a version of Hopper before versions) reads as version '', which
+ * matches no copy: it always evicts.
  */
 export class Bus {
   readonly id = randomBytes(8).toString('hex');
@@ -55,22 +60,32 @@ export class Bus {
     this.subscribed.catch(() => {});
   }
 
-  message(op: BusOp, namespace: string, key: string, version = ''): string {
-    return `${this.id}|${op}|${version}|${namespace}|${key}`;
+  message(op: BusOp, namespace: string, key: string, version?: string): string {
+    if (version !== undefined) return `${this.id}|${VERSIONED_SET}|${version}|${namespace}|${key}`;
+    return `${this.id}|${op}|${namespace}|${key}`;
   }
 
   private parse(text: string): BusMessage | undefined {
     const a = text.indexOf('|');
-    const b = text.indexOf('|', a + 1);
+    let b = text.indexOf('|', a + 1);
+    if (a < 0 || b !== a + 2) return undefined;
+    let op = text[a + 1] as BusOp | typeof VERSIONED_SET;
+    let version = '';
+    if (op === VERSIONED_SET) {
+      const v = text.indexOf('|', b + 1);
+      if (v < 0) return undefined;
+      op = 's';
+      version = text.slice(b + 1, v);
+      b = v;
+    }
     const c = text.indexOf('|', b + 1);
-    const d = text.indexOf('|', c + 1);
-    if (a < 0 || b !== a + 2 || c < 0 || d < 0) return undefined;
+    if (c < 0) return undefined;
     return {
       fromSelf: text.slice(0, a) === this.id,
-      op: text[a + 1] as BusOp,
-      version: text.slice(b + 1, c),
-      namespace: text.slice(c + 1, d),
-      key: text.slice(d + 1),
+      op,
+      version,
+      namespace: text.slice(b + 1, c),
+      key: text.slice(c + 1),
     };
   }
 

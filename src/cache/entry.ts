@@ -44,9 +44,10 @@ export function makeEntry(json: string, policy: Policy, now: number, version: st
 }
 
 /**
- * The Redis form: `<staleWindowMs>|<flag>|<version>|<payload>`, flag `j` for JSON, `z` for
+ * The Redis form: `<staleWindowMs>|<flag>|<version>|<payload>`, flag `J` for JSON, `Z` for
  * gzip'd JSON. The window leads so read.lua can tell fresh from stale by Redis's own clock
- * (PTTL).
+ * (PTTL). Values written before versions (`<staleWindowMs>|<flag>|<payload>`, flags `j`
+ * and `z`) still read, as version ''.
  */
 export async function encode(
   json: string,
@@ -56,9 +57,9 @@ export async function encode(
 ): Promise<string | Buffer> {
   if (json.length > compressAbove / 3 && Buffer.byteLength(json) > compressAbove) {
     const packed = await gzipAsync(json);
-    return Buffer.concat([Buffer.from(`${window}|z|${version}|`), packed]);
+    return Buffer.concat([Buffer.from(`${window}|Z|${version}|`), packed]);
   }
-  return `${window}|j|${version}|${json}`;
+  return `${window}|J|${version}|${json}`;
 }
 
 const PIPE = 0x7c;
@@ -69,11 +70,16 @@ export async function decode(raw: Buffer, pttl: number, now: number): Promise<En
   if (bar <= 0 || raw[bar + 2] !== PIPE || pttl < 0) return undefined;
   const window = Number(raw.toString('latin1', 0, bar));
   if (!Number.isInteger(window)) return undefined;
-  const flag = raw[bar + 1];
-  const end = raw.indexOf(PIPE, bar + 3);
-  if (end < 0) return undefined;
-  const version = raw.toString('latin1', bar + 3, end);
-  const payload = raw.subarray(end + 1);
+  let flag = raw[bar + 1];
+  let version = '';
+  let payload = raw.subarray(bar + 3);
+  if (flag === 0x4a /* J */ || flag === 0x5a /* Z */) {
+    const end = raw.indexOf(PIPE, bar + 3);
+    if (end < 0) return undefined;
+    version = raw.toString('latin1', bar + 3, end);
+    payload = raw.subarray(end + 1);
+    flag += 0x20; // to lower case: the same encodings as j and z
+  }
   let json: string;
   if (flag === 0x6a /* j */) json = payload.toString('utf8');
   else if (flag === 0x7a /* z */) json = (await gunzipAsync(payload)).toString('utf8');

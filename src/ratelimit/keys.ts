@@ -5,7 +5,8 @@ const TAGS: Record<Storage, string> = {
   'sliding-window': 'sw',
   'sliding-window-packed': 'swl',
   'sliding-window-approx': 'swa',
-  'token-bucket': 'tb',
+  // `tbt`: the bucket as GCRA's time (see scripts.ts); `tb` held `tokens:lastUpdateUs`.
+  'token-bucket': 'tbt',
   gcra: 'gcra',
 };
 

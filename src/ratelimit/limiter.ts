@@ -39,7 +39,7 @@ export class RateLimiter {
       capacity: c.capacity,
     });
     this.onFallback = opts.onFallback;
-    const storage = storageOf(c.algorithm, c.limit);
+    const storage = storageOf(c.algorithm, c.limit, c.window);
     this.redisKey = keyBuilder(c.prefix, storage, c.window);
     if (opts.connection instanceof Redis) {
       this.client = opts.connection;

@@ -84,7 +84,7 @@ describe('cache tiers', () => {
     };
     // Messages reach b in order: once b has dropped `marker`, every message before it was applied.
     const flushBus = async () => {
-      await admin.publish(channel, `0000000000000000|s|other.${++n}|${ns}|marker`);
+      await admin.publish(channel, `0000000000000000|S|other.${++n}|${ns}|marker`);
       for (let i = 0; i < 100 && !(await fromRedis('marker')); i++) await sleep(20);
       await untilInMemory('marker');
     };
@@ -100,12 +100,23 @@ describe('cache tiers', () => {
       await flushBus();
       assert.equal(await fromRedis('k'), false, 'still served from memory');
       // A message for another write of k: b drops its copy.
-      await admin.publish(channel, `0000000000000000|s|other.${++n}|${ns}|k`);
+      await admin.publish(channel, `0000000000000000|S|other.${++n}|${ns}|k`);
       await flushBus();
       assert.equal(await fromRedis('k'), true, 'dropped, read from Redis again');
+      // So does a set announced without a version (as a version before versions sends it).
+      await untilInMemory('k');
+      await admin.publish(channel, `0000000000000000|s|${ns}|k`);
+      await flushBus();
+      assert.equal(await fromRedis('k'), true, 'dropped by the unversioned message');
     } finally {
       sub.disconnect();
     }
+  });
+
+  it('reads values written before versions (no version field), pipes in the JSON included', async () => {
+    const c = make();
+    await admin.set(`hopper:cache:${c.namespace}:v:old`, '0|j|{"a":"x|5"}', 'PX', 60_000);
+    assert.deepEqual(await c.get('old'), { a: 'x|5' });
   });
 
   it('a delete or set during a slow load is not overwritten by the load', async () => {
@@ -197,7 +208,7 @@ describe('cache tiers', () => {
     await c.set('small', { a: 1 });
     assert.match(
       (await admin.get(`hopper:cache:${c.namespace}:v:small`))!,
-      /^0\|j\|[0-9a-f]{16}\.[0-9a-z]+\|\{"a":1\}$/,
+      /^0\|J\|[0-9a-f]{16}\.[0-9a-z]+\|\{"a":1\}$/,
     );
   });
 

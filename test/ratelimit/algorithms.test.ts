@@ -216,5 +216,12 @@ describe('keys', () => {
     const big = make('sliding-window', { prefix: 'myapp:rl', limit: PACKED_LOG_MAX_LIMIT + 1 });
     await big.limit('user:1');
     assert.equal(await raw.zcard('{myapp:rl}:sw:1000:user:1'), 1);
+    // So does a window over an hour: the packed log's 4-byte offsets would not hold it.
+    const long = make('sliding-window', { prefix: 'myapp:rl', window: 7_200_000 });
+    await long.limit('user:1');
+    assert.equal(await raw.zcard('{myapp:rl}:sw:7200000:user:1'), 1);
+    const bucket = make('token-bucket', { prefix: 'myapp:rl' });
+    await bucket.limit('user:1');
+    assert.ok((await raw.pttl('{myapp:rl}:tbt:1000:user:1')) > 0);
   });
 });

@@ -8,8 +8,10 @@
 --   lookup from the log's end;
 -- - an allowed unit is APPENDed; the log is rewritten (units that left dropped, expiry moved
 --   to newest + 2W) only when the expiry would fall short of newest + W, when more than
---   `slack` units that left have piled up, or when the offset outgrows 4 bytes (71 minutes
---   after the base; then the base moves). A busy key is rewritten about once per window.
+--   `slack` units that left have piled up, or when the offset outgrows 4 bytes (71.6 minutes
+--   after the base; then the base moves to the oldest unit kept, so every unit kept must lie
+--   within 71.6 minutes of it: storage.ts keeps windows over an hour off this layout). A busy
+--   key is rewritten about once per window.
 -- The price: a key lives up to 2W after its newest unit.
 local function slidingPacked(now, limit, windowUs, write)
   local since = now - windowUs
