@@ -2,8 +2,8 @@
 -- (the key's expiry in ms and a base time in µs, packed doubles) then the log of allowed
 -- units, oldest first, each its time as µs after the base (4-byte unsigned, LE). The window
 -- is (now - W, now]. Why this shape (measured in docs/ratelimit.md): reading and rewriting a
--- string in Lua costs about a microsecond per kilobyte, so the log is kept short (4 bytes a
--- unit) and is appended to rather than rewritten:
+-- string in Lua costs about a microsecond per kilobyte (Redis's Lua hashes every byte of each
+-- new string), so the log is kept short (4 bytes a unit) and is appended to, not rewritten:
 -- - a check of cost c passes iff the (limit - c + 1)-th newest unit has left the window, one
 --   lookup from the log's end;
 -- - an allowed unit is APPENDed; the log is rewritten (units that left dropped, expiry moved
