@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { Queue, ValidationError, Worker } from '../../src/index.js';
@@ -7,23 +7,10 @@ import { bucketOf } from '../../src/metrics/buckets.js';
 import { lowerMs, MetricsRecorder, metricKeys, readMetrics, upperMs } from '../../src/metrics/index.js';
 import { metricsConfig } from '../../src/metrics/options.js';
 import { queueKeys } from '../../src/queue/keys.js';
-import { type RedisProcess, requireRedisServer, startRedis } from '../helpers/redis-server.js';
+import { RedisFixture } from '../helpers/redis-fixture.js';
 
-requireRedisServer();
-let redis: RedisProcess;
-let raw: Redis;
+const fx = new RedisFixture();
 let n = 0;
-const open: { close(): Promise<void> }[] = [];
-
-before(async () => {
-  redis = await startRedis();
-  raw = new Redis(redis.url);
-});
-after(async () => {
-  await Promise.all(open.map((o) => o.close()));
-  raw.disconnect();
-  await redis.stop();
-});
 
 /** Deterministic pseudo-random numbers (mulberry32), so the timings are known. */
 function random(seed: number): () => number {
@@ -41,8 +28,8 @@ const timing = (r: () => number) => 0.1 * 10 ** (5 * r());
 
 function recorder(options = {}): { rec: MetricsRecorder; tag: string } {
   const tag = queueKeys('hopper', `m-${++n}`).tag;
-  const rec = new MetricsRecorder(raw, tag, metricsConfig({ flushMs: 60_000, ...options }));
-  open.push(rec);
+  const rec = new MetricsRecorder(fx.raw, tag, metricsConfig({ flushMs: 60_000, ...options }));
+  fx.track(rec);
   return { rec, tag };
 }
 
@@ -71,7 +58,7 @@ test('p95 from the histograms is within one bucket width of the exact p95 over 1
     rec.count('completed');
   }
   await rec.flush();
-  const m = await readMetrics(raw, tag, 'q', { days: 1 });
+  const m = await readMetrics(fx.raw, tag, 'q', { days: 1 });
   for (const [name, values, summary] of [
     ['exec', exec, m.execution],
     ['wait', wait, m.wait],
@@ -105,7 +92,7 @@ test('memory of the metric keys is flat between 10,000 and 1,000,000 recorded jo
   const usage = async () => {
     let total = 0;
     for (const k of Object.values(keys))
-      total += Number((await raw.call('MEMORY', 'USAGE', k, 'SAMPLES', '0')) ?? 0);
+      total += Number((await fx.raw.call('MEMORY', 'USAGE', k, 'SAMPLES', '0')) ?? 0);
     return total;
   };
   const record = async (from: number, to: number) => {
@@ -131,10 +118,10 @@ test('memory of the metric keys is flat between 10,000 and 1,000,000 recorded jo
   const small = await usage();
   await record(10_000, 1_000_000);
   const large = await usage();
-  const m = await readMetrics(raw, tag, 'q', { days: 1 });
+  const m = await readMetrics(fx.raw, tag, 'q', { days: 1 });
   assert.equal(m.totalJobs, 1_000_000, 'every job was counted');
   assert.equal(m.failedJobs, 10_000);
-  assert.equal(await raw.llen(keys.failed), 100, 'failed list capped');
+  assert.equal(await fx.raw.llen(keys.failed), 100, 'failed list capped');
   console.log(`# metric keys: ${small} bytes after 10,000 jobs, ${large} bytes after 1,000,000`);
   // Counters grow by a few digits (listpack integers widen); nothing grows per job.
   assert.ok(large <= small * 1.1 + 512, `metric keys: ${small} bytes at 10k jobs, ${large} at 1M`);
@@ -148,18 +135,18 @@ test('keys share the queue hash tag; minute, day and failed keys expire, the tot
   await rec.flush();
   const keys = metricKeys(tag, Date.now());
   for (const k of Object.values(keys)) assert.ok(k.startsWith(`${tag}:metrics:`), k);
-  const minuteTtl = await raw.pttl(keys.minute);
-  const dayTtl = await raw.pttl(keys.day);
-  const failedTtl = await raw.pttl(keys.failed);
+  const minuteTtl = await fx.raw.pttl(keys.minute);
+  const dayTtl = await fx.raw.pttl(keys.day);
+  const failedTtl = await fx.raw.pttl(keys.failed);
   assert.ok(minuteTtl > 2 * 3600_000 - 60_000 && minuteTtl <= 2 * 3600_000, `minute ttl ${minuteTtl}`);
   assert.ok(dayTtl > 4 * 86_400_000 - 60_000 && dayTtl <= 4 * 86_400_000, `day ttl ${dayTtl}`);
   assert.ok(failedTtl > 3 * 86_400_000 - 60_000 && failedTtl <= 3 * 86_400_000, `failed ttl ${failedTtl}`);
-  assert.equal(await raw.pttl(keys.total), -1);
-  assert.equal(await raw.hget(keys.total, 'added'), '3');
+  assert.equal(await fx.raw.pttl(keys.total), -1);
+  assert.equal(await fx.raw.hget(keys.total, 'added'), '3');
 });
 
 test('a flush that fails is merged into the next one', async () => {
-  const client = new Redis(redis.url);
+  const client = new Redis(fx.url);
   client.on('error', () => {});
   client.disconnect(); // closed on purpose: commands reject until connect()
   const tag = queueKeys('hopper', `m-${++n}`).tag;
@@ -169,13 +156,13 @@ test('a flush that fails is merged into the next one', async () => {
   await client.connect();
   rec.count('completed', 2);
   await rec.close();
-  assert.equal(await raw.hget(metricKeys(tag, Date.now()).total, 'completed'), '7');
+  assert.equal(await fx.raw.hget(metricKeys(tag, Date.now()).total, 'completed'), '7');
   client.disconnect();
 });
 
 test('a worker records added, completed, retried, failed, timings and the failed job with its context', async () => {
-  const q = new Queue(`mw-${++n}`, { connection: redis.url, metrics: { flushMs: 50 } });
-  open.push(q);
+  const q = new Queue(`mw-${++n}`, { connection: fx.url, metrics: { flushMs: 50 } });
+  fx.track(q);
   const w = new Worker<{ n: number }>(
     q.name,
     async (job) => {
@@ -183,9 +170,9 @@ test('a worker records added, completed, retried, failed, timings and the failed
       if (job.data.n % 5 === 0) throw new Error(`bad job ${job.data.n}`);
       return job.data.n;
     },
-    { connection: redis.url, concurrency: 4, metrics: { flushMs: 50 } },
+    { connection: fx.url, concurrency: 4, metrics: { flushMs: 50 } },
   );
-  open.push(w);
+  fx.track(w);
   await q.addBulk(
     Array.from({ length: 20 }, (_, i) => ({ name: 'j', data: { n: i }, opts: { attempts: 2 } })),
   );
@@ -213,28 +200,28 @@ test('a worker records added, completed, retried, failed, timings and the failed
 });
 
 test('metrics: false writes no metric keys', async () => {
-  const q = new Queue(`off-${++n}`, { connection: redis.url, metrics: false });
-  const w = new Worker(q.name, () => 1, { connection: redis.url, metrics: false });
+  const q = new Queue(`off-${++n}`, { connection: fx.url, metrics: false });
+  const w = new Worker(q.name, () => 1, { connection: fx.url, metrics: false });
   await q.add('j', {});
   const deadline = Date.now() + 5000;
   while ((await q.getCounts()).completed < 1 && Date.now() < deadline) await sleep(20);
   await w.close();
   await q.close();
-  assert.deepEqual(await raw.keys(`${q.keys.tag}:metrics:*`), []);
+  assert.deepEqual(await fx.raw.keys(`${q.keys.tag}:metrics:*`), []);
   assert.equal(q.metrics, undefined);
 });
 
 test('bad metrics options and windows are rejected naming the field', async () => {
   assert.throws(
-    () => new Queue('x', { connection: redis.url, metrics: { retentionDays: 0 } }),
+    () => new Queue('x', { connection: fx.url, metrics: { retentionDays: 0 } }),
     (e: unknown) => e instanceof ValidationError && e.field === 'metrics.retentionDays',
   );
   assert.throws(
-    () => new Worker('x', () => 1, { connection: redis.url, metrics: { flushMs: 1 } }),
+    () => new Worker('x', () => 1, { connection: fx.url, metrics: { flushMs: 1 } }),
     (e: unknown) => e instanceof ValidationError && e.field === 'metrics.flushMs',
   );
-  const q = new Queue(`w-${++n}`, { connection: redis.url });
-  open.push(q);
+  const q = new Queue(`w-${++n}`, { connection: fx.url });
+  fx.track(q);
   for (const [opts, field] of [
     [{ days: 0 }, 'days'],
     [{ days: 1.5 }, 'days'],

@@ -1,35 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import { type Job, Queue, UnrecoverableError, Worker, type WorkerOptions } from '../../src/index.js';
-import { type RedisProcess, requireRedisServer, startRedis } from '../helpers/redis-server.js';
+import { RedisFixture } from '../helpers/redis-fixture.js';
 
-requireRedisServer();
-let redis: RedisProcess;
-let raw: Redis;
+const fx = new RedisFixture();
 let n = 0;
-const open: { close(): Promise<void> }[] = [];
-
-before(async () => {
-  redis = await startRedis();
-  raw = new Redis(redis.url);
-});
-after(async () => {
-  await Promise.all(open.map((o) => o.close()));
-  raw.disconnect();
-  await redis.stop();
-});
 
 function queue(): Queue {
-  const q = new Queue(`w-${++n}`, { connection: redis.url });
-  open.push(q);
-  return q;
+  return fx.track(new Queue(`w-${++n}`, { connection: fx.url }));
 }
 function worker<D>(q: Queue, handler: (job: Job<D>) => unknown, opts: WorkerOptions = {}): Worker<D> {
-  const w = new Worker<D>(q.name, handler, { connection: redis.url, ...opts });
-  open.push(w);
-  return w;
+  return fx.track(new Worker<D>(q.name, handler, { connection: fx.url, ...opts }));
 }
 async function until(check: () => Promise<boolean> | boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
@@ -199,13 +181,13 @@ describe('processing', () => {
     await q.addBulk(
       Array.from({ length: 2000 }, (_, i) => ({ name: 'j', data: i, opts: { removeOnComplete: true } })),
     );
-    await raw.config('RESETSTAT');
+    await fx.raw.config('RESETSTAT');
     const w = worker(q, async () => {}, { concurrency: 50 });
     let done = 0;
     w.on('completed', () => done++);
     await until(() => done === 2000);
     // Every fetch, settle and heartbeat is one script call (EVALSHA, or EVAL after NOSCRIPT).
-    const stats = await raw.info('commandstats');
+    const stats = await fx.raw.info('commandstats');
     const calls = [...stats.matchAll(/^cmdstat_eval(?:sha)?:calls=(\d+)/gm)].reduce(
       (n, m) => n + Number(m[1]),
       0,
@@ -253,7 +235,7 @@ describe('processing', () => {
     let cursor = '0';
     const left: string[] = [];
     do {
-      const [next, keys] = await raw.scan(cursor, 'MATCH', `${q.keys.tag}*`);
+      const [next, keys] = await fx.raw.scan(cursor, 'MATCH', `${q.keys.tag}*`);
       left.push(...keys);
       cursor = next;
     } while (cursor !== '0');
@@ -278,7 +260,7 @@ describe('retention', () => {
     const counts = await q.getCounts();
     assert.equal(counts.completed, 2);
     assert.equal(counts.failed, 1);
-    assert.equal(await raw.hlen(q.keys.jobs), 3);
+    assert.equal(await fx.raw.hlen(q.keys.jobs), 3);
   });
 
   test('age retention trims finished jobs without waiting for another job to finish', async () => {
@@ -290,8 +272,8 @@ describe('retention', () => {
     await sleep(50);
     assert.equal((await q.getCounts()).completed, 1);
     await until(async () => (await q.getCounts()).completed === 0, 2000);
-    assert.equal(await raw.hlen(q.keys.jobs), 0);
-    assert.equal(await raw.hlen(q.keys.results), 0);
+    assert.equal(await fx.raw.hlen(q.keys.jobs), 0);
+    assert.equal(await fx.raw.hlen(q.keys.results), 0);
     await w.close();
   });
 });
@@ -300,13 +282,13 @@ describe('memory', () => {
   test('a waiting job costs a bounded number of bytes in Redis', async () => {
     const q = queue();
     const data = { i: 0, t: 1700000000000 }; // ~30 bytes, like the benchmark payload
-    const before = Number((await raw.info('memory')).match(/used_memory:(\d+)/)![1]);
+    const before = Number((await fx.raw.info('memory')).match(/used_memory:(\d+)/)![1]);
     for (let i = 0; i < 10; i++) {
       await q.addBulk(
         Array.from({ length: 1000 }, (_, j) => ({ name: 'audit', data: { ...data, i: i * 1000 + j } })),
       );
     }
-    const afterAdd = Number((await raw.info('memory')).match(/used_memory:(\d+)/)![1]);
+    const afterAdd = Number((await fx.raw.info('memory')).match(/used_memory:(\d+)/)![1]);
     const perJob = (afterAdd - before) / 10_000;
     console.log(`# bytes per waiting job (30-byte payload): ${perJob.toFixed(0)}`);
     assert.ok(perJob < 250, `${perJob} bytes per waiting job`);
