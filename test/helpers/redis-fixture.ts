@@ -1,4 +1,4 @@
-import { after, before } from 'node:test';
+import { after, afterEach, before } from 'node:test';
 import { Redis } from 'ioredis';
 import { type RedisProcess, requireRedisServer, startRedis } from './redis-server.js';
 
@@ -9,25 +9,30 @@ export interface Closable {
 
 /**
  * A private redis-server for one test file: started before its tests and stopped after them,
- * with a plain client (`raw`) and whatever the tests `track()`ed closed first.
- * Create it at the top level of the file.
+ * with a plain client (`raw`) and whatever the tests `track()`ed closed first (after each
+ * test with `closeAfterEach`). Create it at the top level of the file.
  */
 export class RedisFixture {
   private redis: RedisProcess | undefined;
   private client: Redis | undefined;
   private readonly open: Closable[] = [];
 
-  constructor() {
+  constructor(opts: { closeAfterEach?: boolean } = {}) {
     requireRedisServer();
     before(async () => {
       this.redis = await startRedis();
       this.client = new Redis(this.redis.url);
     });
+    if (opts.closeAfterEach) afterEach(() => this.closeTracked());
     after(async () => {
-      await Promise.all(this.open.map((o) => o.close()));
+      await this.closeTracked();
       this.client?.disconnect();
       await this.redis?.stop();
     });
+  }
+
+  private async closeTracked(): Promise<void> {
+    await Promise.all(this.open.splice(0).map((o) => o.close()));
   }
 
   get url(): string {

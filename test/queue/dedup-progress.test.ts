@@ -1,42 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  type Job,
-  JobStateError,
-  LOG_LINES,
-  Queue,
-  ValidationError,
-  Worker,
-  type WorkerOptions,
-} from '../../src/index.js';
-import { type RedisProcess, requireRedisServer, startRedis } from '../helpers/redis-server.js';
-import { quiet, uniqueName, waitFor } from '../helpers/worker-process.js';
+import { type Job, JobStateError, LOG_LINES, type Queue, ValidationError } from '../../src/index.js';
+import { QueueFixture } from '../helpers/queue-fixture.js';
+import { waitFor } from '../helpers/worker-process.js';
 
-requireRedisServer();
-let redis: RedisProcess;
-const open: { close(): Promise<void> }[] = [];
-
-before(async () => {
-  redis = await startRedis();
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((o) => o.close()));
-});
-after(async () => {
-  await redis.stop();
-});
-
-function queue(label: string): Queue {
-  const q = new Queue(uniqueName(label), { connection: redis.url });
-  open.push(q);
-  return q;
-}
-function worker<D>(q: Queue, handler: (job: Job<D>) => unknown, opts: WorkerOptions = {}): Worker<D> {
-  const w = new Worker<D>(q.name, handler, { connection: redis.url, logger: quiet, ...opts });
-  open.push(w);
-  return w;
-}
+const fx = new QueueFixture({ closeAfterEach: true });
+const queue = fx.queue.bind(fx);
+const worker = fx.worker.bind(fx);
 const stateOf = async (q: Queue, id: string) => (await q.getJob(id))?.state;
 
 describe('dedup modes', () => {
@@ -175,7 +146,7 @@ describe('progress and logs', () => {
     await waitFor('completed', async () => (await stateOf(q, id)) === 'completed');
     await q.remove(id);
     const { Redis } = await import('ioredis');
-    const raw = new Redis(redis.url);
+    const raw = new Redis(fx.url);
     assert.equal(await raw.hexists(q.keys.progress, id), 0);
     assert.equal(await raw.hexists(q.keys.logs, id), 0);
     raw.disconnect();

@@ -4,59 +4,34 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  type Job,
-  type JobInfo,
-  Queue,
-  ValidationError,
-  Worker,
-  type WorkerOptions,
-} from '../../src/index.js';
-import { type RedisProcess, requireRedisServer, startRedis } from '../helpers/redis-server.js';
+import { type JobInfo, type Queue, ValidationError } from '../../src/index.js';
+import { QueueFixture } from '../helpers/queue-fixture.js';
 import {
   killWorkerProcesses,
-  quiet,
   startWorkerProcess,
-  uniqueName,
   type WorkerProcess,
   waitFor,
 } from '../helpers/worker-process.js';
 
-requireRedisServer();
-let redis: RedisProcess;
+const fx = new QueueFixture({ closeAfterEach: true });
+const queue = fx.queue.bind(fx);
+const worker = fx.worker.bind(fx);
 let dir: string;
-const open: { close(): Promise<void> }[] = [];
 
-before(async () => {
-  redis = await startRedis();
+before(() => {
   dir = mkdtempSync(join(tmpdir(), 'hopper-flow-'));
 });
-afterEach(async () => {
-  await killWorkerProcesses();
-  await Promise.all(open.splice(0).map((o) => o.close()));
-});
-after(async () => {
-  await redis.stop();
+afterEach(() => killWorkerProcesses());
+after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
-
-function queue(label: string): Queue {
-  const q = new Queue(uniqueName(label), { connection: redis.url });
-  open.push(q);
-  return q;
-}
-function worker<D>(q: Queue, handler: (job: Job<D>) => unknown, opts: WorkerOptions = {}): Worker<D> {
-  const w = new Worker<D>(q.name, handler, { connection: redis.url, logger: quiet, ...opts });
-  open.push(w);
-  return w;
-}
 
 /** Four worker processes on one queue (each `concurrency` slots, each job `jobMs` long). */
 function processes(q: Queue, concurrency: number, jobMs: number): Promise<WorkerProcess[]> {
   return Promise.all(
     [1, 2, 3, 4].map((i) =>
       startWorkerProcess({
-        REDIS_URL: redis.url,
+        REDIS_URL: fx.url,
         QUEUE: q.name,
         LOG: join(dir, `${q.name}-${i}.log`),
         CONCURRENCY: String(concurrency),
@@ -343,7 +318,7 @@ describe('groups', () => {
     const q = queue('gkill');
     await q.setLimits({ group: { concurrency: 1 } });
     const child = await startWorkerProcess({
-      REDIS_URL: redis.url,
+      REDIS_URL: fx.url,
       QUEUE: q.name,
       LOG: join(dir, `${q.name}.log`),
       MODE: 'hang',
