@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { serveCluster } from '../server/cluster.js';
 import { loadConfig } from '../server/config.js';
 import { startServer } from '../server/index.js';
-import { onSignals } from '../server/shutdown.js';
+import { serveUntilStopped } from '../server/shutdown.js';
 import { defaultLogger } from '../util/logger.js';
 import { rememberSecret } from './errors.js';
 
@@ -20,8 +20,7 @@ async function serve(): Promise<void> {
     if (url) rememberSecret(decodeURIComponent(new URL(url).password) || undefined);
   const logger = defaultLogger('hopper:server');
   if (config.httpWorkers > 1) return serveCluster(config, logger);
-  const server = await startServer(config, { logger });
-  await onSignals(() => server.close(), logger);
+  await serveUntilStopped(startServer(config, { logger }), logger);
 }
 
 export function serveCommand(): Command {

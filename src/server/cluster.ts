@@ -4,7 +4,7 @@ import type { Logger } from '../util/logger.js';
 import { createServer } from './app.js';
 import type { ServerConfig } from './config.js';
 import { startServer } from './index.js';
-import { onSignals } from './shutdown.js';
+import { onSignals, serveUntilStopped } from './shutdown.js';
 import { deadline } from './status.js';
 
 /** Messages between the primary and its HTTP workers. */
@@ -45,14 +45,9 @@ export interface ClusterOptions {
 
 async function primary(config: ServerConfig, logger: Logger, options: ClusterOptions): Promise<void> {
   const server = createServer(config, { logger, sink: options.sink });
-  try {
-    await server.ready();
-  } catch (err) {
-    await server.close();
-    throw err;
-  }
   const workers = new Set<Worker>();
   let stopping = false;
+  let failed = false;
 
   const answer = (w: Worker, m: Message) => {
     if (m?.type !== CHECK) return;
@@ -86,7 +81,8 @@ async function primary(config: ServerConfig, logger: Logger, options: ClusterOpt
 
   let started = false;
   let port = config.port;
-  try {
+  const startup = (async () => {
+    await server.ready();
     await Promise.all(
       Array.from(
         { length: config.httpWorkers },
@@ -103,9 +99,23 @@ async function primary(config: ServerConfig, logger: Logger, options: ClusterOpt
           }),
       ),
     );
+  })();
+  // Listening for signals from the start: one that comes while starting (the database can
+  // take seconds) waits for the start to finish, then stops as usual.
+  const stopped = onSignals(async () => {
+    await startup.catch(() => {});
+    if (failed) return;
+    stopping = true;
+    logger.info(`Stopping ${workers.size} HTTP workers...`);
+    await Promise.all([...workers].map((w) => stopWorker(w, config.shutdownTimeout + 5000, logger)));
+    logger.info('HTTP workers stopped: no new requests accepted');
+    await server.close();
+  }, logger);
+  try {
+    await startup;
     started = true;
   } catch (err) {
-    stopping = true;
+    failed = stopping = true;
     for (const w of workers) w.process.kill('SIGKILL');
     await server.close();
     throw err;
@@ -115,14 +125,7 @@ async function primary(config: ServerConfig, logger: Logger, options: ClusterOpt
     `${config.httpWorkers} HTTP workers listening on ${config.host}:${port}; stream processor in the primary (pid ${process.pid})`,
   );
   options.onListening?.(port);
-
-  await onSignals(async () => {
-    stopping = true;
-    logger.info(`Stopping ${workers.size} HTTP workers...`);
-    await Promise.all([...workers].map((w) => stopWorker(w, config.shutdownTimeout + 5000, logger)));
-    logger.info('HTTP workers stopped: no new requests accepted');
-    await server.close();
-  }, logger);
+  await stopped;
 }
 
 function stopWorker(w: Worker, timeoutMs: number, logger: Logger): Promise<void> {
@@ -147,12 +150,11 @@ function stopWorker(w: Worker, timeoutMs: number, logger: Logger): Promise<void>
 }
 
 async function worker(config: ServerConfig, logger: Logger): Promise<void> {
-  const server = await startServer(
-    { ...config, processor: false },
-    { logger, databaseCheck: config.processor ? askPrimary : undefined },
-  );
-  await onSignals(
-    () => server.close(),
+  await serveUntilStopped(
+    startServer(
+      { ...config, processor: false },
+      { logger, databaseCheck: config.processor ? askPrimary : undefined },
+    ),
     logger,
     (trigger) =>
       process.on('message', (m: Message) => {

@@ -48,6 +48,22 @@ export async function shutdown(p: ShutdownParts): Promise<void> {
 }
 
 /**
+ * Serves what `starting` starts until SIGINT/SIGTERM (or `more`), then closes it. Signals
+ * are heard from the start: one that comes while it is starting (PGlite can take seconds)
+ * waits for the start, then closes, rather than killing the process half-started. A failed
+ * start rejects.
+ */
+export async function serveUntilStopped(
+  starting: Promise<{ close(): Promise<void> }>,
+  logger: Logger,
+  more?: (trigger: (reason: string) => void) => void,
+): Promise<void> {
+  const stopped = onSignals(async () => (await starting.catch(() => undefined))?.close(), logger, more);
+  await starting;
+  await stopped;
+}
+
+/**
  * SIGINT/SIGTERM run `stop` once; a second signal while stopping exits at once
  * (whatever the processor still holds stays pending in Redis and is claimed later).
  * `more` may hook another trigger (an HTTP worker's primary asking it to stop): it

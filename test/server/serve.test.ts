@@ -207,3 +207,44 @@ test('HTTP_WORKERS=2 and Ctrl+C (SIGINT to the process group): one stop per proc
   ]);
   assert.equal(await pgliteRows(pglite), 6, 'every accepted event is a row');
 });
+
+test('a SIGTERM while starting (PGlite still opening) stops gracefully once started: exit 0', async () => {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    REDIS_URL: redis.url,
+    PORT: String(await freePort()),
+    HOST: '127.0.0.1',
+    HOPPER_API_TOKENS: TOKEN,
+    HOPPER_PGLITE_DIR: join(dir, 'pglite-early-stop'),
+    HTTP_WORKERS: '2',
+  };
+  delete env.DATABASE_URL;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'serve'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const connected = new Promise<void>((resolve) => {
+    const take = (s: string) => {
+      output += s;
+      if (output.includes('Successfully connected to Redis')) resolve();
+    };
+    child.stdout.setEncoding('utf8').on('data', take);
+    child.stderr.setEncoding('utf8').on('data', take);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  try {
+    await connected;
+    // Before the database is open and before any worker listens.
+    assert.ok(!output.includes('HTTP workers listening'), output);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, output);
+    assert.match(output, /SIGTERM received/);
+    assert.match(output, /Server shutdown complete/);
+  } finally {
+    clearTimeout(killer);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});
