@@ -81,7 +81,9 @@ async function serveOnce(
         async (r) => (r.status === 200 ? ((await r.json()) as { database: string }) : undefined),
         () => undefined,
       );
-      if (health) {
+      // With HTTP_WORKERS, /health answers once one worker listens: wait for them all.
+      const allListening = !extraEnv.HTTP_WORKERS || output.includes('HTTP workers listening');
+      if (health && allListening) {
         assert.equal(health.database, 'healthy');
         break;
       }
