@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import {
   ALGORITHMS,
   type Algorithm,
@@ -9,44 +8,29 @@ import {
   type RateLimiterOptions,
 } from '../../src/ratelimit/index.js';
 import { PACKED_LOG_MAX_LIMIT } from '../../src/ratelimit/storage.js';
-import { type RedisProcess, requireRedisServer, startRedis } from '../helpers/redis-server.js';
+import { RedisFixture } from '../helpers/redis-fixture.js';
 
-requireRedisServer();
-let redis: RedisProcess;
-let raw: Redis;
-const limiters: RateLimiter[] = [];
+const fx = new RedisFixture();
 let n = 0;
 
 function make(algorithm: Algorithm, extra: Partial<RateLimiterOptions> = {}): RateLimiter {
-  const l = new RateLimiter({ connection: redis.url, algorithm, limit: 5, window: 1000, ...extra });
-  limiters.push(l);
-  return l;
+  return fx.track(new RateLimiter({ connection: fx.url, algorithm, limit: 5, window: 1000, ...extra }));
 }
 const fresh = (label: string) => `${label}-${++n}`;
 
 /** Waits until early in a 1 s window, so a burst of checks cannot straddle a fixed window's edge. */
 async function earlyInWindow(): Promise<void> {
-  const [s, us] = await raw.time();
+  const [s, us] = await fx.raw.time();
   const ms = (Number(s) * 1000 + Math.floor(Number(us) / 1000)) % 1000;
   if (ms > 400) await sleep(1010 - ms);
 }
 
 async function evalCalls(): Promise<number> {
-  const info = await raw.info('commandstats');
+  const info = await fx.raw.info('commandstats');
   let total = 0;
   for (const m of info.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)) total += Number(m[1]);
   return total;
 }
-
-before(async () => {
-  redis = await startRedis();
-  raw = new Redis(redis.url);
-});
-after(async () => {
-  await Promise.all(limiters.map((l) => l.close()));
-  raw.disconnect();
-  await redis.stop();
-});
 
 for (const algorithm of ALGORITHMS) {
   describe(algorithm, () => {
@@ -76,7 +60,7 @@ for (const algorithm of ALGORITHMS) {
       );
       if (algorithm === 'sliding-window-approx') {
         // 5 hits this window: the next one fits once their weight drops to 4, 1/5 into the next window.
-        const [s, us] = await raw.time();
+        const [s, us] = await fx.raw.time();
         const toEdge = 1000 - ((Number(s) * 1000 + Math.floor(Number(us) / 1000)) % 1000);
         assert.ok(
           Math.abs(denied.retryAfterMs - (toEdge + 200)) <= 30,
@@ -207,21 +191,21 @@ describe('keys', () => {
   test('state lives under {prefix}:<algorithm>:<window>:<key> and expires', async () => {
     const l = make('fixed-window', { prefix: 'myapp:rl' });
     await l.limit('user:1');
-    const ttl = await raw.pttl('{myapp:rl}:fw:1000:user:1');
+    const ttl = await fx.raw.pttl('{myapp:rl}:fw:1000:user:1');
     assert.ok(ttl > 0 && ttl <= 1000, `pttl ${ttl}`);
     // Up to PACKED_LOG_MAX_LIMIT units the exact sliding window keeps a packed string log: a 16-byte header, 4 bytes per unit.
     const s = make('sliding-window', { prefix: 'myapp:rl' });
     await s.limit('user:1');
-    assert.equal(await raw.strlen('{myapp:rl}:swl:1000:user:1'), 16 + 4);
+    assert.equal(await fx.raw.strlen('{myapp:rl}:swl:1000:user:1'), 16 + 4);
     const big = make('sliding-window', { prefix: 'myapp:rl', limit: PACKED_LOG_MAX_LIMIT + 1 });
     await big.limit('user:1');
-    assert.equal(await raw.zcard('{myapp:rl}:sw:1000:user:1'), 1);
+    assert.equal(await fx.raw.zcard('{myapp:rl}:sw:1000:user:1'), 1);
     // So does a window over an hour: the packed log's 4-byte offsets would not hold it.
     const long = make('sliding-window', { prefix: 'myapp:rl', window: 7_200_000 });
     await long.limit('user:1');
-    assert.equal(await raw.zcard('{myapp:rl}:sw:7200000:user:1'), 1);
+    assert.equal(await fx.raw.zcard('{myapp:rl}:sw:7200000:user:1'), 1);
     const bucket = make('token-bucket', { prefix: 'myapp:rl' });
     await bucket.limit('user:1');
-    assert.ok((await raw.pttl('{myapp:rl}:tbt:1000:user:1')) > 0);
+    assert.ok((await fx.raw.pttl('{myapp:rl}:tbt:1000:user:1')) > 0);
   });
 });

@@ -1,36 +1,32 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import { RateLimiter, type RateLimiterOptions } from '../../src/ratelimit/index.js';
 import { PACKED_LOG_MAX_LIMIT } from '../../src/ratelimit/storage.js';
-import { type RedisProcess, requireRedisServer, startRedis } from '../helpers/redis-server.js';
+import { RedisFixture } from '../helpers/redis-fixture.js';
 
 // The exact sliding window keeps its log in a packed string up to PACKED_LOG_MAX_LIMIT and in a
 // sorted set above it (algorithms.test.ts covers the string with limit 5): both must give the
 // same answers, and each must share its reads and writes among checks on one key in one call.
-requireRedisServer();
-let redis: RedisProcess;
-let raw: Redis;
-const limiters: RateLimiter[] = [];
+const fx = new RedisFixture();
 let n = 0;
 const fresh = (label: string) => `${label}-${++n}`;
 
 function make(limit: number, extra: Partial<RateLimiterOptions> = {}): RateLimiter {
-  const l = new RateLimiter({
-    connection: redis.url,
-    algorithm: 'sliding-window',
-    limit,
-    window: 1000,
-    ...extra,
-  });
-  limiters.push(l);
-  return l;
+  return fx.track(
+    new RateLimiter({
+      connection: fx.url,
+      algorithm: 'sliding-window',
+      limit,
+      window: 1000,
+      ...extra,
+    }),
+  );
 }
 
 /** Calls of each command so far (INFO commandstats), to see what a script did. */
 async function commandCalls(): Promise<Map<string, number>> {
-  const info = await raw.info('commandstats');
+  const info = await fx.raw.info('commandstats');
   return new Map([...info.matchAll(/cmdstat_(\w+):calls=(\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
 }
 
@@ -40,16 +36,6 @@ async function callsDuring(fn: () => Promise<unknown>): Promise<(cmd: string) =>
   const after = await commandCalls();
   return (cmd) => (after.get(cmd) ?? 0) - (before.get(cmd) ?? 0);
 }
-
-before(async () => {
-  redis = await startRedis();
-  raw = new Redis(redis.url);
-});
-after(async () => {
-  await Promise.all(limiters.map((l) => l.close()));
-  raw.disconnect();
-  await redis.stop();
-});
 
 const STORAGES = [
   {
@@ -75,7 +61,7 @@ const STORAGES = [
 
 /** Units held in a key: sorted set members, or 4-byte entries after the packed log's 16-byte header. */
 async function unitsIn(type: 'zset' | 'string', redisKey: string): Promise<number> {
-  return type === 'zset' ? raw.zcard(redisKey) : ((await raw.strlen(redisKey)) - 16) / 4;
+  return type === 'zset' ? fx.raw.zcard(redisKey) : ((await fx.raw.strlen(redisKey)) - 16) / 4;
 }
 
 for (const s of STORAGES) {
@@ -104,7 +90,7 @@ for (const s of STORAGES) {
       // since the five singles came after it.
       assert.equal((await l.limit(key, { cost: 6 })).allowed, false);
       assert.equal((await l.peek(key)).allowed, false);
-      assert.equal(await raw.type(`{hopper:rl}:${s.tag}:1000:${key}`), s.type);
+      assert.equal(await fx.raw.type(`{hopper:rl}:${s.tag}:1000:${key}`), s.type);
       await sleep(denied.retryAfterMs + 5);
       const again = await l.limit(key, { cost: 5 });
       assert.equal(again.allowed, true, 'allowed again after retryAfterMs');
@@ -145,7 +131,7 @@ for (const s of STORAGES) {
         [...Array.from({ length: 20 }, (_, i) => 19 - i), ...Array.from({ length: 30 }, () => 0)],
       );
       assert.equal(results.filter((r) => r.allowed).length, 20);
-      const pttl = await raw.pttl(`{hopper:rl}:${s.tag}:1000:${key}`);
+      const pttl = await fx.raw.pttl(`{hopper:rl}:${s.tag}:1000:${key}`);
       assert.ok(pttl > 0 && pttl <= s.maxTtl, `pttl ${pttl}`);
     });
 
@@ -172,7 +158,7 @@ function packedLog(expiresAtMs: number, baseUs: number, offsets: number[]): Buff
 }
 
 async function redisNowUs(): Promise<number> {
-  const [sec, usec] = await raw.time();
+  const [sec, usec] = await fx.raw.time();
   return Number(sec) * 1e6 + Number(usec);
 }
 
@@ -182,13 +168,13 @@ test('packed log: a unit is never stamped before the newest one (Redis clock ste
   const redisKey = `{hopper:rl}:swl:1000:${key}`;
   // A log written by a server whose clock ran 3 s ahead: its one unit lies in our future.
   const ahead = (await redisNowUs()) + 3_000_000;
-  await raw.set(redisKey, packedLog(ahead / 1000 + 2000, ahead, [0]), 'PX', 10_000);
+  await fx.raw.set(redisKey, packedLog(ahead / 1000 + 2000, ahead, [0]), 'PX', 10_000);
   const r = await l.limit(key);
   assert.equal(r.allowed, true);
   assert.equal(r.remaining, 8);
   // The new unit takes the newest one's time, so it stays counted until 1 s after that.
   assert.ok(r.resetMs > 3900 && r.resetMs <= 4000, `resetMs ${r.resetMs}`);
-  const stored = await raw.getBuffer(redisKey);
+  const stored = await fx.raw.getBuffer(redisKey);
   assert.equal(stored!.length, 16 + 8);
   assert.equal(stored!.readUInt32LE(20), stored!.readUInt32LE(16));
 });
@@ -199,7 +185,12 @@ test('packed log: units that left are kept until `slack` of them pile up, then d
   const redisKey = `{hopper:rl}:swl:1000:${key}`;
   // Ten units that left the window 4 s ago, in a log whose expiry still has 10 s to go.
   const now = await redisNowUs();
-  await raw.set(redisKey, packedLog(now / 1000 + 10_000, now - 5_000_000, Array(10).fill(0)), 'PX', 10_000);
+  await fx.raw.set(
+    redisKey,
+    packedLog(now / 1000 + 10_000, now - 5_000_000, Array(10).fill(0)),
+    'PX',
+    10_000,
+  );
   // slack is max(8, limit / 4) = 8: the log may hold limit + 8 units before it is rewritten.
   assert.equal((await l.limit(key, { cost: 8 })).remaining, 2);
   assert.equal(await unitsIn('string', redisKey), 18, 'appended: the 10 that left are still there');
@@ -214,11 +205,11 @@ test('packed log: the base moves when offsets outgrow 4 bytes (71 minutes)', asy
   // One unit 100 ms ago, stored at the largest offset 4 bytes hold: the next one does not fit.
   const unit = (await redisNowUs()) - 100_000;
   const base = unit - 0xffffffff;
-  await raw.set(redisKey, packedLog(unit / 1000 + 2000, base, [0xffffffff]), 'PX', 10_000);
+  await fx.raw.set(redisKey, packedLog(unit / 1000 + 2000, base, [0xffffffff]), 'PX', 10_000);
   const r = await l.limit(key);
   assert.equal(r.allowed, true);
   assert.equal(r.remaining, 8, 'the old unit is still counted');
-  const stored = await raw.getBuffer(redisKey);
+  const stored = await fx.raw.getBuffer(redisKey);
   assert.equal(stored!.readDoubleLE(8), unit, 'the base is now the oldest unit kept');
   assert.equal(stored!.length, 16 + 8);
   assert.equal(stored!.readUInt32LE(16), 0);
