@@ -5,9 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { freePort } from '../src/cli/redis-probe.js';
-import { Queue } from '../src/index.js';
+import { type Job, Queue, Worker } from '../src/index.js';
 import { registryKey } from '../src/queue/keys.js';
 import { type RedisProcess, requireRedisServer, startRedis } from './helpers/redis-server.js';
+import { waitFor } from './helpers/worker-process.js';
 
 requireRedisServer();
 
@@ -106,6 +107,33 @@ test('stats --json prints the counts of a queue', async () => {
   }
 });
 
+test('stats escapes control characters in queue names read from the registry', async () => {
+  const queue = await queueWith('cli-stats-real', 1);
+  // Old data or another client may have registered anything: erase-line, carriage return, CSI (C1), bidi override.
+  const forged = 'x\x1b[2K\rforged-queue  999  0\x07\u009b31m\u202e';
+  const client = new Redis(redis.url);
+  try {
+    await client.sadd(registryKey('hopper'), forged);
+    for (const args of [['stats'], ['stats', '--json']]) {
+      const r = await runCli(args);
+      assert.equal(r.code, 0, r.stderr);
+      const out = r.stdout + r.stderr;
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what must not appear
+      assert.doesNotMatch(out.replace(/\n/g, ''), /[\x00-\x1f\x7f-\x9f\u202e]/, JSON.stringify(out));
+      assert.match(r.stdout, /^cli-stats-real\b|"cli-stats-real"/m, 'the real queue is still listed');
+      // Shown escaped (as a row, or as a skipped name once Queue refuses such names).
+      assert.ok(out.includes('\\x1b[2K') || out.includes('\\u001b[2K'), JSON.stringify(out));
+      if (args.length === 1)
+        for (const line of r.stdout.trim().split('\n')) assert.doesNotMatch(line, /^forged/);
+    }
+  } finally {
+    await client.srem(registryKey('hopper'), forged);
+    client.disconnect();
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+});
+
 test('clear --yes deletes every job of the queue', async () => {
   const queue = await queueWith('cli-clear', 5);
   try {
@@ -132,6 +160,44 @@ test('clear without --yes refuses on a non-TTY stdin and deletes nothing', async
     assert.match(r.stderr, /stdin is not a terminal, pass --yes/);
     assert.equal((await queue.getCounts()).waiting, 2);
   } finally {
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+});
+
+test('clear refuses while jobs are active, deletes nothing, and --force clears anyway', async () => {
+  const queue = await queueWith('cli-busy', 3);
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const started: string[] = [];
+  const worker = new Worker(
+    'cli-busy',
+    async (job: Job) => {
+      started.push(job.id);
+      await held;
+    },
+    { connection: redis.url, concurrency: 3, logger: quiet },
+  );
+  try {
+    // Every job held by a handler that does not return until the test releases it.
+    await waitFor('3 running jobs', () => started.length === 3);
+
+    const refused = await runCli(['clear', 'cli-busy', '--yes']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /refusing to clear queue "cli-busy": 3 jobs are active/);
+    assert.match(refused.stderr, /--force/);
+    assert.match(refused.stderr, /Nothing deleted/);
+    assert.deepEqual(await queue.getCounts(), { waiting: 0, delayed: 0, active: 3, completed: 0, failed: 0 });
+
+    const forced = await runCli(['clear', 'cli-busy', '--yes', '--force']);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(forced.stdout, /3 jobs deleted/);
+    assert.deepEqual(await queue.getCounts(), { waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 });
+  } finally {
+    release();
+    await worker.close();
     await queue.obliterate({ force: true });
     await queue.close();
   }

@@ -1,5 +1,6 @@
 import { redactError } from '../redis/redact.js';
 import { HopperError } from '../util/errors.js';
+import { printable } from './printable.js';
 
 /** A failure the user can act on (bad input, Redis unreachable, refused prompt): one line, no stack. */
 export class CliError extends Error {
@@ -33,9 +34,11 @@ function isExpected(err: Error): boolean {
 export function reportError(err: unknown): void {
   const original = err instanceof Error ? err : new Error(String(err));
   const clean = redactError(original, [...secrets]);
+  // Messages may quote names read from Redis: no raw control characters (printable.ts).
+  const message = printable(clean.message);
   if (isExpected(original)) {
-    process.stderr.write(`hopper: ${clean.message}\n`);
+    process.stderr.write(`hopper: ${message}\n`);
   } else {
-    process.stderr.write(`hopper: unexpected error: ${clean.message}\n${clean.stack ?? ''}\n`);
+    process.stderr.write(`hopper: unexpected error: ${message}\n${clean.stack ?? ''}\n`);
   }
 }

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { Command } from 'commander';
 import type { Redis } from 'ioredis';
 import { durabilityWarnings, readServerFacts } from '../redis/server-check.js';
+import { printable } from './printable.js';
 import { connect, resolveTarget, urlOption } from './target.js';
 
 const SAMPLES = 20;
@@ -36,7 +37,8 @@ async function ping(opts: { url?: string }): Promise<void> {
     const warnings = durabilityWarnings(facts);
     if (warnings.length === 0) lines.push('durability:       OK, no settings that lose jobs');
     for (const warning of warnings) lines.push(`warning: ${warning}`);
-    process.stdout.write(`${lines.join('\n')}\n`);
+    // INFO text comes from the server: printed escaped like any text read from Redis.
+    process.stdout.write(`${lines.map(printable).join('\n')}\n`);
   } finally {
     client.disconnect();
   }

@@ -1,8 +1,10 @@
 import { Command } from 'commander';
 import { registryKey } from '../queue/keys.js';
 import type { JobCounts } from '../queue/types.js';
+import { HopperError } from '../util/errors.js';
 import { loadEngine, STATES } from './engine.js';
 import { cliLogger } from './logger.js';
+import { printable, printableJson } from './printable.js';
 import { connect, prefixOption, resolveTarget, urlOption } from './target.js';
 
 interface StatsOptions {
@@ -13,7 +15,8 @@ interface StatsOptions {
 
 function table(rows: [string, JobCounts][]): string {
   const header = ['queue', ...STATES];
-  const cells = rows.map(([name, counts]) => [name, ...STATES.map((s) => String(counts[s]))]);
+  // Names come from Redis: one holding ESC or CR could forge rows (printable.ts).
+  const cells = rows.map(([name, counts]) => [printable(name), ...STATES.map((s) => String(counts[s]))]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i]!.length)));
   // Names left-aligned, numbers right-aligned so digits line up.
   const format = (row: string[]) =>
@@ -34,21 +37,32 @@ async function stats(queueName: string | undefined, opts: StatsOptions): Promise
   }
   if (names.length === 0) {
     if (opts.json) process.stdout.write('{}\n');
-    else process.stdout.write(`No queues registered under prefix "${opts.prefix}".\n`);
+    else process.stdout.write(`No queues registered under prefix "${printable(opts.prefix)}".\n`);
     return;
   }
 
   const { Queue } = await loadEngine();
   const rows: [string, JobCounts][] = [];
   for (const name of names) {
-    const queue = new Queue(name, { connection: target.url, prefix: opts.prefix, logger: cliLogger() });
+    let queue: InstanceType<typeof Queue>;
+    try {
+      queue = new Queue(name, { connection: target.url, prefix: opts.prefix, logger: cliLogger() });
+    } catch (err) {
+      // A name Queue now refuses, written by an old version or another client: one bad
+      // registry entry must not hide the other queues.
+      if (!(err instanceof HopperError) || queueName !== undefined) throw err;
+      process.stderr.write(
+        `hopper: skipped registered name "${printable(name)}": ${printable(err.message)}\n`,
+      );
+      continue;
+    }
     try {
       rows.push([name, await queue.getCounts()]);
     } finally {
       await queue.close();
     }
   }
-  if (opts.json) process.stdout.write(`${JSON.stringify(Object.fromEntries(rows), null, 2)}\n`);
+  if (opts.json) process.stdout.write(`${printableJson(Object.fromEntries(rows))}\n`);
   else process.stdout.write(`${table(rows)}\n`);
 }
 
