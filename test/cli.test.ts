@@ -202,25 +202,3 @@ test('clear refuses while jobs are active, deletes nothing, and --force clears a
     await queue.close();
   }
 });
-
-test('demo --duration 3 prints status lines and shuts down cleanly', { timeout: 30_000 }, async () => {
-  // PGlite (under ./.hopper), never the shared PostgreSQL: the demo's table must not outlive the test.
-  const r = await runCli(['demo', '--duration', '3'], { DATABASE_URL: '' });
-  assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, new RegExp(`^Redis: 127\\.0\\.0\\.1:${redis.port}/0 \\(from REDIS_URL\\)`, 'm'));
-  const statusLines = r.stdout.match(/^\s+\d+s\s+added \d+\/s\s+completed \d+\/s \| waiting \d+/gm) ?? [];
-  assert.ok(statusLines.length >= 2, `expected status lines, got:\n${r.stdout}`);
-  const summary = /^Summary: (\d+) added, (\d+) completed/m.exec(r.stdout);
-  assert.ok(summary, r.stdout);
-  assert.ok(Number(summary[2]) > 0, 'the worker completed jobs');
-  assert.match(r.stdout, /shut down cleanly\n$/);
-
-  // A graceful close hands back every job it held: none may stay active.
-  const queue = new Queue('wallet-audit', { connection: redis.url, logger: quiet });
-  try {
-    assert.equal((await queue.getCounts()).active, 0);
-  } finally {
-    await queue.obliterate({ force: true });
-    await queue.close();
-  }
-});

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { HopperServer } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
 import { startServer } from '../server/index.js';
+import { type PostgresSink, postgresSink } from '../stream/postgres-sink.js';
 import type { Logger } from '../util/logger.js';
 import { within } from '../util/within.js';
 import { compact } from './demo-status.js';
@@ -9,12 +10,9 @@ import { compact } from './demo-status.js';
 /** A small steady load: one request of EVENTS_PER_REQUEST events every INTERVAL_MS. */
 const INTERVAL_MS = 100;
 const EVENTS_PER_REQUEST = 10;
-/** The demo's own stream, group and table, apart from what `hopper serve` uses. */
-const STREAM = 'demo-track';
-const TABLE = 'demo_events';
-const PGLITE_DIR = './.hopper/pglite-demo';
-/** Bounded: a first PGlite start (initdb) takes seconds, and the demo must still end promptly. */
-const STOP_TIMEOUT_MS = 8000;
+export const PGLITE_DIR = './.hopper/pglite-demo';
+/** Bounded: a server that hangs in shutdown must not keep the demo from ending. */
+const CLOSE_TIMEOUT_MS = 8000;
 
 const PAGES = ['/', '/pricing', '/docs', '/signup', '/blog/redis-streams'];
 const TYPES = ['page_view', 'click', 'scroll', 'submit'];
@@ -39,9 +37,18 @@ export class TrackingDemo {
   private readonly session = randomUUID();
   private seq = 0;
   private stopped = false;
+  /** Ours, lent to the server without its close(): the table is dropped after the server stops. */
+  private readonly sink: PostgresSink;
+  /** Whether this run's table was created (and so is dropped by stop()). */
+  tableCreated = false;
   lastError: string | undefined;
 
-  constructor(redisUrl: string, logger: Logger) {
+  /** `stream` and `table` are this run's own (demo-run.ts), so nothing of an earlier run is counted. */
+  constructor(
+    redisUrl: string,
+    logger: Logger,
+    readonly names: { stream: string; table: string },
+  ) {
     const config = {
       ...loadConfig({
         REDIS_URL: redisUrl,
@@ -54,10 +61,15 @@ export class TrackingDemo {
       }),
       host: '127.0.0.1',
       port: 0,
-      stream: STREAM,
-      table: TABLE,
+      stream: names.stream,
+      table: names.table,
     };
-    this.starting = startServer(config, { logger }).then(
+    this.sink = postgresSink({
+      databaseUrl: config.databaseUrl ?? '',
+      dataDir: config.pgliteDir,
+      table: config.table,
+    });
+    this.starting = startServer(config, { logger, sink: this.lentSink() }).then(
       (server) => {
         this.server = server;
         server.processor?.on('batch', (n: number) => {
@@ -71,6 +83,21 @@ export class TrackingDemo {
         this.lastError = err.message;
       },
     );
+  }
+
+  /** The sink for the server: close() left to us, and ready() noting that the table exists. */
+  private lentSink(): PostgresSink {
+    const sink = this.sink;
+    return Object.assign((batch: Parameters<PostgresSink>[0]) => sink(batch), {
+      backend: sink.backend,
+      table: sink.table,
+      query: sink.query,
+      ready: async () => {
+        await sink.ready();
+        this.tableCreated = true;
+      },
+      close: async () => {},
+    });
   }
 
   /** Resolves once the server listens (or failed to start: the demo goes on without it). */
@@ -128,21 +155,29 @@ export class TrackingDemo {
     if (group && group.lag !== null) this.pending = (group.lag + group.pending) * EVENTS_PER_REQUEST;
   }
 
-  /** Stops the load, lets in-flight requests finish, then shuts the server down (flushing the processor). */
-  async stop(): Promise<void> {
+  /**
+   * Stops the load, lets in-flight requests finish, waits for a start still under way
+   * (startServer gives up on its own after its Redis and database timeouts), shuts the
+   * server down (flushing the processor), then drops this run's table. Never throws;
+   * resolves to what could not be removed, if anything.
+   */
+  async stop(): Promise<string | undefined> {
     this.stopped = true;
     clearInterval(this.loader);
     clearInterval(this.poller);
     await within(Promise.all(this.inFlight), 2000);
-    await within(
-      this.starting.then(async () => {
-        const server = this.server;
-        if (!server) return;
-        await server.close();
-        this.pending = undefined;
-      }),
-      STOP_TIMEOUT_MS,
-    );
+    await this.starting;
+    if (this.server) await within(this.server.close(), CLOSE_TIMEOUT_MS);
+    this.pending = undefined;
+    let failure: string | undefined;
+    if (this.tableCreated) {
+      failure = await this.sink.query(`DROP TABLE IF EXISTS ${this.sink.table}`).then(
+        () => undefined,
+        (err: Error) => `table ${this.names.table}: ${err.message}`,
+      );
+    }
+    await within(this.sink.close(), 5000);
+    return failure;
   }
 
   summary(): string {
@@ -150,7 +185,7 @@ export class TrackingDemo {
     const errors = this.errors > 0 ? `, ${this.errors} failed requests (last: ${this.lastError})` : '';
     return (
       `Tracking: ${this.accepted} events accepted over HTTP (202), ${this.written} written to PostgreSQL ` +
-      `(${this.backend}, table ${TABLE})${errors}`
+      `(${this.backend}, table ${this.names.table})${errors}`
     );
   }
 }

@@ -1,14 +1,19 @@
 import { Command, InvalidArgumentError } from 'commander';
+import type { Queue } from '../queue/queue.js';
 import { type Job, Priority } from '../queue/types.js';
+import type { Worker } from '../queue/worker/worker.js';
 import { redactError } from '../redis/redact.js';
 import { durabilityWarnings, readServerFacts } from '../redis/server-check.js';
 import { auditHandler, randomAuditJob, type WalletAudit } from './demo-jobs.js';
 import { Producer } from './demo-producer.js';
 import { chooseDemoRedis, type DemoRedis } from './demo-redis.js';
+import { type DemoRun, newDemoRun, removeRunKeys } from './demo-run.js';
 import { formatCounts, StatusLine, type Tally } from './demo-status.js';
-import { TrackingDemo } from './demo-tracking.js';
+import { StopSignal } from './demo-stop.js';
+import { PGLITE_DIR, TrackingDemo } from './demo-tracking.js';
 import { loadEngine } from './engine.js';
 import { cliLogger } from './logger.js';
+import { printable } from './printable.js';
 import { connect, resolveTarget, type Target } from './target.js';
 
 interface DemoOptions {
@@ -16,7 +21,6 @@ interface DemoOptions {
   rate: number;
 }
 
-const QUEUE = 'wallet-audit';
 const CONCURRENCY = 50;
 const FAILURE_RATE = 0.01;
 const CLOSE_TIMEOUT_MS = 5000;
@@ -27,35 +31,7 @@ function positiveNumber(value: string): number {
   return n;
 }
 
-/** Resolves when the run should end: Ctrl-C, SIGTERM, or the end of `--duration`. */
-function untilStopped(durationSeconds: number | undefined): Promise<string> {
-  return new Promise((resolve) => {
-    const done = (reason: string) => {
-      clearTimeout(timer);
-      process.off('SIGINT', onSigint);
-      process.off('SIGTERM', onSigterm);
-      resolve(reason);
-    };
-    const onSigint = () => done('Ctrl-C');
-    const onSigterm = () => done('SIGTERM');
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigterm);
-    const timer =
-      durationSeconds === undefined
-        ? undefined
-        : setTimeout(() => done(`${durationSeconds} s elapsed`), durationSeconds * 1000);
-  });
-}
-
-/** A second Ctrl-C while shutting down means "now": skip the graceful wait. */
-function forceExitOnSecondSignal(): void {
-  const force = () => {
-    process.stderr.write('\nhopper: forced exit before jobs were handed back; their leases will lapse\n');
-    process.exit(130);
-  };
-  process.once('SIGINT', force);
-  process.once('SIGTERM', force);
-}
+const out = (text: string) => process.stdout.write(text);
 
 /** The summary spells out what the status line's `5:645` means. */
 function namedByPriority(byPriority: Map<number, number>): string {
@@ -65,34 +41,43 @@ function namedByPriority(byPriority: Map<number, number>): string {
 }
 
 async function printServer(target: Target, origin: string): Promise<void> {
-  process.stdout.write(`Redis: ${target.label} (${origin})\n`);
+  out(`Redis: ${target.label} (${origin})\n`);
   const client = await connect(target);
   try {
     const facts = await readServerFacts(client);
     const warnings = durabilityWarnings(facts);
-    process.stdout.write(
-      `Redis ${facts.version}, maxmemory-policy ${facts.maxmemoryPolicy}, AOF ${facts.aofEnabled ? 'on' : 'off'}\n`,
-    );
-    for (const warning of warnings) process.stdout.write(`warning: ${warning}\n`);
+    // INFO text comes from the server: escaped like any text read from Redis.
+    const aof = facts.aofEnabled ? 'on' : 'off';
+    out(`${printable(`Redis ${facts.version}, maxmemory-policy ${facts.maxmemoryPolicy}, AOF ${aof}`)}\n`);
+    for (const warning of warnings) out(`warning: ${printable(warning)}\n`);
   } finally {
     client.disconnect();
   }
 }
 
-async function run(redis: DemoRedis, opts: DemoOptions): Promise<void> {
-  const target = resolveTarget(redis.url);
-  await printServer(target, redis.origin);
+/** What the queue half of the demo counted, for the status line and the summary. */
+interface QueueSide {
+  queue: Queue<WalletAudit>;
+  worker: Worker<WalletAudit>;
+  producer: Producer;
+  tally: Tally;
+  workerErrors(): { count: number; last: string | undefined };
+}
 
-  const { Queue, Worker } = await loadEngine();
+function startQueueSide(
+  target: Target,
+  run: DemoRun,
+  rate: number,
+  engine: Awaited<ReturnType<typeof loadEngine>>,
+) {
   const logger = cliLogger();
-  const queue = new Queue<WalletAudit>(QUEUE, { connection: target.url, logger });
-  const worker = new Worker<WalletAudit>(QUEUE, auditHandler(FAILURE_RATE), {
+  const queue = new engine.Queue<WalletAudit>(run.queue, { connection: target.url, logger });
+  const worker = new engine.Worker<WalletAudit>(run.queue, auditHandler(FAILURE_RATE), {
     connection: target.url,
     concurrency: CONCURRENCY,
     logger,
   });
-
-  const producer = new Producer(queue, opts.rate, randomAuditJob);
+  const producer = new Producer(queue, rate, randomAuditJob);
   let workerErrors = 0;
   let lastWorkerError: string | undefined;
   const tally: Tally = {
@@ -111,75 +96,165 @@ async function run(redis: DemoRedis, opts: DemoOptions): Promise<void> {
     workerErrors++;
     lastWorkerError = err.message;
   });
-
-  const rateNote = `${opts.rate} jobs/s, ${CONCURRENCY} concurrent, ${FAILURE_RATE * 100}% transient failures`;
-  const until = opts.duration === undefined ? 'until Ctrl-C' : `for ${opts.duration} s`;
-  process.stdout.write(`Running ${QUEUE} demo ${until}: ${rateNote}\n`);
-
-  // The tracking pipeline (HTTP -> stream -> PostgreSQL) runs beside the queue. Started first and
-  // awaited: PGlite's first start (initdb) blocks the event loop for seconds, which would stall the queue demo.
-  process.stdout.write(
-    `Tracking: seed-004 events over HTTP into PostgreSQL (${process.env.DATABASE_URL ? 'DATABASE_URL' : 'PGlite in .hopper/pglite-demo'}), starting...\n`,
-  );
-  const tracking = new TrackingDemo(target.url, logger);
-  await tracking.ready();
-  const status = new StatusLine(
-    () => queue.getCounts(),
+  const side: QueueSide = {
+    queue,
+    worker,
+    producer,
     tally,
-    process.stdout,
-    () => tracking.status(),
-  );
-  const startedAt = performance.now();
-  producer.start();
-  status.start();
+    workerErrors: () => ({ count: workerErrors, last: lastWorkerError }),
+  };
+  return side;
+}
 
-  const reason = await untilStopped(opts.duration);
-  forceExitOnSecondSignal();
-  await producer.stop();
-  status.stop();
-  process.stdout.write(
-    `Stopping (${reason}): producer stopped, waiting up to ${CLOSE_TIMEOUT_MS / 1000} s for running jobs...\n`,
-  );
-  await worker.close({ timeout: CLOSE_TIMEOUT_MS });
-  await tracking.stop();
-  const seconds = (performance.now() - startedAt) / 1000;
-  const counts = await queue.getCounts();
-  await queue.close();
+/**
+ * Runs the demo until `stop`, then removes what this run wrote. Each startup step finishes
+ * before a stop is looked at, and teardown closes exactly what was started, so a Ctrl-C at
+ * any moment ends the same way: shut down, data removed, exit 0.
+ */
+async function run(redis: DemoRedis, demoRun: DemoRun, opts: DemoOptions, stop: StopSignal): Promise<void> {
+  const target = resolveTarget(redis.url);
+  await printServer(target, redis.origin);
+  const engine = await loadEngine();
+  if (stop.reason) {
+    out(`Stopping (${stop.reason}): nothing was written yet\n`);
+    return;
+  }
+  const side = startQueueSide(target, demoRun, opts.rate, engine);
+  let tracking: TrackingDemo | undefined;
+  let status: StatusLine | undefined;
+  let startedAt: number | undefined;
+  const problems: string[] = [];
+  try {
+    const rateNote = `${opts.rate} jobs/s, ${CONCURRENCY} concurrent, ${FAILURE_RATE * 100}% transient failures`;
+    const until = opts.duration === undefined ? 'until Ctrl-C' : `for ${opts.duration} s`;
+    out(`Running queue ${demoRun.queue} ${until}: ${rateNote}\n`);
+    // The tracking pipeline (HTTP -> stream -> PostgreSQL) runs beside the queue. Started first and
+    // awaited: PGlite's first start (initdb) blocks the event loop for seconds, which would stall the queue demo.
+    const database = process.env.DATABASE_URL ? 'DATABASE_URL' : `PGlite in ${PGLITE_DIR.slice(2)}`;
+    out(
+      `Tracking: seed-004 events over HTTP into PostgreSQL (${database}, table ${demoRun.table}), starting...\n`,
+    );
+    tracking = new TrackingDemo(target.url, cliLogger(), demoRun);
+    await tracking.ready();
+    if (stop.reason) return;
 
+    const t = tracking;
+    status = new StatusLine(
+      () => side.queue.getCounts(),
+      side.tally,
+      process.stdout,
+      () => t.status(),
+    );
+    startedAt = performance.now();
+    stop.onStop = () => {}; // from here the status line ends and "Stopping (...)" says why
+    side.producer.start();
+    status.start();
+    if (opts.duration !== undefined) stop.after(opts.duration);
+    await stop.stopped;
+  } finally {
+    // Teardown in reverse: nothing is added after the producer stops, nothing runs after the
+    // worker closes, nothing is written to the stream after the server closes; then our keys go.
+    await side.producer.stop();
+    status?.stop();
+    out(
+      `Stopping (${stop.reason ?? 'error'}): waiting up to ${CLOSE_TIMEOUT_MS / 1000} s for running jobs...\n`,
+    );
+    await side.worker.close({ timeout: CLOSE_TIMEOUT_MS });
+    const trackingProblem = await tracking?.stop();
+    if (trackingProblem) problems.push(trackingProblem);
+    const left = await side.queue.getCounts().catch(() => undefined);
+    const removed = await removeQueueAndKeys(target, side.queue, demoRun).catch((err: Error) => {
+      problems.push(`Redis keys: ${redactError(err, [target.options.password ?? '']).message}`);
+      return undefined;
+    });
+    await side.queue.close();
+
+    if (startedAt !== undefined) {
+      out(`${summary(side, tracking, (performance.now() - startedAt) / 1000, target).join('\n')}\n`);
+    }
+    if (removed !== undefined) {
+      const jobs = left ? ` (its jobs then: ${formatCounts(left)})` : '';
+      const table = tracking?.tableCreated ? `, table ${demoRun.table}` : '';
+      out(`Removed this run's data: queue ${demoRun.queue}${jobs}, stream ${demoRun.stream}${table}\n`);
+    }
+    for (const problem of problems) {
+      process.stderr.write(`hopper: could not remove this run's ${problem}\n`);
+      process.exitCode = 1;
+    }
+  }
+}
+
+/** Queue.obliterate (registry entry and metrics included), then whatever else carries our tags. */
+async function removeQueueAndKeys(
+  target: Target,
+  queue: Queue<WalletAudit>,
+  demoRun: DemoRun,
+): Promise<true> {
+  await queue.obliterate({ force: true });
+  const client = await connect(target);
+  try {
+    await removeRunKeys(client, demoRun);
+    return true;
+  } finally {
+    client.disconnect();
+  }
+}
+
+function summary(
+  side: QueueSide,
+  tracking: TrackingDemo | undefined,
+  seconds: number,
+  target: Target,
+): string[] {
+  const { producer, tally } = side;
   const perSecond = (n: number) => Math.round(n / seconds);
-  const summary = [
+  const lines = [
     `Summary: ${producer.added} added, ${tally.completed} completed in ${seconds.toFixed(1)} s ` +
       `(${perSecond(producer.added)} added/s, ${perSecond(tally.completed)} completed/s)`,
     `  completed by priority: ${namedByPriority(tally.completedByPriority)}`,
-    `  in Redis now: ${formatCounts(counts)} (retention prunes old completed jobs)`,
-    tracking.summary(),
   ];
+  if (tracking) lines.push(tracking.summary());
   const secrets = [target.options.password ?? ''];
   if (producer.errors > 0) {
-    summary.push(
+    lines.push(
       `  add errors: ${producer.errors}, last: ${redactError(new Error(producer.lastError), secrets).message}`,
     );
   }
-  if (workerErrors > 0) {
-    summary.push(
-      `  worker errors: ${workerErrors}, last: ${redactError(new Error(lastWorkerError), secrets).message}`,
+  const worker = side.workerErrors();
+  if (worker.count > 0) {
+    lines.push(
+      `  worker errors: ${worker.count}, last: ${redactError(new Error(worker.last), secrets).message}`,
     );
   }
-  process.stdout.write(`${summary.join('\n')}\nshut down cleanly\n`);
+  return lines;
 }
 
 async function demo(opts: DemoOptions): Promise<void> {
-  const redis = await chooseDemoRedis();
+  // Heard before anything starts: a Ctrl-C while Redis, PGlite or the server starts must
+  // still end in a clean shutdown, not kill the process with its data left behind.
+  const stop = new StopSignal(() => {
+    process.stderr.write("\nhopper: forced exit: this run's queue, stream and table may be left behind\n");
+    process.exit(130);
+  });
+  stop.onStop = (reason) =>
+    out(`\n${reason}: stopping once the step under way has finished (press again to quit at once)\n`);
+  let redis: DemoRedis | undefined;
   try {
-    await run(redis, opts);
+    if (!stop.reason) redis = await chooseDemoRedis();
+    if (redis && !stop.reason) await run(redis, newDemoRun(), opts, stop);
+    else out(`Stopping (${stop.reason}): nothing was started yet\n`);
   } finally {
-    await redis.stop();
+    await redis?.stop();
+    stop.dispose();
   }
+  out('shut down cleanly\n');
 }
 
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('run a producer and a worker on the wallet-audit queue with a live status line')
+    .description(
+      'run a producer and a worker on a queue of its own, with a live status line; removes its data on exit',
+    )
     .option('--duration <seconds>', 'stop after this many seconds (default: until Ctrl-C)', positiveNumber)
     .option('--rate <jobs/s>', 'jobs added per second', positiveNumber, 2000)
     .action(demo);

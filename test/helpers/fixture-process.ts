@@ -5,6 +5,15 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const running = new Set<FixtureProcess>();
 
+export interface FixtureOptions {
+  /** Default: the repository root. */
+  cwd?: string;
+  /** Arguments after the file. */
+  args?: string[];
+  /** `--import tsx` (default true); bin/hopper.js loads tsx itself, from any cwd. */
+  tsx?: boolean;
+}
+
 export class FixtureProcess {
   readonly proc: ChildProcess;
   readonly lines: string[] = [];
@@ -12,12 +21,13 @@ export class FixtureProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly listeners = new Set<() => void>();
 
-  constructor(file: string, env: Record<string, string>) {
+  constructor(file: string, env: Record<string, string>, opts: FixtureOptions = {}) {
     const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
     // Otherwise the child thinks it is a test file of this run and reports to our runner.
     delete childEnv.NODE_TEST_CONTEXT;
-    this.proc = spawn(process.execPath, ['--import', 'tsx', file], {
-      cwd: ROOT,
+    const loader = opts.tsx === false ? [] : ['--import', 'tsx'];
+    this.proc = spawn(process.execPath, [...loader, file, ...(opts.args ?? [])], {
+      cwd: opts.cwd ?? ROOT,
       env: childEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
