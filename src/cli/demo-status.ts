@@ -17,8 +17,14 @@ export function compact(n: number): string {
   return `${(n / 1_000_000).toFixed(2)}M`;
 }
 
+/**
+ * The queue's counts per state, except completed: retention keeps only the last 1000 completed
+ * jobs, so that count sits at 1000 and says nothing (the completed rate does).
+ */
 export function formatCounts(counts: JobCounts): string {
-  return STATES.map((state) => `${state} ${compact(counts[state])}`).join(' ');
+  return STATES.filter((state) => state !== 'completed')
+    .map((state) => `${state} ${compact(counts[state])}`)
+    .join(' ');
 }
 
 export function formatByPriority(byPriority: Map<number, number>): string {
@@ -30,8 +36,9 @@ export function formatByPriority(byPriority: Map<number, number>): string {
 
 /**
  * Prints one status line a second. On a terminal the line is rewritten in place
- * (`\r`, clear to end of line, cut to the width so it never wraps); in a pipe or
- * log every tick is its own line, which is what a log reader wants.
+ * (`\r`, clear to end of line, never wider than the terminal so it never wraps: parts
+ * that do not fit are left out whole, the least useful first); in a pipe or log every
+ * tick is its own full line, which is what a log reader wants.
  */
 export class StatusLine {
   private timer: NodeJS.Timeout | undefined;
@@ -73,7 +80,8 @@ export class StatusLine {
     }
   }
 
-  private render(counts: JobCounts | undefined): string {
+  /** The line's parts, most important first: on a terminal the last ones go when they do not fit. */
+  private render(counts: JobCounts | undefined): string[] {
     const now = performance.now();
     const seconds = (now - this.last.at) / 1000;
     const added = this.tally.added();
@@ -86,21 +94,33 @@ export class StatusLine {
     const parts = [
       `${elapsed}  added ${addedRate}/s  completed ${completedRate}/s`,
       counts ? formatCounts(counts) : '(Redis not answering)',
-      `by priority ${formatByPriority(this.tally.completedByPriority)}`,
     ];
     const errors = this.tally.errors();
     if (errors > 0) parts.push(`errors ${errors}`);
     if (this.extra) parts.push(this.extra());
-    return parts.join(' | ');
+    parts.push(`by priority ${formatByPriority(this.tally.completedByPriority)}`);
+    return parts;
   }
 
-  private write(line: string): void {
+  private write(parts: string[]): void {
     if (this.out.isTTY) {
       const width = Math.max(20, (this.out.columns || 80) - 1);
-      this.out.write(`\r${line.slice(0, width)}\x1b[K`);
+      this.out.write(`\r${fit(parts, width)}\x1b[K`);
       this.wroteInPlace = true;
     } else {
-      this.out.write(`${line}\n`);
+      this.out.write(`${parts.join(SEPARATOR)}\n`);
     }
   }
+}
+
+const SEPARATOR = ' | ';
+
+/** The first two parts always (cut to `width` if need be), then each next part while it fits whole. */
+export function fit(parts: string[], width: number): string {
+  let line = parts.slice(0, 2).join(SEPARATOR);
+  for (const part of parts.slice(2)) {
+    if (line.length + SEPARATOR.length + part.length > width) break;
+    line += SEPARATOR + part;
+  }
+  return line.slice(0, width);
 }

@@ -8,7 +8,7 @@ import { auditHandler, randomAuditJob, type WalletAudit } from './demo-jobs.js';
 import { Producer } from './demo-producer.js';
 import { chooseDemoRedis, type DemoRedis } from './demo-redis.js';
 import { type DemoRun, newDemoRun, removeRunKeys } from './demo-run.js';
-import { formatCounts, StatusLine, type Tally } from './demo-status.js';
+import { StatusLine, type Tally } from './demo-status.js';
 import { StopSignal } from './demo-stop.js';
 import { PGLITE_DIR, TrackingDemo } from './demo-tracking.js';
 import { loadEngine } from './engine.js';
@@ -130,10 +130,10 @@ async function run(redis: DemoRedis, demoRun: DemoRun, opts: DemoOptions, stop: 
     out(`Running queue ${demoRun.queue} ${until}: ${rateNote}\n`);
     // The tracking pipeline (HTTP -> stream -> PostgreSQL) runs beside the queue. Started first and
     // awaited: PGlite's first start (initdb) blocks the event loop for seconds, which would stall the queue demo.
-    const database = process.env.DATABASE_URL ? 'DATABASE_URL' : `PGlite in ${PGLITE_DIR.slice(2)}`;
-    out(
-      `Tracking: seed-004 events over HTTP into PostgreSQL (${database}, table ${demoRun.table}), starting...\n`,
-    );
+    const database = process.env.DATABASE_URL
+      ? 'PostgreSQL (DATABASE_URL)'
+      : `PGlite (${PGLITE_DIR.slice(2)})`;
+    out(`Tracking: HTTP -> stream ${demoRun.stream} -> ${database} table ${demoRun.table}, starting...\n`);
     tracking = new TrackingDemo(target.url, cliLogger(), demoRun);
     await tracking.ready();
     if (stop.reason) return;
@@ -162,7 +162,6 @@ async function run(redis: DemoRedis, demoRun: DemoRun, opts: DemoOptions, stop: 
     await side.worker.close({ timeout: CLOSE_TIMEOUT_MS });
     const trackingProblem = await tracking?.stop();
     if (trackingProblem) problems.push(trackingProblem);
-    const left = await side.queue.getCounts().catch(() => undefined);
     const removed = await removeQueueAndKeys(target, side.queue, demoRun).catch((err: Error) => {
       problems.push(`Redis keys: ${redactError(err, [target.options.password ?? '']).message}`);
       return undefined;
@@ -173,9 +172,8 @@ async function run(redis: DemoRedis, demoRun: DemoRun, opts: DemoOptions, stop: 
       out(`${summary(side, tracking, (performance.now() - startedAt) / 1000, target).join('\n')}\n`);
     }
     if (removed !== undefined) {
-      const jobs = left ? ` (its jobs then: ${formatCounts(left)})` : '';
       const table = tracking?.tableCreated ? `, table ${demoRun.table}` : '';
-      out(`Removed this run's data: queue ${demoRun.queue}${jobs}, stream ${demoRun.stream}${table}\n`);
+      out(`Removed this run's data: queue ${demoRun.queue}, stream ${demoRun.stream}${table}\n`);
     }
     for (const problem of problems) {
       process.stderr.write(`hopper: could not remove this run's ${problem}\n`);
