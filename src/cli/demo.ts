@@ -4,6 +4,8 @@ import { type Job, Priority } from '../queue/types.js';
 import type { Worker } from '../queue/worker/worker.js';
 import { redactError } from '../redis/redact.js';
 import { durabilityWarnings, readServerFacts } from '../redis/server-check.js';
+import { deadline } from '../server/status.js';
+import { within } from '../util/within.js';
 import { auditHandler, randomAuditJob, type WalletAudit } from './demo-jobs.js';
 import { Producer } from './demo-producer.js';
 import { chooseDemoRedis, type DemoRedis } from './demo-redis.js';
@@ -24,6 +26,7 @@ interface DemoOptions {
 const CONCURRENCY = 50;
 const FAILURE_RATE = 0.01;
 const CLOSE_TIMEOUT_MS = 5000;
+const REMOVE_TIMEOUT_MS = 10_000;
 
 function positiveNumber(value: string): number {
   const n = Number(value);
@@ -152,13 +155,16 @@ async function run(redis: DemoRedis, demoRun: DemoRun, opts: DemoOptions, stop: 
     if (opts.duration !== undefined) stop.after(opts.duration);
     await stop.stopped;
   } finally {
+    // The rates cover the run, not the shutdown (which takes longer while Redis is down).
+    const ranFor = startedAt === undefined ? 0 : (performance.now() - startedAt) / 1000;
     // Teardown in reverse: nothing is added after the producer stops, nothing runs after the
     // worker closes, nothing is written to the stream after the server closes; then our keys go.
-    await side.producer.stop();
     status?.stop();
     out(
-      `Stopping (${stop.reason ?? 'error'}): waiting up to ${CLOSE_TIMEOUT_MS / 1000} s for running jobs...\n`,
+      `Stopping (${stop.reason ?? 'error'}): waiting up to ${CLOSE_TIMEOUT_MS / 1000} s for running jobs ` +
+        '(Ctrl-C again quits at once)...\n',
     );
+    await side.producer.stop();
     await side.worker.close({ timeout: CLOSE_TIMEOUT_MS });
     const trackingProblem = await tracking?.stop();
     if (trackingProblem) problems.push(trackingProblem);
@@ -166,10 +172,10 @@ async function run(redis: DemoRedis, demoRun: DemoRun, opts: DemoOptions, stop: 
       problems.push(`Redis keys: ${redactError(err, [target.options.password ?? '']).message}`);
       return undefined;
     });
-    await side.queue.close();
+    await within(side.queue.close(), 2000);
 
     if (startedAt !== undefined) {
-      out(`${summary(side, tracking, (performance.now() - startedAt) / 1000, target).join('\n')}\n`);
+      out(`${summary(side, tracking, ranFor, target).join('\n')}\n`);
     }
     if (removed !== undefined) {
       const table = tracking?.tableCreated ? `, table ${demoRun.table}` : '';
@@ -182,16 +188,20 @@ async function run(redis: DemoRedis, demoRun: DemoRun, opts: DemoOptions, stop: 
   }
 }
 
-/** Queue.obliterate (registry entry and metrics included), then whatever else carries our tags. */
+/**
+ * Queue.obliterate (registry entry and metrics included), then whatever else carries our tags.
+ * Connects first: with Redis gone that fails in seconds with a clear reason, where the queue's
+ * own client would retry for ever.
+ */
 async function removeQueueAndKeys(
   target: Target,
   queue: Queue<WalletAudit>,
   demoRun: DemoRun,
 ): Promise<true> {
-  await queue.obliterate({ force: true });
   const client = await connect(target);
   try {
-    await removeRunKeys(client, demoRun);
+    await deadline(queue.obliterate({ force: true }), REMOVE_TIMEOUT_MS, 'deleting the queue');
+    await deadline(removeRunKeys(client, demoRun), REMOVE_TIMEOUT_MS, 'deleting the stream');
     return true;
   } finally {
     client.disconnect();
@@ -230,8 +240,11 @@ function summary(
 async function demo(opts: DemoOptions): Promise<void> {
   // Heard before anything starts: a Ctrl-C while Redis, PGlite or the server starts must
   // still end in a clean shutdown, not kill the process with its data left behind.
+  const demoRun = newDemoRun();
   const stop = new StopSignal(() => {
-    process.stderr.write("\nhopper: forced exit: this run's queue, stream and table may be left behind\n");
+    process.stderr.write(
+      `\nhopper: forced exit: queue ${demoRun.queue}, stream ${demoRun.stream} and table ${demoRun.table} may be left behind\n`,
+    );
     process.exit(130);
   });
   stop.onStop = (reason) =>
@@ -239,13 +252,13 @@ async function demo(opts: DemoOptions): Promise<void> {
   let redis: DemoRedis | undefined;
   try {
     if (!stop.reason) redis = await chooseDemoRedis();
-    if (redis && !stop.reason) await run(redis, newDemoRun(), opts, stop);
+    if (redis && !stop.reason) await run(redis, demoRun, opts, stop);
     else out(`Stopping (${stop.reason}): nothing was started yet\n`);
   } finally {
     await redis?.stop();
     stop.dispose();
   }
-  out('shut down cleanly\n');
+  out(process.exitCode ? 'shut down, but some of its data is left (see above)\n' : 'shut down cleanly\n');
 }
 
 export function demoCommand(): Command {
