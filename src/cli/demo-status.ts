@@ -124,3 +124,30 @@ export function fit(parts: string[], width: number): string {
   }
   return line.slice(0, width);
 }
+
+/**
+ * On a terminal, `text` broken at spaces into lines no wider than the terminal, the next ones
+ * indented by `indent`: a wrapped line would otherwise break mid-word. Unchanged in a pipe.
+ */
+export function wrapForTerminal(
+  text: string,
+  indent: string,
+  out: NodeJS.WriteStream = process.stdout,
+): string {
+  if (!out.isTTY) return text;
+  return wrap(text, Math.max(40, (out.columns || 80) - 1), indent);
+}
+
+export function wrap(text: string, width: number, indent: string): string {
+  const lead = /^ */.exec(text)![0];
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.slice(lead.length).split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = indent + word;
+    } else line = line ? `${line} ${word}` : lead + word;
+  }
+  lines.push(line);
+  return lines.join('\n');
+}

@@ -10,7 +10,7 @@ import { auditHandler, randomAuditJob, type WalletAudit } from './demo-jobs.js';
 import { Producer } from './demo-producer.js';
 import { chooseDemoRedis, type DemoRedis } from './demo-redis.js';
 import { type DemoRun, newDemoRun, removeRunKeys } from './demo-run.js';
-import { StatusLine, type Tally } from './demo-status.js';
+import { StatusLine, type Tally, wrapForTerminal } from './demo-status.js';
 import { StopSignal } from './demo-stop.js';
 import { PGLITE_DIR, TrackingDemo } from './demo-tracking.js';
 import { loadEngine } from './engine.js';
@@ -52,7 +52,7 @@ async function printServer(target: Target, origin: string): Promise<void> {
     // INFO text comes from the server: escaped like any text read from Redis.
     const aof = facts.aofEnabled ? 'on' : 'off';
     out(`${printable(`Redis ${facts.version}, maxmemory-policy ${facts.maxmemoryPolicy}, AOF ${aof}`)}\n`);
-    for (const warning of warnings) out(`warning: ${printable(warning)}\n`);
+    for (const warning of warnings) out(`${wrapForTerminal(`warning: ${printable(warning)}`, '  ')}\n`);
   } finally {
     client.disconnect();
   }
@@ -219,7 +219,7 @@ function summary(
   const lines = [
     `Summary: ${producer.added} added, ${tally.completed} completed in ${seconds.toFixed(1)} s ` +
       `(${perSecond(producer.added)} added/s, ${perSecond(tally.completed)} completed/s)`,
-    `  completed by priority: ${namedByPriority(tally.completedByPriority)}`,
+    wrapForTerminal(`  completed by priority: ${namedByPriority(tally.completedByPriority)}`, '    '),
   ];
   if (tracking) lines.push(tracking.summary());
   const secrets = [target.options.password ?? ''];

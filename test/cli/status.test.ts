@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fit } from '../../src/cli/demo-status.js';
+import { fit, wrap } from '../../src/cli/demo-status.js';
 import { printable, printableJson } from '../../src/cli/printable.js';
 
 test('the status line drops whole trailing parts that do not fit the terminal, never the first two', () => {
@@ -22,4 +22,14 @@ test('printable escapes C0 and C1 controls, DEL and bidi overrides, and leaves o
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what must not appear
   assert.doesNotMatch(json.replace(/\n/g, ''), /[\x00-\x1f\x7f-\x9f\u202e]/);
   assert.deepEqual(JSON.parse(json), { 'a\x1b\u009b\u202e': 1 });
+});
+
+test('long summary lines break at spaces, never wider than the terminal', () => {
+  const text = '  completed by priority: REBALANCE_NEEDED (5) 1638, OPEN_POSITION_DETECTED (4) 2441';
+  const lines = wrap(text, 50, '    ').split('\n');
+  assert.deepEqual(lines, [
+    '  completed by priority: REBALANCE_NEEDED (5)',
+    '    1638, OPEN_POSITION_DETECTED (4) 2441',
+  ]);
+  assert.equal(wrap('short', 50, '  '), 'short');
 });
