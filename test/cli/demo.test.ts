@@ -9,6 +9,7 @@ import { Queue } from '../../src/index.js';
 import { EventStream } from '../../src/stream/index.js';
 import { FixtureProcess, killFixtures } from '../helpers/fixture-process.js';
 import { RedisFixture } from '../helpers/redis-fixture.js';
+import { startRedis } from '../helpers/redis-server.js';
 import { quiet, waitFor } from '../helpers/worker-process.js';
 
 /**
@@ -26,10 +27,10 @@ before(() => {
 afterEach(() => killFixtures());
 after(() => rmSync(cwd, { recursive: true, force: true }));
 
-function demo(args: string[] = []): FixtureProcess {
+function demo(args: string[] = [], redisUrl = redis.url): FixtureProcess {
   return new FixtureProcess(
     BIN,
-    { REDIS_URL: redis.url, DATABASE_URL: '', HOPPER_LOG_LEVEL: 'error' },
+    { REDIS_URL: redisUrl, DATABASE_URL: '', HOPPER_LOG_LEVEL: 'fatal' },
     { cwd, args: ['demo', ...args], tsx: false },
   );
 }
@@ -189,4 +190,25 @@ test('a second run counts only its own work and leaves what others wrote alone',
   assert.equal(await redis.raw.xlen('{hopper:stream:demo-track}:events'), 30);
   assert.deepEqual(await demoTables(), []);
   await redis.raw.flushall();
+});
+
+test('Redis gone at shutdown: still ends, exit 1, naming what it could not remove', {
+  timeout: 120_000,
+}, async () => {
+  const own = await startRedis(); // its own server: this one is killed
+  try {
+    const child = demo([], own.url);
+    await statusLines(child, 1);
+    await own.kill9();
+    child.proc.kill('SIGINT');
+    const { code, signal } = await child.exited;
+    const out = child.lines.join('\n');
+    assert.equal(signal, null, out);
+    assert.equal(code, 1, `${out}\n${child.stderr}`);
+    assert.match(child.stderr, /could not remove this run's Redis keys: cannot connect to Redis/);
+    assert.match(out, /^Summary: /m);
+    assert.equal(child.lines.at(-1), 'shut down, but some of its data is left (see above)');
+  } finally {
+    await own.stop();
+  }
 });
