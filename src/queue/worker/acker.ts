@@ -76,13 +76,19 @@ export class Acker {
     callScript<string[]>(this.client, 'settle', keys, [request, ...args]).then(
       (rejected) => {
         this.failures = 0;
-        if (rejected.length === 0) this.onSettled(ordered, []);
-        else {
-          const lost = new Set(rejected);
-          this.onSettled(
-            ordered.filter((s) => !lost.has(s.outcome.job.id)),
-            ordered.filter((s) => lost.has(s.outcome.job.id)),
-          );
+        // Whatever the callback does, the loop goes on: a throw here would leave
+        // every later outcome unacknowledged and its job active.
+        try {
+          if (rejected.length === 0) this.onSettled(ordered, []);
+          else {
+            const lost = new Set(rejected);
+            this.onSettled(
+              ordered.filter((s) => !lost.has(s.outcome.job.id)),
+              ordered.filter((s) => lost.has(s.outcome.job.id)),
+            );
+          }
+        } catch (err) {
+          this.onError(err);
         }
         this.flush();
       },

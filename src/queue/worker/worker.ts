@@ -9,6 +9,7 @@ import { redactError } from '../../redis/redact.js';
 import { callScript, defineScripts } from '../../redis/scripts.js';
 import { endAttempt, loadTracing, traceAttempt } from '../../tracing/index.js';
 import { defaultLogger, type Logger } from '../../util/logger.js';
+import { ValidationError } from '../../util/errors.js';
 import { within } from '../../util/within.js';
 import { backoffDelay } from '../backoff.js';
 import { type QueueKeys, queueKeys, registryKey, workerRepliesKey } from '../keys.js';
@@ -25,7 +26,7 @@ import { Annotator } from './annotator.js';
 import { Fetcher } from './fetcher.js';
 import { Heartbeat } from './heartbeat.js';
 import type { HeldJob } from './job.js';
-import { integerOption } from './options.js';
+import { booleanOption, integerOption, MAX_TIMER_MS, prefixOption } from './options.js';
 import { type Outcome, runAttempt } from './processor.js';
 import { Timeouts } from './timeouts.js';
 
@@ -86,14 +87,22 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   ) {
     super();
     this.name = validateQueueName(name);
-    this.prefix = options.prefix ?? 'hopper';
+    // Everything is checked before anything connects: a bad worker writes nothing.
+    if (typeof handler !== 'function')
+      throw new ValidationError('handler', `must be a function (job) => result, got ${typeof handler}`);
+    if (typeof options !== 'object' || options === null)
+      throw new ValidationError('options', 'must be an object of WorkerOptions');
+    this.prefix = prefixOption(options.prefix);
     this.keys = queueKeys(this.prefix, name);
     this.concurrency = integerOption('concurrency', options.concurrency, 1, 1, 10_000);
     this.fixedPrefetch =
       options.prefetch === undefined ? undefined : integerOption('prefetch', options.prefetch, 0, 0, 10_000);
-    this.leaseMs = integerOption('leaseMs', options.leaseMs, 30_000, 100);
-    this.jobTimeout = integerOption('jobTimeout', options.jobTimeout, 5 * 60_000, 0);
+    // Timers cannot wait longer than MAX_TIMER_MS: a longer one fires at once.
+    this.leaseMs = integerOption('leaseMs', options.leaseMs, 30_000, 100, MAX_TIMER_MS);
+    this.jobTimeout = integerOption('jobTimeout', options.jobTimeout, 5 * 60_000, 0, MAX_TIMER_MS);
     const maxStalls = integerOption('maxStalls', options.maxStalls, 1, 0);
+    booleanOption('autorun', options.autorun);
+    booleanOption('schedules', options.schedules);
     const metrics = metricsOption(options.metrics);
     this.logger = options.logger ?? defaultLogger('hopper:worker');
     // 32 random bytes make every lease value longer than Redis's hash-max-listpack-value
@@ -234,7 +243,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   private maybeDrained(): void {
     if (this.queueEmpty && !this.drained && this.running.size === 0 && this.buffer.length === 0) {
       this.drained = true;
-      this.emit('drained');
+      this.notify('drained');
     }
   }
 
@@ -275,23 +284,46 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   private settled(applied: Settlement[], lost: Settlement[]): void {
     this.metrics?.settled(applied);
     for (const { outcome } of applied) {
-      if (outcome.ok) this.emit('completed', outcome.job, outcome.result);
-      else this.emit('failed', outcome.job, outcome.error);
+      if (outcome.ok) this.notify('completed', outcome.job, outcome.result);
+      else this.notify('failed', outcome.job, outcome.error);
     }
     for (const { outcome } of lost) {
       this.logger.warn(
         { queue: this.name, job: outcome.job.id },
         'outcome rejected: the lease on this job had lapsed',
       );
-      this.emit('lost', outcome.job);
+      this.notify('lost', outcome.job);
     }
   }
 
-  /** Reports an error without ever crashing the process for want of a listener. */
+  /**
+   * Emits an event from the worker's own loops. A listener that throws must not stop
+   * them (the acknowledgement loop would wedge with its jobs left active): the throw
+   * is reported on `error` instead.
+   */
+  private notify(event: string, ...args: unknown[]): void {
+    try {
+      this.emit(event, ...args);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** Reports an error without ever crashing the process for want of a listener, or for a listener that throws. */
   private fail(err: unknown): void {
     const clean = redactError(err, [this.client.options.password ?? '']);
-    if (this.listenerCount('error') > 0) this.emit('error', clean);
-    else this.logger.error({ queue: this.name, err: clean.message }, 'worker error');
+    if (this.listenerCount('error') > 0) {
+      try {
+        this.emit('error', clean);
+        return;
+      } catch (listenerErr) {
+        this.logger.error(
+          { queue: this.name, err: (listenerErr as Error)?.message },
+          'worker error listener threw',
+        );
+      }
+    }
+    this.logger.error({ queue: this.name, err: clean.message }, 'worker error');
   }
 
   /**
