@@ -1,10 +1,44 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Job, type Queue, ValidationError, Worker } from '../../src/index.js';
+import { workerRepliesKey } from '../../src/queue/keys.js';
 import { QueueFixture } from '../helpers/queue-fixture.js';
-import { waitFor } from '../helpers/worker-process.js';
+import {
+  killWorkerProcesses,
+  logLines,
+  startWorkerProcess,
+  stateOf,
+  type WorkerProcess,
+  waitFor,
+} from '../helpers/worker-process.js';
 
 const fx = new QueueFixture({ closeAfterEach: true });
+const tmp = mkdtempSync(join(tmpdir(), 'hopper-hardening-'));
+after(async () => {
+  await killWorkerProcesses();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** A handler that holds every job until `release()`; `started` lists the jobs in the order they started. */
+function gate() {
+  const started: string[] = [];
+  const waiting: (() => void)[] = [];
+  return {
+    started,
+    handler: async (job: Job) => {
+      started.push(job.id);
+      await new Promise<void>((resolve) => waiting.push(resolve));
+      return job.id;
+    },
+    release(n = Number.POSITIVE_INFINITY) {
+      for (const resolve of waiting.splice(0, n)) resolve();
+    },
+  };
+}
 
 /** Adds one job and waits until it is finished in Redis, `n` times: each job needs a working acknowledgement loop. */
 async function oneByOne(q: Queue, n: number, data: (i: number) => unknown): Promise<void> {
@@ -112,4 +146,143 @@ describe('worker options', () => {
       );
     });
   }
+});
+
+describe('prefetched jobs are reserved, not active', () => {
+  test('getCounts reports running handlers as active and prefetched jobs as reserved', async () => {
+    const q = fx.queue('reserved-counts');
+    const g = gate();
+    await q.addBulk(Array.from({ length: 20 }, (_, i) => ({ name: 'j', data: i })));
+    fx.worker(q, g.handler, { concurrency: 2, prefetch: 8 });
+    await waitFor('two handlers to start', () => g.started.length === 2);
+    await waitFor('2 active and 8 reserved', async () => {
+      const c = await q.getCounts();
+      return c.active === 2 && c.reserved === 8 && c.waiting === 10 ? c : undefined;
+    });
+    // One job ends, the next reserved one starts: the settle that follows reports it.
+    g.release(1);
+    await waitFor('3 started', () => g.started.length === 3);
+    await waitFor('2 active and 7 reserved', async () => {
+      const c = await q.getCounts();
+      return c.active === 2 && c.reserved === 7 && c.completed === 1 ? c : undefined;
+    });
+    const releaseAll = setInterval(() => g.release(), 5);
+    try {
+      await waitFor('all 20 to complete', async () => (await q.getCounts()).completed === 20, 10_000);
+    } finally {
+      clearInterval(releaseAll);
+    }
+    assert.deepEqual(await q.getCounts(), {
+      waiting: 0,
+      delayed: 0,
+      active: 0,
+      reserved: 0,
+      completed: 20,
+      failed: 0,
+    });
+  });
+});
+
+describe('pause', () => {
+  for (const priority of [0, 3]) {
+    test(`no job starts after pause() resolves; prefetched ones go back in their order (priority ${priority})`, async () => {
+      const q = fx.queue('pause-prefetched');
+      const starts: { id: string; at: number }[] = [];
+      const ids = (
+        await q.addBulk(Array.from({ length: 300 }, (_, i) => ({ name: 'j', data: i, opts: { priority } })))
+      ).map(String);
+      fx.worker(
+        q,
+        async (job) => {
+          starts.push({ id: job.id, at: performance.now() });
+          await sleep(10);
+        },
+        { concurrency: 2, prefetch: 40 },
+      );
+      await waitFor('some jobs to run', () => starts.length >= 10);
+      await q.pause();
+      const pausedAt = performance.now();
+      await sleep(800);
+      const late = starts.filter((s) => s.at >= pausedAt);
+      assert.deepEqual(late, [], `${late.length} jobs started after pause() resolved`);
+      const counts = await q.getCounts();
+      assert.equal(counts.active + counts.reserved, 0, JSON.stringify(counts));
+      const ran = new Set(starts.map((s) => s.id));
+      const waiting = (await q.getJobs('waiting', 0, 999)).map((j) => j.id);
+      assert.deepEqual(
+        waiting,
+        ids.filter((id) => !ran.has(id)),
+        'the jobs not started wait in their original order',
+      );
+      await q.resume();
+      await waitFor('every job to complete', async () => (await q.getCounts()).completed === 300, 15_000);
+    });
+  }
+});
+
+describe('leases', () => {
+  test('a worker stopped past its lease starts none of its prefetched jobs once other workers ran them', async () => {
+    const q = fx.queue('stopped-prefetch');
+    const log = join(tmp, `${q.name}.log`);
+    let a: WorkerProcess | undefined;
+    try {
+      a = await startWorkerProcess({
+        REDIS_URL: fx.url,
+        QUEUE: q.name,
+        LOG: log,
+        MODE: 'slow',
+        JOB_MS: '1500',
+        CONCURRENCY: '1',
+        PREFETCH: '5',
+        LEASE_MS: '600',
+      });
+      const ids = (await q.addBulk(Array.from({ length: 6 }, (_, i) => ({ name: 'j', data: i })))).map(String);
+      await waitFor('A to start one job and hold the other five', async () => {
+        return logLines(log).length === 1 && (await fx.raw.hlen(q.keys.active)) === 6;
+      });
+      // Frozen mid-job with five jobs prefetched: a long GC, a stopped VM.
+      a.proc.kill('SIGSTOP');
+      const ranOnB: string[] = [];
+      fx.worker(q, (job) => void ranOnB.push(job.id), { leaseMs: 600 });
+      await waitFor(
+        'B to complete all six',
+        async () => {
+          for (const id of ids) if ((await stateOf(q, id)) !== 'completed') return false;
+          return true;
+        },
+        10_000,
+      );
+      a.proc.kill('SIGCONT');
+      // A's running job ends (its outcome is rejected), then A must not start the five it had prefetched.
+      await a.waitForLine((l) => l.startsWith('lost '), 'a lost outcome', 10_000);
+      await sleep(1000);
+      assert.equal(logLines(log).length, 1, `A started ${logLines(log).join(', ')}: only its first job`);
+      assert.deepEqual(ranOnB.sort(), [...ids].sort(), 'B ran each job');
+    } finally {
+      if (a?.running) a.proc.kill('SIGCONT');
+      await a?.kill9();
+    }
+  });
+
+  test('jobs recorded active under a worker that does not hold them go back and run', async () => {
+    const q = fx.queue('not-held');
+    const ran: string[] = [];
+    const w = fx.worker(q, (job) => void ran.push(job.id), { leaseMs: 900 });
+    const first = await q.add('first', null);
+    await waitFor('the first job to complete', async () => (await stateOf(q, first)) === 'completed');
+    // What a failover that lost an acknowledgement leaves behind: a job recorded active under
+    // this worker, with an old lease token, counted among the worker's jobs, that the worker
+    // no longer holds.
+    const lost = await q.add('lost', null, { delay: 60_000 });
+    await fx.raw
+      .multi()
+      .zrem(q.keys.delayed, lost)
+      .hset(q.keys.active, lost, `1|${w.id}|${Date.now()}`)
+      .hincrby(workerRepliesKey(q.keys, w.id), 'held', 1)
+      .exec();
+    assert.equal(await stateOf(q, lost), 'active');
+    await waitFor('the job to go back and run', async () => (await stateOf(q, lost)) === 'completed', 15_000);
+    assert.deepEqual(ran, [first, lost]);
+    assert.equal((await q.getJob(lost))!.stalls, 1, 'counted as a stall');
+  });
 });
