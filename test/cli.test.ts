@@ -99,7 +99,14 @@ test('stats --json prints the counts of a queue', async () => {
     const r = await runCli(['stats', 'cli-stats', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const parsed = JSON.parse(r.stdout) as Record<string, Record<string, number>>;
-    assert.deepEqual(parsed['cli-stats'], { waiting: 3, delayed: 0, active: 0, reserved: 0, completed: 0, failed: 0 });
+    assert.deepEqual(parsed['cli-stats'], {
+      waiting: 3,
+      delayed: 0,
+      active: 0,
+      reserved: 0,
+      completed: 0,
+      failed: 0,
+    });
   } finally {
     await queue.obliterate({ force: true });
     await queue.close();
@@ -112,7 +119,14 @@ test('clear --yes deletes every job of the queue', async () => {
     const r = await runCli(['clear', 'cli-clear', '--yes']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /5 jobs deleted/);
-    assert.deepEqual(await queue.getCounts(), { waiting: 0, delayed: 0, active: 0, reserved: 0, completed: 0, failed: 0 });
+    assert.deepEqual(await queue.getCounts(), {
+      waiting: 0,
+      delayed: 0,
+      active: 0,
+      reserved: 0,
+      completed: 0,
+      failed: 0,
+    });
     const client = new Redis(redis.url);
     try {
       assert.equal(await client.sismember(registryKey('hopper'), 'cli-clear'), 0);

@@ -17,9 +17,9 @@ import { encodeRecord } from './record.js';
 import { Schedules } from './schedule/schedules.js';
 import type { Repeat, ScheduleInfo, ScheduleOptions, ScheduleTemplate } from './schedule/types.js';
 import { scriptKeys } from './script-keys.js';
-import { START_WINDOW_MS } from './start-window.js';
 import { queueScripts } from './scripts.js';
 import { warnAboutServer } from './server-warnings.js';
+import { START_WINDOW_MS } from './start-window.js';
 import type {
   GroupLimits,
   JobCounts,

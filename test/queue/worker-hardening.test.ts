@@ -236,7 +236,9 @@ describe('leases', () => {
         PREFETCH: '5',
         LEASE_MS: '600',
       });
-      const ids = (await q.addBulk(Array.from({ length: 6 }, (_, i) => ({ name: 'j', data: i })))).map(String);
+      const ids = (await q.addBulk(Array.from({ length: 6 }, (_, i) => ({ name: 'j', data: i })))).map(
+        String,
+      );
       await waitFor('A to start one job and hold the other five', async () => {
         return logLines(log).length === 1 && (await fx.raw.hlen(q.keys.active)) === 6;
       });

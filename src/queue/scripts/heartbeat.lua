@@ -103,7 +103,6 @@ if #dead > 0 or sweep or checkOwn then
     end
   end
   redis.call('HSET', replies, 'held', own)
-  redis.call('PEXPIRE', replies, 600000)
   if S.held and (reclaimed + stalledOut) > 0 then redis.call('HDEL', K.meta, 'held') end
   if reclaimed + woken + stalledOut > 0 then signal(reclaimed + woken + stalledOut) end
 end
@@ -115,4 +114,5 @@ for _, setKey in ipairs({ K.completed, K.failed }) do
   trimmed = trimmed + #expired
 end
 
+redis.call('PEXPIRE', replies, 600000) -- kept while the worker lives, busy or idle
 return { reclaimed, stalledOut, trimmed, state }

@@ -37,7 +37,10 @@ if closing then
 else
   local last = redis.call('HMGET', replies, 'token', 'rsv')
   recordReserved(wid, tonumber(ARGV[3]), ARGV[4], last[1], last[2])
-  if #released > 0 then redis.call('HINCRBY', replies, 'held', -#released) end
+  if #released > 0 then
+    redis.call('HINCRBY', replies, 'held', -#released)
+    redis.call('PEXPIRE', replies, 600000)
+  end
 end
 if #released > 0 then signal(#released) end
 return #released

@@ -47,7 +47,12 @@ export class Acker {
     private readonly leaseMs: number,
     private readonly report: () => WorkerReport,
     /** `sentAt`: performance.now() when the call was sent; `state`: WorkerState flags. */
-    private readonly onSettled: (applied: Settlement[], lost: Settlement[], sentAt: number, state: number) => void,
+    private readonly onSettled: (
+      applied: Settlement[],
+      lost: Settlement[],
+      sentAt: number,
+      state: number,
+    ) => void,
     private readonly onError: (err: unknown) => void,
   ) {}
 
@@ -60,6 +65,11 @@ export class Acker {
     yield* this.pending;
     if (this.retrying) yield* this.retrying.batch;
     yield* this.sent;
+  }
+
+  /** Outcomes waiting for a settle call not sent yet: one will be sent soon. */
+  get hasUnsent(): boolean {
+    return this.pending.length > 0 || this.retrying !== undefined;
   }
 
   /** How many of them a call sent now would still find in `active`: not those of the call in flight. */

@@ -55,12 +55,17 @@ export class Fetcher {
   /** Takes up to `count` jobs; `reserved` jobs wait here unstarted and `free` slots are free right now. */
   async fetch(count: number, reserved: number, free: number): Promise<FetchResult> {
     const keys = scriptKeys(this.keys, this.repliesKey);
-    const [token, nextDue, joined, limited, state] = await callScript<[string, number, string, number, number]>(
-      this.client,
-      'fetch',
-      keys,
-      [this.workerId, count, this.leaseMs, this.request, reserved, this.seen, free],
-    );
+    const [token, nextDue, joined, limited, state] = await callScript<
+      [string, number, string, number, number]
+    >(this.client, 'fetch', keys, [
+      this.workerId,
+      count,
+      this.leaseMs,
+      this.request,
+      reserved,
+      this.seen,
+      free,
+    ]);
     this.request++;
     if (joined) this.seen = token;
     const jobs: HeldJob[] = [];

@@ -79,18 +79,23 @@ export class Heartbeat {
     const [age, count] = retentionArgs(this.keepFailed);
     const { reserved, seen, expected, held } = this.held();
     const sentAt = performance.now();
-    const [reclaimed, stalledOut, trimmed, state] = await callScript<number[]>(this.client, 'heartbeat', keys, [
-      this.workerId,
-      this.leaseMs,
-      this.maxStalls,
-      age,
-      count,
-      this.beats++ % SWEEP_EVERY === SWEEP_EVERY - 1 ? '1' : '0',
-      reserved,
-      seen,
-      expected,
-      held,
-    ]);
+    const [reclaimed, stalledOut, trimmed, state] = await callScript<number[]>(
+      this.client,
+      'heartbeat',
+      keys,
+      [
+        this.workerId,
+        this.leaseMs,
+        this.maxStalls,
+        age,
+        count,
+        this.beats++ % SWEEP_EVERY === SWEEP_EVERY - 1 ? '1' : '0',
+        reserved,
+        seen,
+        expected,
+        held,
+      ],
+    );
     this.onState(sentAt, state!);
     if (reclaimed || stalledOut || trimmed)
       this.onReport({ reclaimed: reclaimed!, stalledOut: stalledOut!, trimmed: trimmed! });

@@ -17,9 +17,9 @@ import { SEP, serializeError } from '../record.js';
 import { DEFAULT_KEEP_COMPLETED, DEFAULT_KEEP_FAILED, retentionArgs } from '../retention.js';
 import { Scheduler } from '../schedule/scheduler.js';
 import { scriptKeys } from '../script-keys.js';
-import { START_WINDOW_MS } from '../start-window.js';
 import { queueScripts } from '../scripts.js';
 import { warnAboutServer } from '../server-warnings.js';
+import { START_WINDOW_MS } from '../start-window.js';
 import type { Handler, WorkerOptions } from '../types.js';
 import { validateQueueName } from '../validate.js';
 import { Acker, type Settlement } from './acker.js';
@@ -255,8 +255,8 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   private pump(): void {
     if (this.buffer.length === 0 || this.running.size >= this.concurrency || this.closing) return;
     if (performance.now() >= this.startUntil) {
-      // The next reply says: a settle already pending (a job just ended), else a beat now.
-      if (this.acker.size === 0) this.heartbeat.beatNow();
+      // Ask Redis: a settle about to be sent (a job just ended) will say, else a beat now.
+      if (!this.acker.hasUnsent) this.heartbeat.beatNow();
       return;
     }
     while (this.running.size < this.concurrency && this.buffer.length > 0) {
