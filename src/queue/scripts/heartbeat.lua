@@ -89,7 +89,7 @@ if #dead > 0 or sweep or checkOwn then
     local token, owner = string.match(value, '^([^|]*)|(.*)|%d+$')
     if owner == wid then
       -- Newer than the last fetch the worker saw: that fetch's reply is on its way to it.
-      if (checkOwn or sweep) and mine[id] ~= token and tonumber(token) <= seen then
+      if (checkOwn or sweep) and mine[id] ~= token and (tonumber(token) or 0) <= seen then
         takeBack(id, value)
       else
         own = own + 1
