@@ -52,7 +52,7 @@ local function reply(token, jobs)
   return { token, wait, jobs, limited, state }
 end
 
-local last = redis.call('HMGET', replies, 'fetch', 'token', 'jobs', 'rsv')
+local last = redis.call('HMGET', replies, 'fetch', 'token', 'jobs', 'rsv', 'held')
 if last[1] == request then
   recordReserved(wid, reservedBefore, seen, last[2], last[4])
   return reply(last[2], last[3])
@@ -154,7 +154,7 @@ local n = #held / 2
 -- entries in `active` (a hint the heartbeat compares with what the worker holds).
 local reserved = math.max(0, n - free)
 recordReserved(wid, reservedBefore + reserved, seen, false)
-redis.call('HINCRBY', replies, 'held', n)
-redis.call('HSET', replies, 'fetch', request, 'token', token, 'jobs', jobs, 'rsv', reserved, 'n', n)
+redis.call('HSET', replies, 'fetch', request, 'token', token, 'jobs', jobs, 'rsv', reserved, 'n', n,
+  'held', tonumber(last[5] or '0') + n)
 redis.call('PEXPIRE', replies, 600000) -- kept 10 minutes: long enough for any reconnect
 return reply(token, jobs)

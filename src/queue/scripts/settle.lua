@@ -32,7 +32,7 @@ local wid = ARGV[2]
 local S = readSettings()
 local now = S.now
 local state = workerState(S, renewLease(wid, now, tonumber(ARGV[3])))
-local last = redis.call('HMGET', replies, 'settle', 'rejected', 'token', 'rsv')
+local last = redis.call('HMGET', replies, 'settle', 'rejected', 'token', 'rsv', 'held')
 recordReserved(wid, tonumber(ARGV[4]), ARGV[5], last[3], last[4])
 if last[1] == ARGV[1] then
   local again = split(last[2])
@@ -137,8 +137,9 @@ if S.held then
   wake = wake + 1
 end
 if wake > 0 then signal(wake) end
-if ended > 0 then redis.call('HINCRBY', replies, 'held', -ended) end
-redis.call('HSET', replies, 'settle', ARGV[1], 'rejected', table.concat(rejected, SEP))
+-- `held` counts the worker's entries in `active` (a hint the heartbeat checks).
+redis.call('HSET', replies, 'settle', ARGV[1], 'rejected', table.concat(rejected, SEP),
+  'held', tonumber(last[5] or '0') - ended)
 redis.call('PEXPIRE', replies, 600000)
 table.insert(rejected, 1, state)
 return rejected
