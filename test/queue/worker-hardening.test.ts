@@ -220,6 +220,36 @@ describe('pause', () => {
   }
 });
 
+describe('pause under load', () => {
+  test('20,000 fast jobs at concurrency 10 (adaptive prefetch): none starts after pause() resolves', async () => {
+    const q = fx.queue('pause-fast');
+    const total = 20_000;
+    for (let i = 0; i < total; i += 5000)
+      await q.addBulk(Array.from({ length: 5000 }, (_, j) => ({ name: 'j', data: i + j })));
+    let started = 0;
+    let startedAfterPause = 0;
+    let pausedAt = Number.POSITIVE_INFINITY;
+    fx.worker(
+      q,
+      () => {
+        started++;
+        if (performance.now() >= pausedAt) startedAfterPause++;
+      },
+      { concurrency: 10 },
+    );
+    await waitFor('2,000 jobs to start', () => started >= 2000, 15_000);
+    await q.pause();
+    pausedAt = performance.now();
+    await sleep(700);
+    assert.equal(startedAfterPause, 0, `${startedAfterPause} jobs started after pause() resolved`);
+    const counts = await q.getCounts();
+    assert.equal(counts.active + counts.reserved, 0, JSON.stringify(counts));
+    assert.equal(counts.waiting, total - started, 'every job not started waits again');
+    await q.resume();
+    await waitFor('every job to run', () => started === total, 30_000);
+  });
+});
+
 describe('leases', () => {
   test('a worker stopped past its lease starts none of its prefetched jobs once other workers ran them', async () => {
     const q = fx.queue('stopped-prefetch');
