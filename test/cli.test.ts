@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { freePort } from '../src/cli/redis-probe.js';
-import { Queue } from '../src/index.js';
+import { Queue, Worker } from '../src/index.js';
 import { registryKey } from '../src/queue/keys.js';
 import { type RedisProcess, requireRedisServer, startRedis } from './helpers/redis-server.js';
 
@@ -108,6 +109,35 @@ test('stats --json prints the counts of a queue', async () => {
       failed: 0,
     });
   } finally {
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+});
+
+test('stats shows running jobs as active and prefetched ones as reserved', async () => {
+  const queue = await queueWith('cli-stats-reserved', 10);
+  const running: (() => void)[] = [];
+  const worker = new Worker(queue.name, () => new Promise<void>((resolve) => running.push(resolve)), {
+    connection: redis.url,
+    concurrency: 1,
+    prefetch: 4,
+    logger: quiet,
+  });
+  try {
+    const deadline = Date.now() + 5000;
+    while (running.length === 0 && Date.now() < deadline) await sleep(10);
+    const r = await runCli(['stats', queue.name]);
+    assert.equal(r.code, 0, r.stderr);
+    const [header, row] = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/));
+    assert.deepEqual(header, ['queue', 'waiting', 'delayed', 'active', 'reserved', 'completed', 'failed']);
+    assert.deepEqual(row, [queue.name, '5', '0', '1', '4', '0', '0']);
+  } finally {
+    const closed = worker.close({ timeout: 100 });
+    for (const resolve of running) resolve();
+    await closed;
     await queue.obliterate({ force: true });
     await queue.close();
   }
