@@ -62,9 +62,12 @@ export class Heartbeat {
     this.periodic.stop();
   }
 
-  /** A beat now, unless one is in flight (its reply comes first anyway). */
+  /**
+   * A beat at once, unless one is in flight (its reply comes first anyway). On the
+   * next turn, so that a call from the handling of a beat's own reply gets a new beat.
+   */
   beatNow(): void {
-    this.beat().catch(this.onError);
+    setImmediate(() => this.beat().catch(this.onError));
   }
 
   beat(): Promise<void> {
