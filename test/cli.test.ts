@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -100,7 +101,14 @@ test('stats --json prints the counts of a queue', async () => {
     const r = await runCli(['stats', 'cli-stats', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const parsed = JSON.parse(r.stdout) as Record<string, Record<string, number>>;
-    assert.deepEqual(parsed['cli-stats'], { waiting: 3, delayed: 0, active: 0, completed: 0, failed: 0 });
+    assert.deepEqual(parsed['cli-stats'], {
+      waiting: 3,
+      delayed: 0,
+      active: 0,
+      reserved: 0,
+      completed: 0,
+      failed: 0,
+    });
   } finally {
     await queue.obliterate({ force: true });
     await queue.close();
@@ -134,13 +142,49 @@ test('stats escapes control characters in queue names read from the registry', a
   }
 });
 
+test('stats shows running jobs as active and prefetched ones as reserved', async () => {
+  const queue = await queueWith('cli-stats-reserved', 10);
+  const running: (() => void)[] = [];
+  const worker = new Worker(queue.name, () => new Promise<void>((resolve) => running.push(resolve)), {
+    connection: redis.url,
+    concurrency: 1,
+    prefetch: 4,
+    logger: quiet,
+  });
+  try {
+    const deadline = Date.now() + 5000;
+    while (running.length === 0 && Date.now() < deadline) await sleep(10);
+    const r = await runCli(['stats', queue.name]);
+    assert.equal(r.code, 0, r.stderr);
+    const [header, row] = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/));
+    assert.deepEqual(header, ['queue', 'waiting', 'delayed', 'active', 'reserved', 'completed', 'failed']);
+    assert.deepEqual(row, [queue.name, '5', '0', '1', '4', '0', '0']);
+  } finally {
+    const closed = worker.close({ timeout: 100 });
+    for (const resolve of running) resolve();
+    await closed;
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+});
+
 test('clear --yes deletes every job of the queue', async () => {
   const queue = await queueWith('cli-clear', 5);
   try {
     const r = await runCli(['clear', 'cli-clear', '--yes']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /5 jobs deleted/);
-    assert.deepEqual(await queue.getCounts(), { waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 });
+    assert.deepEqual(await queue.getCounts(), {
+      waiting: 0,
+      delayed: 0,
+      active: 0,
+      reserved: 0,
+      completed: 0,
+      failed: 0,
+    });
     const client = new Redis(redis.url);
     try {
       assert.equal(await client.sismember(registryKey('hopper'), 'cli-clear'), 0);

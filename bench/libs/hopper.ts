@@ -73,7 +73,7 @@ export function hopperAdapter(url: string): Adapter {
         },
         async pending() {
           const c = await queue.getCounts();
-          return c.waiting + c.delayed + c.active;
+          return c.waiting + c.delayed + c.active + (c.reserved ?? 0);
         },
         close: () => queue.close(),
       };

@@ -11,6 +11,7 @@ export const STATES = [
   'waiting',
   'delayed',
   'active',
+  'reserved',
   'completed',
   'failed',
 ] as const satisfies readonly (keyof JobCounts)[];

@@ -67,6 +67,11 @@ export interface QueueKeys {
   udone: string;
   /** HASH id -> the next id in its group's line ('' after the last): one entry per waiting grouped job at priority 0. */
   gnext: string;
+  /**
+   * HASH workerId -> jobs it holds reserved: fetched (in `active`) but not started. Each worker
+   * reports its own count with every fetch, settle and heartbeat call; getCounts subtracts the sum from `active`.
+   */
+  reserved: string;
   /** Prefix of dedup keys: STRING `<dedup>:<key>` -> first job id, with the dedup TTL. */
   dedup: string;
   /** Hash tag prefix shared by all keys, for SCAN patterns. */
@@ -102,6 +107,7 @@ export const SCRIPT_KEYS = [
   'grate',
   'udone',
   'gnext',
+  'reserved',
 ] as const satisfies readonly (keyof QueueKeys)[];
 
 export function queueKeys(prefix: string, name: string): QueueKeys {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { metricsOption } from '../metrics/options.js';
 import { type ReadMetricsOptions, readMetrics } from '../metrics/reader.js';
@@ -18,6 +19,7 @@ import type { Repeat, ScheduleInfo, ScheduleOptions, ScheduleTemplate } from './
 import { scriptKeys } from './script-keys.js';
 import { queueScripts } from './scripts.js';
 import { warnAboutServer } from './server-warnings.js';
+import { START_WINDOW_MS } from './start-window.js';
 import type {
   GroupLimits,
   JobCounts,
@@ -29,6 +31,8 @@ import type {
 } from './types.js';
 import { serializeData, validateJobOptions, validateName, validateQueueName } from './validate.js';
 
+/** Beyond START_WINDOW_MS: timers may fire a little early relative to a worker's clock. */
+const PAUSE_MARGIN_MS = 20;
 const DEDUP_MODE = { throttle: 't', debounce: 'd', 'until-done': 'u' } as const;
 const STATES: JobState[] = ['waiting', 'delayed', 'active', 'completed', 'failed'];
 
@@ -175,15 +179,23 @@ export class Queue<D = unknown, R = unknown> {
       .zcard(k.failed)
       .zcard(k.gwait)
       .hlen(k.gnext)
+      .hvals(k.reserved)
       .exec()) as [Error | null, number][];
     const n = r.map(([err, v]) => {
       if (err) throw err;
       return v;
     });
+    // `active` holds every job a worker took; the ones it has not started are reserved.
+    const held = r[8]![1] as unknown as string[];
+    const reserved = Math.min(
+      n[3]!,
+      held.reduce((sum, v) => sum + Number(v), 0),
+    );
     return {
       waiting: n[0]! + n[1]! + n[6]! + n[7]!,
       delayed: n[2]!,
-      active: n[3]!,
+      active: n[3]! - reserved,
+      reserved,
       completed: n[4]!,
       failed: n[5]!,
     };
@@ -296,9 +308,20 @@ export class Queue<D = unknown, R = unknown> {
     return readGroup(this.client, this.keys, group);
   }
 
-  /** Workers stop taking jobs from this queue (running ones finish). */
+  /**
+   * Workers stop taking jobs from this queue: once this resolves no job starts until
+   * resume() (running ones finish; jobs workers had reserved go back in line). It waits
+   * START_WINDOW_MS after setting the flag, the longest a worker may go on starting jobs
+   * on the word of a reply from before the pause; no wait when no worker holds a lease.
+   */
   async pause(): Promise<void> {
-    await this.client.hset(this.keys.meta, 'paused', '1');
+    const replies = (await this.client
+      .multi()
+      .zcard(this.keys.workers)
+      .hset(this.keys.meta, 'paused', '1')
+      .exec()) as [Error | null, number][];
+    for (const [err] of replies) if (err) throw err;
+    if (replies[0]![1] > 0) await sleep(START_WINDOW_MS + PAUSE_MARGIN_MS);
   }
 
   async resume(): Promise<void> {

@@ -93,7 +93,10 @@ export type JobState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed'
 export interface JobCounts {
   waiting: number;
   delayed: number;
+  /** Jobs whose handler is running (as of each worker's last call to Redis). */
   active: number;
+  /** Jobs a worker fetched ahead and holds, not started yet. */
+  reserved: number;
   completed: number;
   failed: number;
 }

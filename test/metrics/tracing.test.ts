@@ -187,7 +187,14 @@ test('opts.trace is accepted only as a W3C carrier, and a given one is relayed a
       field,
     );
   }
-  assert.deepEqual(await queue.getCounts(), { waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 });
+  assert.deepEqual(await queue.getCounts(), {
+    waiting: 0,
+    delayed: 0,
+    active: 0,
+    reserved: 0,
+    completed: 0,
+    failed: 0,
+  });
   const given = { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`, tracestate: 'k=v' };
   const id = await trace.getTracer('test').startActiveSpan('other', async (span) => {
     try {

@@ -190,7 +190,14 @@ describe('bad input is rejected with the field named, and nothing is written', (
         assert.match(err.message, message);
         return true;
       });
-      assert.deepEqual(await q.getCounts(), { waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 });
+      assert.deepEqual(await q.getCounts(), {
+        waiting: 0,
+        delayed: 0,
+        active: 0,
+        reserved: 0,
+        completed: 0,
+        failed: 0,
+      });
       assert.equal(await raw.hlen(q.keys.jobs), 0);
     });
   }

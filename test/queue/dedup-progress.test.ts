@@ -94,7 +94,14 @@ describe('dedup modes', () => {
         field,
       );
     }
-    assert.deepEqual(await q.getCounts(), { waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 });
+    assert.deepEqual(await q.getCounts(), {
+      waiting: 0,
+      delayed: 0,
+      active: 0,
+      reserved: 0,
+      completed: 0,
+      failed: 0,
+    });
   });
 });
 

@@ -123,6 +123,7 @@ describe('lease fencing', () => {
         waiting: 0,
         delayed: 0,
         active: 0,
+        reserved: 0,
         completed: 2,
         failed: 0,
       });

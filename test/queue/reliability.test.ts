@@ -89,6 +89,7 @@ describe('worker crashes', () => {
         waiting: 0,
         delayed: 0,
         active: 0,
+        reserved: 0,
         completed: 1,
         failed: 0,
       });
@@ -141,6 +142,7 @@ describe('worker crashes', () => {
         waiting: 0,
         delayed: 0,
         active: 0,
+        reserved: 0,
         completed: 0,
         failed: 1,
       });
@@ -236,6 +238,7 @@ describe('graceful close', () => {
         waiting: 0,
         delayed: 0,
         active: 0,
+        reserved: 0,
         completed: 500,
         failed: 0,
       });

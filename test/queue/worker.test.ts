@@ -229,7 +229,14 @@ describe('processing', () => {
       { name: 'b', data: 2 },
     ]);
     assert.equal(await q.drain(), 3);
-    assert.deepEqual(await q.getCounts(), { waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 });
+    assert.deepEqual(await q.getCounts(), {
+      waiting: 0,
+      delayed: 0,
+      active: 0,
+      reserved: 0,
+      completed: 0,
+      failed: 0,
+    });
     await q.add('x', {}, { dedup: { key: 'k', ttl: 60_000 } });
     await q.obliterate();
     let cursor = '0';

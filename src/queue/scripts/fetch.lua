@@ -7,25 +7,32 @@
 -- A call is idempotent per request id: if its reply was lost and the client sends
 -- it again (ioredis resends unanswered commands after a reconnect), the stored
 -- reply is returned instead of popping more jobs that nobody would know about.
+-- The jobs are reserved for the worker: it starts them only while the state this
+-- and its later calls report allows it (worker-lease.lua). Its count of reserved
+-- jobs is recorded for getCounts.
 -- KEYS: the queue's keys (keys.lua), then this worker's last replies
--- ARGV: 1 worker id, 2 count, 3 lease ms, 4 request id
+-- ARGV: 1 worker id, 2 count, 3 lease ms, 4 request id, 5 jobs the worker holds
+--       reserved, 6 the last fetch token it saw, 7 its free slots (that many of
+--       the jobs fetched start at once)
 -- Returns { token, ms until the next delayed job, parked group or rate window is
 -- due (-1: none), jobs, 1 if the queue has limits (the worker then prefetches
--- nothing) }, jobs being id, attempts made and record of each job joined by
--- byte 30 (see split.lua).
+-- nothing), state (1 paused, 2 the lease had lapsed: see worker-lease.lua) },
+-- jobs being id, attempts made and record of each job joined by byte 30 (see split.lua).
 --@include keys
 --@include now
 --@include settings
+--@include worker-lease
 --@include rate
 --@include enqueue
 --@include groups
 --@include split
 
 local wid, count, lease, request = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local reservedBefore, seen, free = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
 local replies = KEYS[EXTRA]
 local S = readSettings()
 local now = S.now
-redis.call('ZADD', K.workers, now + lease, wid)
+local state = workerState(S, renewLease(wid, now, lease))
 -- A job fetched ahead of a free slot would count against these limits while it idles.
 -- (Group concurrency alone is no reason: an idle prefetched job holds only its own group.)
 local limited = (S.conc > 0 or S.rmax > 0 or S.grmax > 0 or S.overrides) and 1 or 0
@@ -42,11 +49,14 @@ end
 local function reply(token, jobs)
   soonest(K.delayed)
   if S.groups then soonest(K.gparked) end
-  return { token, wait, jobs, limited }
+  return { token, wait, jobs, limited, state }
 end
 
-local last = redis.call('HMGET', replies, 'fetch', 'token', 'jobs')
-if last[1] == request then return reply(last[2], last[3]) end
+local last = redis.call('HMGET', replies, 'fetch', 'token', 'jobs', 'rsv', 'held')
+if last[1] == request then
+  recordReserved(wid, reservedBefore, seen, last[2], last[4])
+  return reply(last[2], last[3])
+end
 
 -- Put due delayed jobs in line (bounded per call; the next call takes the rest).
 local due = redis.call('ZRANGEBYSCORE', K.delayed, '-inf', now, 'LIMIT', 0, 1000)
@@ -56,7 +66,10 @@ if #due > 0 then
   redis.call('ZREMRANGEBYRANK', K.delayed, 0, #due - 1)
 end
 
-if S.paused then return reply('', '') end
+if S.paused then
+  recordReserved(wid, reservedBefore, seen, false)
+  return reply('', '')
+end
 
 local want = count
 if S.conc > 0 then
@@ -105,7 +118,10 @@ else
   takeUngrouped(want)
 end
 
-if #ids == 0 then return reply(token, '') end
+if #ids == 0 then
+  recordReserved(wid, reservedBefore, seen, false)
+  return reply(token, '')
+end
 if S.rmax > 0 then redis.call('HSET', K.meta, 'rlog', rateRecord(window, now, #ids)) end
 
 local records = redis.call('HMGET', K.jobs, unpack(ids))
@@ -133,6 +149,12 @@ if #ids == count then
 end
 
 local jobs = table.concat(out, SEP)
-redis.call('HSET', replies, 'fetch', request, 'token', token, 'jobs', jobs)
+local n = #held / 2
+-- Jobs beyond the worker's free slots wait in it, reserved. `held` counts this worker's
+-- entries in `active` (a hint the heartbeat compares with what the worker holds).
+local reserved = math.max(0, n - free)
+recordReserved(wid, reservedBefore + reserved, seen, false)
+redis.call('HSET', replies, 'fetch', request, 'token', token, 'jobs', jobs, 'rsv', reserved, 'n', n,
+  'held', tonumber(last[5] or '0') + n)
 redis.call('PEXPIRE', replies, 600000) -- kept 10 minutes: long enough for any reconnect
 return reply(token, jobs)

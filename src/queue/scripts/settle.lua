@@ -3,17 +3,22 @@
 -- costs a fixed number of redis.call()s however many jobs it holds.
 -- A job that ends frees a slot of its group and of the queue's concurrency
 -- limit, and an until-done dedup key; workers waiting on those are woken.
+-- Like every call of a worker it renews the worker's lease, records its reserved
+-- count and reports its state (worker-lease.lua).
 -- KEYS: the queue's keys (keys.lua), then this worker's last replies
 -- ARGV: 1 request id (a call sent again after a lost reply returns the first
---   reply and applies nothing twice), 2 number of completion groups, then per group 5 fields:
+--   reply and applies nothing twice), 2 worker id, 3 lease ms, 4 jobs the worker
+--   holds reserved, 5 the last fetch token it saw, 6 number of completion groups, then per group 5 fields:
 --   lease token, keep age ms (0: no limit), keep count (-1: no limit, 0: delete now),
 --   the ids and the result JSONs (none when deleting), each joined by byte 30;
 -- then the number of failures, and per failure 6 fields:
 --   id, lease token, error JSON, retry delay ms (-1: no retry left), keep age, keep count
--- Returns the ids whose lease was lost: their outcome was not applied.
+-- Returns the worker's state (worker-lease.lua), then the ids whose lease was lost:
+-- their outcome was not applied.
 --@include keys
 --@include now
 --@include settings
+--@include worker-lease
 --@include rate
 --@include enqueue
 --@include groups
@@ -23,13 +28,21 @@
 --@include split
 
 local replies = KEYS[EXTRA]
-local last = redis.call('HMGET', replies, 'settle', 'rejected')
-if last[1] == ARGV[1] then return split(last[2]) end
-
+local wid = ARGV[2]
 local S = readSettings()
 local now = S.now
+local state = workerState(S, renewLease(wid, now, tonumber(ARGV[3])))
+local last = redis.call('HMGET', replies, 'settle', 'rejected', 'token', 'rsv', 'held')
+recordReserved(wid, tonumber(ARGV[4]), ARGV[5], last[3], last[4])
+if last[1] == ARGV[1] then
+  local again = split(last[2])
+  table.insert(again, 1, state)
+  return again
+end
+
 local rejected = {}
 local wake = 0
+local ended = 0
 
 -- Splits `ids` into those `token` still holds (their lease is ended here) and the rest.
 -- The jobs of one fetch share one lease value, so a value is checked and parsed
@@ -55,14 +68,15 @@ local function takeLeases(ids, token)
   return held, started
 end
 
-local a = 3
-for _ = 1, tonumber(ARGV[2]) do
+local a = 7
+for _ = 1, tonumber(ARGV[6]) do
   local token, keepAge, keepCount = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
   local ids = split(ARGV[a + 3])
   local held, started = takeLeases(ids, token)
   if #held > 0 then
     local done = {}
     for k, j in ipairs(held) do done[k] = ids[j] end
+    ended = ended + #done
     redis.call('HDEL', K.active, unpack(done))
     wake = wake + groupLeave(S, done)
     releaseUntilDone(S, done)
@@ -94,6 +108,7 @@ for i = 0, nFailed - 1 do
   local held, started = takeLeases({ id }, ARGV[f + 1])
   if #held == 1 then
     redis.call('HDEL', K.active, id)
+    ended = ended + 1
     wake = wake + groupLeave(S, { id })
     local attempt = redis.call('HINCRBY', K.atts, id, 1)
     local retryDelay, keepCount = tonumber(ARGV[f + 3]), tonumber(ARGV[f + 5])
@@ -122,6 +137,9 @@ if S.held then
   wake = wake + 1
 end
 if wake > 0 then signal(wake) end
-redis.call('HSET', replies, 'settle', ARGV[1], 'rejected', table.concat(rejected, SEP))
+-- `held` counts the worker's entries in `active` (a hint the heartbeat checks).
+redis.call('HSET', replies, 'settle', ARGV[1], 'rejected', table.concat(rejected, SEP),
+  'held', tonumber(last[5] or '0') - ended)
 redis.call('PEXPIRE', replies, 600000)
+table.insert(rejected, 1, state)
 return rejected

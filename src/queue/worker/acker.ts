@@ -5,6 +5,7 @@ import { within } from '../../util/within.js';
 import type { QueueKeys } from '../keys.js';
 import { SEP } from '../record.js';
 import { scriptKeys } from '../script-keys.js';
+import type { WorkerReport } from './fetcher.js';
 import type { Outcome } from './processor.js';
 
 /** An outcome with what settle.lua needs to apply it. */
@@ -35,16 +36,45 @@ export class Acker {
   private failures = 0;
   private idle: (() => void)[] = [];
 
+  /** The batch of the call in flight (already sent: Redis applies it before any later call). */
+  private sent: Settlement[] = [];
+
   constructor(
     private readonly client: Redis,
     private readonly keys: QueueKeys,
     private readonly repliesKey: string,
-    private readonly onSettled: (applied: Settlement[], lost: Settlement[]) => void,
+    private readonly workerId: string,
+    private readonly leaseMs: number,
+    private readonly report: () => WorkerReport,
+    /** `sentAt`: performance.now() when the call was sent; `state`: WorkerState flags. */
+    private readonly onSettled: (
+      applied: Settlement[],
+      lost: Settlement[],
+      sentAt: number,
+      state: number,
+    ) => void,
     private readonly onError: (err: unknown) => void,
   ) {}
 
   get size(): number {
     return this.pending.length + (this.inFlight ? 1 : 0) + (this.retrying ? 1 : 0);
+  }
+
+  /** Outcomes pushed but not known to be applied: their jobs are still this worker's in Redis. */
+  *unsettled(): Iterable<Settlement> {
+    yield* this.pending;
+    if (this.retrying) yield* this.retrying.batch;
+    yield* this.sent;
+  }
+
+  /** Outcomes waiting for a settle call not sent yet: one will be sent soon. */
+  get hasUnsent(): boolean {
+    return this.pending.length > 0 || this.retrying !== undefined;
+  }
+
+  /** How many of them a call sent now would still find in `active`: not those of the call in flight. */
+  get unsent(): number {
+    return this.pending.length + (this.retrying ? this.retrying.batch.length : 0);
   }
 
   push(s: Settlement): void {
@@ -73,20 +103,40 @@ export class Acker {
     }
     const { args, ordered } = settleArgs(batch);
     const keys = scriptKeys(this.keys, this.repliesKey);
-    callScript<string[]>(this.client, 'settle', keys, [request, ...args]).then(
-      (rejected) => {
+    const { reserved, seen } = this.report();
+    const sentAt = performance.now();
+    this.sent = batch;
+    callScript<[number, ...string[]]>(this.client, 'settle', keys, [
+      request,
+      this.workerId,
+      this.leaseMs,
+      reserved,
+      seen,
+      ...args,
+    ]).then(
+      ([state, ...rejected]) => {
+        this.sent = [];
         this.failures = 0;
-        if (rejected.length === 0) this.onSettled(ordered, []);
-        else {
-          const lost = new Set(rejected);
-          this.onSettled(
-            ordered.filter((s) => !lost.has(s.outcome.job.id)),
-            ordered.filter((s) => lost.has(s.outcome.job.id)),
-          );
+        // Whatever the callback does, the loop goes on: a throw here would leave
+        // every later outcome unacknowledged and its job active.
+        try {
+          if (rejected.length === 0) this.onSettled(ordered, [], sentAt, Number(state));
+          else {
+            const lost = new Set(rejected);
+            this.onSettled(
+              ordered.filter((s) => !lost.has(s.outcome.job.id)),
+              ordered.filter((s) => lost.has(s.outcome.job.id)),
+              sentAt,
+              Number(state),
+            );
+          }
+        } catch (err) {
+          this.onError(err);
         }
         this.flush();
       },
       (err) => {
+        this.sent = [];
         this.retrying = { request, batch };
         this.onError(err);
         setTimeout(() => this.flush(), reconnectDelay(this.failures++));

@@ -12,6 +12,24 @@ export interface FetchResult {
   nextDue: number;
   /** The queue has concurrency or rate limits: jobs fetched ahead of free slots would hold them for nothing. */
   limited: boolean;
+  /** The worker's state as the call found it (WorkerState flags). */
+  state: number;
+}
+
+/** What a worker's calls report about it (worker-lease.lua): may it start the jobs it holds reserved? */
+export const WorkerState = {
+  /** The queue is paused: start nothing, give reserved jobs back. */
+  PAUSED: 1,
+  /** The worker's lease had lapsed before the call: jobs it fetched before may be another worker's now. */
+  LAPSED: 2,
+} as const;
+
+/** What the worker tells each call about itself, as it is when the call is sent. */
+export interface WorkerReport {
+  /** Jobs it holds reserved: fetched, not started. */
+  reserved: number;
+  /** The token of the last fetch whose reply it saw ('' before any). */
+  seen: string;
 }
 
 /**
@@ -21,6 +39,8 @@ export interface FetchResult {
 export class Fetcher {
   /** Changes only after a fetch succeeds: a retried fetch is the same request (fetch.lua is idempotent per id). */
   private request = 0;
+  /** The token of the last fetch that brought jobs: jobs with a later token are on their way here. */
+  seen = '';
 
   constructor(
     private readonly client: Redis,
@@ -32,15 +52,22 @@ export class Fetcher {
     private readonly notes: Annotator,
   ) {}
 
-  async fetch(count: number): Promise<FetchResult> {
+  /** Takes up to `count` jobs; `reserved` jobs wait here unstarted and `free` slots are free right now. */
+  async fetch(count: number, reserved: number, free: number): Promise<FetchResult> {
     const keys = scriptKeys(this.keys, this.repliesKey);
-    const [token, nextDue, joined, limited] = await callScript<[string, number, string, number]>(
-      this.client,
-      'fetch',
-      keys,
-      [this.workerId, count, this.leaseMs, this.request],
-    );
+    const [token, nextDue, joined, limited, state] = await callScript<
+      [string, number, string, number, number]
+    >(this.client, 'fetch', keys, [
+      this.workerId,
+      count,
+      this.leaseMs,
+      this.request,
+      reserved,
+      this.seen,
+      free,
+    ]);
     this.request++;
+    if (joined) this.seen = token;
     const jobs: HeldJob[] = [];
     if (joined) {
       // id, attempts made, record; repeated, joined by byte 30 (see split.lua)
@@ -48,7 +75,7 @@ export class Fetcher {
       for (let i = 0; i < parts.length; i += 3)
         jobs.push(new HeldJob(parts[i]!, parts[i + 2]!, Number(parts[i + 1]), token, this.notes));
     }
-    return { jobs, nextDue: Number(nextDue), limited: limited === 1 };
+    return { jobs, nextDue: Number(nextDue), limited: limited === 1, state: Number(state) };
   }
 
   /**

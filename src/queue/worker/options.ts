@@ -14,3 +14,21 @@ export function integerOption(
   }
   return v;
 }
+
+/** The longest delay setTimeout and setInterval accept (a longer one fires at once). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** An optional boolean option; a bad value names the field. */
+export function booleanOption(field: string, v: unknown): boolean | undefined {
+  if (v !== undefined && typeof v !== 'boolean')
+    throw new ValidationError(field, `must be true or false, got ${String(v)}`);
+  return v;
+}
+
+/** The key prefix: a non-empty string (it names every key of the queue). */
+export function prefixOption(v: unknown): string {
+  if (v === undefined) return 'hopper';
+  if (typeof v !== 'string' || v === '')
+    throw new ValidationError('prefix', `must be a non-empty string, got ${String(v)}`);
+  return v;
+}

@@ -8,24 +8,26 @@ import { createClient, reconnectDelay } from '../../redis/connection.js';
 import { redactError } from '../../redis/redact.js';
 import { callScript, defineScripts } from '../../redis/scripts.js';
 import { endAttempt, loadTracing, traceAttempt } from '../../tracing/index.js';
+import { ValidationError } from '../../util/errors.js';
 import { defaultLogger, type Logger } from '../../util/logger.js';
 import { within } from '../../util/within.js';
 import { backoffDelay } from '../backoff.js';
 import { type QueueKeys, queueKeys, registryKey, workerRepliesKey } from '../keys.js';
-import { serializeError } from '../record.js';
+import { SEP, serializeError } from '../record.js';
 import { DEFAULT_KEEP_COMPLETED, DEFAULT_KEEP_FAILED, retentionArgs } from '../retention.js';
 import { Scheduler } from '../schedule/scheduler.js';
 import { scriptKeys } from '../script-keys.js';
 import { queueScripts } from '../scripts.js';
 import { warnAboutServer } from '../server-warnings.js';
+import { START_WINDOW_MS } from '../start-window.js';
 import type { Handler, WorkerOptions } from '../types.js';
 import { validateQueueName } from '../validate.js';
 import { Acker, type Settlement } from './acker.js';
 import { Annotator } from './annotator.js';
-import { Fetcher } from './fetcher.js';
-import { Heartbeat } from './heartbeat.js';
+import { Fetcher, WorkerState } from './fetcher.js';
+import { Heartbeat, type HeldReport } from './heartbeat.js';
 import type { HeldJob } from './job.js';
-import { integerOption } from './options.js';
+import { booleanOption, integerOption, MAX_TIMER_MS, prefixOption } from './options.js';
 import { type Outcome, runAttempt } from './processor.js';
 import { Timeouts } from './timeouts.js';
 
@@ -66,7 +68,16 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   private readonly scheduler: Scheduler | undefined;
   private readonly logger: Logger;
   private readonly metrics: WorkerMetrics | undefined;
+  /** Jobs fetched but not started: reserved for this worker, in the order they are to run. */
   private readonly buffer: HeldJob[] = [];
+  /**
+   * performance.now() until which reserved jobs may start: a call's send time plus
+   * startWindow, renewed by every reply that found the queue running and the lease
+   * held. Past it (a pause, a process stopped past its lease) a job starts only
+   * after Redis confirms; fast queues renew it with every fetch and settle anyway.
+   */
+  private startUntil = 0;
+  private readonly startWindow: number;
   private readonly running = new Map<string, HeldJob>();
   private started = false;
   private closing = false;
@@ -86,14 +97,24 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   ) {
     super();
     this.name = validateQueueName(name);
-    this.prefix = options.prefix ?? 'hopper';
+    // Everything is checked before anything connects: a bad worker writes nothing.
+    if (typeof handler !== 'function')
+      throw new ValidationError('handler', `must be a function (job) => result, got ${typeof handler}`);
+    if (typeof options !== 'object' || options === null)
+      throw new ValidationError('options', 'must be an object of WorkerOptions');
+    this.prefix = prefixOption(options.prefix);
     this.keys = queueKeys(this.prefix, name);
     this.concurrency = integerOption('concurrency', options.concurrency, 1, 1, 10_000);
     this.fixedPrefetch =
       options.prefetch === undefined ? undefined : integerOption('prefetch', options.prefetch, 0, 0, 10_000);
-    this.leaseMs = integerOption('leaseMs', options.leaseMs, 30_000, 100);
-    this.jobTimeout = integerOption('jobTimeout', options.jobTimeout, 5 * 60_000, 0);
+    // Timers cannot wait longer than MAX_TIMER_MS: a longer one fires at once.
+    this.leaseMs = integerOption('leaseMs', options.leaseMs, 30_000, 100, MAX_TIMER_MS);
+    this.jobTimeout = integerOption('jobTimeout', options.jobTimeout, 5 * 60_000, 0, MAX_TIMER_MS);
     const maxStalls = integerOption('maxStalls', options.maxStalls, 1, 0);
+    // Within the lease: a permission to start never outlives the lease renewed with it.
+    this.startWindow = Math.min(START_WINDOW_MS, Math.floor(this.leaseMs / 2));
+    booleanOption('autorun', options.autorun);
+    booleanOption('schedules', options.schedules);
     const metrics = metricsOption(options.metrics);
     this.logger = options.logger ?? defaultLogger('hopper:worker');
     // 32 random bytes make every lease value longer than Redis's hash-max-listpack-value
@@ -121,16 +142,22 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
       this.client,
       this.keys,
       this.repliesKey,
-      (applied, lost) => this.settled(applied, lost),
+      this.id,
+      this.leaseMs,
+      () => ({ reserved: this.buffer.length, seen: this.fetcher.seen }),
+      (applied, lost, sentAt, state) => this.settled(applied, lost, sentAt, state),
       (e) => this.fail(e),
     );
     this.heartbeat = new Heartbeat(
       this.client,
       this.keys,
+      this.repliesKey,
       this.id,
       this.leaseMs,
       maxStalls,
       DEFAULT_KEEP_FAILED,
+      () => this.heldReport(),
+      (sentAt, state) => this.renewed(sentAt, state),
       (r) => {
         this.logger.debug({ queue: name, ...r }, 'heartbeat upkeep');
         this.metrics?.heartbeat(r);
@@ -198,10 +225,14 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
         continue;
       }
       try {
-        const { jobs, nextDue, limited } = await this.fetcher.fetch(room);
+        const sentAt = performance.now();
+        const free = Math.max(0, this.concurrency - this.running.size);
+        const { jobs, nextDue, limited, state } = await this.fetcher.fetch(room, this.buffer.length, free);
         failures = 0;
         this.limited = limited;
         this.queueEmpty = jobs.length === 0;
+        // First, as it concerns the jobs held before this fetch (and permits this fetch's).
+        this.renewed(sentAt, state);
         if (jobs.length > 0) {
           this.drained = false;
           this.buffer.push(...jobs);
@@ -220,9 +251,15 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     }
   }
 
-  /** Starts buffered jobs while slots are free. */
+  /** Starts reserved jobs while slots are free, if Redis recently said they may start. */
   private pump(): void {
-    while (this.running.size < this.concurrency && this.buffer.length > 0 && !this.closing) {
+    if (this.buffer.length === 0 || this.running.size >= this.concurrency || this.closing) return;
+    if (performance.now() >= this.startUntil) {
+      // Ask Redis: a settle about to be sent (a job just ended) will say, else a beat now.
+      if (!this.acker.hasUnsent) this.heartbeat.beatNow();
+      return;
+    }
+    while (this.running.size < this.concurrency && this.buffer.length > 0) {
       const job = this.buffer.shift()!;
       this.running.set(job.id, job);
       this.timeouts.watch(job, job.opts.timeout ?? this.jobTimeout, this.isRunning, this.running.size);
@@ -234,7 +271,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   private maybeDrained(): void {
     if (this.queueEmpty && !this.drained && this.running.size === 0 && this.buffer.length === 0) {
       this.drained = true;
-      this.emit('drained');
+      this.notify('drained');
     }
   }
 
@@ -254,9 +291,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     this.acker.push(this.settlement(outcome));
     this.pump();
     this.maybeDrained();
-    const wake = this.slotFreed;
-    this.slotFreed = undefined;
-    wake?.();
+    this.wakeLoop();
   }
 
   private settlement(outcome: Outcome): Settlement {
@@ -272,26 +307,92 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     return { outcome, payload: serializeError(outcome.error), retryDelay, keepAge, keepCount };
   }
 
-  private settled(applied: Settlement[], lost: Settlement[]): void {
+  /**
+   * A reply to one of this worker's calls (sent at `sentAt`) says whether its
+   * reserved jobs may start. Paused: they go back to the queue, in their order. Lease
+   * lapsed before the call: they may have gone to another worker meanwhile (this
+   * process was stopped, or blocked, past its lease), so they go back too (release
+   * puts back only those still leased to this worker). Otherwise they may start
+   * for startWindow from the send.
+   */
+  private renewed(sentAt: number, state: number): void {
+    if (state & (WorkerState.PAUSED | WorkerState.LAPSED) && this.buffer.length > 0) {
+      if (state & WorkerState.LAPSED)
+        this.logger.warn(
+          { queue: this.name, jobs: this.buffer.length },
+          'lease had lapsed: jobs fetched before are not started',
+        );
+      this.release(this.buffer.splice(0), 'back');
+      this.wakeLoop();
+    }
+    this.startUntil = state & WorkerState.PAUSED ? 0 : sentAt + this.startWindow;
+    this.pump();
+  }
+
+  /** What the heartbeat reports: every job this worker holds, reserved, running or not yet acknowledged. */
+  private heldReport(): HeldReport {
+    const parts: string[] = [];
+    for (const j of this.buffer) parts.push(j.id, j.token);
+    for (const j of this.running.values()) parts.push(j.id, j.token);
+    for (const { outcome } of this.acker.unsettled()) parts.push(outcome.job.id, outcome.job.token);
+    return {
+      reserved: this.buffer.length,
+      seen: this.fetcher.seen,
+      expected: this.buffer.length + this.running.size + this.acker.unsent,
+      held: parts.join(SEP),
+    };
+  }
+
+  private wakeLoop(): void {
+    const wake = this.slotFreed;
+    this.slotFreed = undefined;
+    wake?.();
+  }
+
+  private settled(applied: Settlement[], lost: Settlement[], sentAt: number, state: number): void {
+    this.renewed(sentAt, state);
     this.metrics?.settled(applied);
     for (const { outcome } of applied) {
-      if (outcome.ok) this.emit('completed', outcome.job, outcome.result);
-      else this.emit('failed', outcome.job, outcome.error);
+      if (outcome.ok) this.notify('completed', outcome.job, outcome.result);
+      else this.notify('failed', outcome.job, outcome.error);
     }
     for (const { outcome } of lost) {
       this.logger.warn(
         { queue: this.name, job: outcome.job.id },
         'outcome rejected: the lease on this job had lapsed',
       );
-      this.emit('lost', outcome.job);
+      this.notify('lost', outcome.job);
     }
   }
 
-  /** Reports an error without ever crashing the process for want of a listener. */
+  /**
+   * Emits an event from the worker's own loops. A listener that throws must not stop
+   * them (the acknowledgement loop would wedge with its jobs left active): the throw
+   * is reported on `error` instead.
+   */
+  private notify(event: string, ...args: unknown[]): void {
+    try {
+      this.emit(event, ...args);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** Reports an error without ever crashing the process for want of a listener, or for a listener that throws. */
   private fail(err: unknown): void {
     const clean = redactError(err, [this.client.options.password ?? '']);
-    if (this.listenerCount('error') > 0) this.emit('error', clean);
-    else this.logger.error({ queue: this.name, err: clean.message }, 'worker error');
+    if (this.listenerCount('error') > 0) {
+      try {
+        this.emit('error', clean);
+        return;
+      } catch (listenerErr) {
+        this.logger.error(
+          { queue: this.name, err: (listenerErr as Error)?.message },
+          'worker error listener threw',
+        );
+      }
+    }
+    this.logger.error({ queue: this.name, err: clean.message }, 'worker error');
   }
 
   /**
@@ -313,7 +414,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     const schedulerStopped = this.scheduler?.stop();
     // A fetch waiting on a Redis that is down must not hold close past its timeout.
     await within(this.loopDone, left());
-    if (this.buffer.length > 0) await within(this.release(this.buffer.splice(0)), left());
+    if (this.buffer.length > 0) await within(this.release(this.buffer.splice(0), 'back'), left());
     while (this.running.size > 0 && left() > 0) {
       await new Promise<void>((resolve) => {
         this.slotFreed = resolve;
@@ -330,7 +431,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     this.timeouts.stop();
     await this.acker.whenIdle(Math.max(1000, left()));
     // Also ends this worker's lease, so nobody waits for it to lapse.
-    await within(this.release(unfinished), Math.max(1000, left()));
+    await within(this.release(unfinished, 'close'), Math.max(1000, left()));
     this.heartbeat.stop();
     await within(schedulerStopped, left());
     await within(
@@ -344,8 +445,9 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     this.client.disconnect();
   }
 
-  private async release(jobs: HeldJob[]): Promise<void> {
-    const args: string[] = [this.id];
+  /** Gives jobs back to the queue, in their order ('close' also ends the lease). */
+  private async release(jobs: HeldJob[], mode: 'back' | 'close'): Promise<void> {
+    const args: (string | number)[] = [this.id, mode, this.buffer.length, this.fetcher.seen];
     for (const j of jobs) args.push(j.id, j.token);
     try {
       await callScript<number>(this.client, 'release', scriptKeys(this.keys, this.repliesKey), args);

@@ -5,7 +5,8 @@ local PRIORITY_SHIFT = 4398046511104 -- 2^42
 local function enqueue(id, priority, seq, front)
   if priority > 0 then
     local score = seq - priority * PRIORITY_SHIFT
-    if front then score = -priority * PRIORITY_SHIFT end
+    -- In front of its priority's waiting jobs, and of those put in front before it.
+    if front then score = -priority * PRIORITY_SHIFT - seq end
     redis.call('ZADD', K.waitp, score, id)
   elseif front then
     redis.call('RPUSH', K.wait, id)
