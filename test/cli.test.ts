@@ -233,7 +233,14 @@ test('clear refuses while jobs are active, deletes nothing, and --force clears a
     assert.match(refused.stderr, /refusing to clear queue "cli-busy": 3 jobs are active/);
     assert.match(refused.stderr, /--force/);
     assert.match(refused.stderr, /Nothing deleted/);
-    assert.deepEqual(await queue.getCounts(), { waiting: 0, delayed: 0, active: 3, completed: 0, failed: 0 });
+    assert.deepEqual(await queue.getCounts(), {
+      waiting: 0,
+      delayed: 0,
+      active: 3,
+      reserved: 0,
+      completed: 0,
+      failed: 0,
+    });
 
     const forced = await runCli(['clear', 'cli-busy', '--yes', '--force']);
     assert.equal(forced.code, 0, forced.stderr);
