@@ -245,7 +245,14 @@ test('clear refuses while jobs are active, deletes nothing, and --force clears a
     const forced = await runCli(['clear', 'cli-busy', '--yes', '--force']);
     assert.equal(forced.code, 0, forced.stderr);
     assert.match(forced.stdout, /3 jobs deleted/);
-    assert.deepEqual(await queue.getCounts(), { waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 });
+    assert.deepEqual(await queue.getCounts(), {
+      waiting: 0,
+      delayed: 0,
+      active: 0,
+      reserved: 0,
+      completed: 0,
+      failed: 0,
+    });
   } finally {
     release();
     await worker.close();
