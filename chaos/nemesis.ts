@@ -64,7 +64,11 @@ export class Nemesis {
       case 'client-kill': {
         if (this.redisBusy) return { fault: f, applied: false };
         // Every client connection but ours: producers', workers' and their blocking ones.
-        await this.admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+        for (let i = 0; i < (f.times ?? 1); i++) {
+          if (i > 0) await sleep(f.ms);
+          if (this.redisBusy) break;
+          await this.admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+        }
         return { fault: f, applied: true };
       }
       case 'restart-redis': {

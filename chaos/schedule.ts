@@ -27,8 +27,10 @@ export interface Fault {
   kind: FaultKind;
   /** The worker or producer slot (kill, stop). */
   slot: number;
-  /** kill: delay before the replacement starts; stop: how long it stays stopped; restart-redis: downtime. */
+  /** kill: delay before the replacement starts; stop: how long it stays stopped; restart-redis: downtime; client-kill: gap between kills. */
   ms: number;
+  /** client-kill: how many kills in the burst. */
+  times?: number;
   /** restart-redis: the appendfsync policy the restarted server runs with. */
   fsync?: Fsync;
 }
@@ -61,7 +63,8 @@ function fault(rand: () => number, at: number, kind: FaultKind, s: Settings): Fa
         fsync: rand() < 0.5 ? 'everysec' : 'always',
       };
     case 'client-kill':
-      return { at, kind, slot: 0, ms: 0 };
+      // A burst: each kill drops whatever is in flight at that instant, so a few raise the odds of catching a command mid-reply.
+      return { at, kind, slot: 0, ms: Math.round(between(rand, 100, 300)), times: 2 + pick(rand, 5) };
   }
 }
 
