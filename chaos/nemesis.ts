@@ -6,7 +6,7 @@ import type { Fault, FaultKind, Fsync } from './schedule.js';
 
 export interface Applied {
   fault: Fault;
-  /** False when the fault could not apply (slot empty, Redis already down). */
+  /** False when the fault could not apply (no worker or producer running to kill or stop). */
   applied: boolean;
   /** restart-redis: the fsync policy in force when Redis was killed. */
   killedUnder?: Fsync;
@@ -18,7 +18,7 @@ export class Nemesis {
   /** When Redis answered again after each restart. */
   readonly redisUpAt: number[] = [];
   private fsync: Fsync = 'everysec';
-  private redisBusy: Promise<void> | undefined;
+  private redisQueue: Promise<void> = Promise.resolve();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly admin: Redis;
 
@@ -61,25 +61,32 @@ export class Nemesis {
         return { fault: f, applied: this.producers.kill(f.slot, f.ms) };
       case 'stop-worker':
         return { fault: f, applied: this.workers.stop(f.slot, f.ms) };
-      case 'client-kill': {
-        if (this.redisBusy) return { fault: f, applied: false };
-        // Every client connection but ours: producers', workers' and their blocking ones.
-        for (let i = 0; i < (f.times ?? 1); i++) {
-          if (i > 0) await sleep(f.ms);
-          if (this.redisBusy) break;
-          await this.admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
-        }
-        return { fault: f, applied: true };
-      }
-      case 'restart-redis': {
-        if (this.redisBusy) return { fault: f, applied: false };
-        const killedUnder = this.fsync;
-        this.redisBusy = this.restartRedis(f);
-        await this.redisBusy;
-        this.redisBusy = undefined;
-        return { fault: f, applied: true, killedUnder };
-      }
+      case 'client-kill':
+        return this.onRedis(async () => {
+          // Every client connection but ours: producers', workers' and their blocking ones.
+          for (let i = 0; i < (f.times ?? 1); i++) {
+            if (i > 0) await sleep(f.ms);
+            await this.admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+          }
+          return { fault: f, applied: true };
+        });
+      case 'restart-redis':
+        return this.onRedis(async () => {
+          const killedUnder = this.fsync;
+          await this.restartRedis(f);
+          return { fault: f, applied: true, killedUnder };
+        });
     }
+  }
+
+  /** Redis faults one after the other: one due during a restart waits for Redis to be back, so none is skipped. */
+  private onRedis(action: () => Promise<Applied>): Promise<Applied> {
+    const run = this.redisQueue.then(action);
+    this.redisQueue = run.then(
+      () => {},
+      () => {},
+    );
+    return run;
   }
 
   private async restartRedis(f: Fault): Promise<void> {
@@ -97,10 +104,10 @@ export class Nemesis {
     this.redisUpAt.push(Date.now());
   }
 
-  /** Ends the faults: nothing new starts, a restart under way finishes. */
+  /** Ends the faults: nothing new starts, Redis faults under way finish. */
   async stop(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
-    await this.redisBusy;
+    await this.redisQueue;
   }
 
   async close(): Promise<void> {

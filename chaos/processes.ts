@@ -66,10 +66,24 @@ export class Pool {
     this.timers.add(timer);
   }
 
-  /** SIGKILL the slot's process and start a new one after `restartMs`. False if the slot is empty. */
-  kill(slot: number, restartMs: number): boolean {
-    const proc = this.current[slot];
-    if (!proc?.child.running) return false;
+  /**
+   * The slot's process if it can take a fault, else the next slot's that can: a schedule
+   * made before the run cannot know which slots are empty (a replacement not started yet).
+   */
+  private target(slot: number): [number, Proc] | undefined {
+    for (let i = 0; i < this.current.length; i++) {
+      const s = (slot + i) % this.current.length;
+      const proc = this.current[s];
+      if (proc?.child.running && !proc.stopped) return [s, proc];
+    }
+    return undefined;
+  }
+
+  /** SIGKILL the slot's process and start a new one after `restartMs`. False if no process can be killed. */
+  kill(wanted: number, restartMs: number): boolean {
+    const found = this.target(wanted);
+    if (!found) return false;
+    const [slot, proc] = found;
     proc.killed = true;
     proc.child.proc.kill('SIGKILL');
     this.current[slot] = undefined;
@@ -79,10 +93,10 @@ export class Pool {
     return true;
   }
 
-  /** SIGSTOP the slot's process for `ms`, then SIGCONT. False if empty or already stopped. */
-  stop(slot: number, ms: number): boolean {
-    const proc = this.current[slot];
-    if (!proc?.child.running || proc.stopped) return false;
+  /** SIGSTOP the slot's process for `ms`, then SIGCONT. False if no process can be stopped. */
+  stop(wanted: number, ms: number): boolean {
+    const proc = this.target(wanted)?.[1];
+    if (!proc) return false;
     proc.stopped = true;
     proc.child.proc.kill('SIGSTOP');
     this.later(ms, () => this.resume(proc));
