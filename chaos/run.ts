@@ -46,7 +46,10 @@ requireRedisServer();
 const results: RunResult[] = [];
 for (const seed of seeds) {
   for (const target of targets) {
-    results.push(await runOnce(target, seed, settings, values.keep));
+    const r = await runOnce(target, seed, settings, values.keep);
+    results.push(r);
+    // Each run's row as soon as it is known: a full run takes minutes per target and seed.
+    console.error(table([r]).split('\n').at(-1));
   }
 }
 
