@@ -10,6 +10,8 @@ export interface Applied {
   applied: boolean;
   /** restart-redis: the fsync policy in force when Redis was killed. */
   killedUnder?: Fsync;
+  /** Wall clock when it was applied (for restart-redis: the kill), to compare with the logs' times. */
+  wallAt?: number;
 }
 
 /** Carries out a fault schedule against the processes and the Redis server. */
@@ -41,8 +43,9 @@ export class Nemesis {
     for (const f of schedule) {
       this.timers.push(
         setTimeout(() => {
+          const wallAt = Date.now();
           this.apply(f).then(
-            (entry) => this.log.push(entry),
+            (entry) => this.log.push({ wallAt, ...entry }),
             (err: Error) => {
               console.error(`chaos: ${f.kind} at ${f.at} ms failed: ${err.message}`);
               this.log.push({ fault: f, applied: false });
@@ -73,8 +76,9 @@ export class Nemesis {
       case 'restart-redis':
         return this.onRedis(async () => {
           const killedUnder = this.fsync;
+          const wallAt = Date.now();
           await this.restartRedis(f);
-          return { fault: f, applied: true, killedUnder };
+          return { fault: f, applied: true, killedUnder, wallAt };
         });
     }
   }

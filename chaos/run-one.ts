@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -97,6 +97,8 @@ export async function runOnce(
     const stored = await inspector.jobs();
 
     crashed.push(...exitedOnTheirOwn(workers));
+    // Beside the processes' logs, for --keep: which fault happened when.
+    writeFileSync(join(dir, 'faults.log'), nemesis.log.map((a) => JSON.stringify(a)).join('\n'));
     const aliveAtEnd = new Set(workers.all.filter((p) => p.child.running).map((p) => p.name));
     await workers.terminate();
 
