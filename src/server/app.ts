@@ -87,6 +87,7 @@ export function createServer(config: ServerConfig, options: ServerOptions = {}):
         batchSize: config.batchSize,
         flushInterval: config.processInterval,
         shutdownTimeout: config.shutdownTimeout,
+        deadMaxLen: config.streamDeadMaxLen,
         logger,
       })
     : undefined;

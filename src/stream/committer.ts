@@ -37,6 +37,8 @@ export class Committer extends EventEmitter {
     private readonly group: string,
     private readonly sink: Sink,
     private readonly maxDeliveries: number,
+    /** Dead letters kept (newest); 0: unbounded. */
+    private readonly deadMaxLen: number,
   ) {
     super();
   }
@@ -129,7 +131,7 @@ export class Committer extends EventEmitter {
     const left = new Map<Held['source'], number>();
     for (const h of events) if (!h.done) left.set(h.source, (left.get(h.source) ?? 0) + 1);
     const completes = new Set([...left].filter(([source, n]) => n === source.open).map(([source]) => source));
-    const args: (string | number)[] = [this.group, this.streamName];
+    const args: (string | number)[] = [this.group, this.streamName, this.deadMaxLen];
     for (const h of events) {
       const error =
         h.lastError ??
