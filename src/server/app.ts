@@ -21,7 +21,7 @@ import { healthRoute } from './routes/health.js';
 import { jobsRoutes } from './routes/jobs.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { trackRoute } from './routes/track.js';
-import { DepthWatch, deadline, readStatus, type StatusDeps } from './status.js';
+import { DepthWatch, deadline, ProgressWatch, readStatus, type StatusDeps } from './status.js';
 import { SubmitLimit } from './submit-limit.js';
 
 export interface ServerOptions {
@@ -101,6 +101,7 @@ export function createServer(config: ServerConfig, options: ServerOptions = {}):
     sink,
     database: options.databaseCheck,
     watch: new DepthWatch(config.queueDepthWarn, logger),
+    progress: new ProgressWatch(config.stallTimeout),
   };
   healthRoute(app, deps);
   trackRoute(app, { stream, probe, maxEvents: config.trackMaxEvents });

@@ -76,6 +76,8 @@ export interface GroupInfo {
   /** Entries not yet delivered to the group (null when Redis cannot tell, e.g. after XDEL). */
   lag: number | null;
   lastDeliveredId: string;
+  /** Entries the group has read (Redis 7 `entries-read`; null when Redis cannot tell). */
+  entriesRead: number | null;
 }
 
 export interface StreamInfo {
