@@ -25,7 +25,12 @@ test('/health answers 503 with the reason while the processor makes no progress,
     assert.equal((await health()).status, 200);
     // Every insert now fails (not about the data: the table is gone), while SELECT 1 still answers.
     await sink.query(`ALTER TABLE ${sink.table} RENAME TO stalled_away`);
-    const r = await server.app.inject({ method: 'POST', url: '/api/v1/track', headers: auth(), payload: trackBody(3) });
+    const r = await server.app.inject({
+      method: 'POST',
+      url: '/api/v1/track',
+      headers: auth(),
+      payload: trackBody(3),
+    });
     assert.equal(r.statusCode, 202);
     const stalled = await waitFor(
       'health 503',
@@ -35,8 +40,11 @@ test('/health answers 503 with the reason while the processor makes no progress,
       },
       15_000,
     );
-    assert.equal(stalled.body.database, 'healthy');
-    assert.match(stalled.body.reasons?.join(';') ?? '', /processor stalled: nothing acknowledged for \d+ s while \d+ entries wait/);
+    assert.equal(stalled!.body.database, 'healthy');
+    assert.match(
+      stalled!.body.reasons?.join(';') ?? '',
+      /processor stalled: nothing acknowledged for \d+ s while \d+ entries wait/,
+    );
     // Fixed: the rows land and health recovers.
     await sink.query(`ALTER TABLE stalled_away RENAME TO ${sink.table}`);
     await waitFor('health 200', async () => (await health()).status === 200, 20_000);
