@@ -10,12 +10,18 @@ import { defaultLogger, type Logger } from '../util/logger.js';
 import { apiRoutes } from './api-schemas.js';
 import { bearerAuth } from './auth.js';
 import { describeConfig, type ServerConfig } from './config.js';
+import {
+  clientErrorHandler,
+  frameworkErrors,
+  MAX_PARAM_LENGTH,
+  refuseWhileClosing,
+} from './framework-errors.js';
 import { JobQueues } from './queues.js';
 import { healthRoute } from './routes/health.js';
 import { jobsRoutes } from './routes/jobs.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { trackRoute } from './routes/track.js';
-import { DepthWatch, deadline, readStatus, type StatusDeps } from './status.js';
+import { DepthWatch, deadline, ProgressWatch, readStatus, type StatusDeps } from './status.js';
 import { SubmitLimit } from './submit-limit.js';
 
 export interface ServerOptions {
@@ -81,6 +87,7 @@ export function createServer(config: ServerConfig, options: ServerOptions = {}):
         batchSize: config.batchSize,
         flushInterval: config.processInterval,
         shutdownTimeout: config.shutdownTimeout,
+        deadMaxLen: config.streamDeadMaxLen,
         logger,
       })
     : undefined;
@@ -94,6 +101,7 @@ export function createServer(config: ServerConfig, options: ServerOptions = {}):
     sink,
     database: options.databaseCheck,
     watch: new DepthWatch(config.queueDepthWarn, logger),
+    progress: new ProgressWatch(config.stallTimeout),
   };
   healthRoute(app, deps);
   trackRoute(app, { stream, probe, maxEvents: config.trackMaxEvents });
@@ -182,8 +190,13 @@ function buildApp(config: ServerConfig, logger: Logger, routes: string[]): Fasti
     bodyLimit: config.bodyLimit,
     // In-flight requests finish; idle keep-alive sockets close so close() does not wait on them.
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // Framework errors in the documented error shape (framework-errors.ts).
+    return503OnClosing: false,
+    maxParamLength: MAX_PARAM_LENGTH,
+    frameworkErrors,
+    clientErrorHandler,
   }) as unknown as FastifyInstance;
+  refuseWhileClosing(app);
   // Only application/json: text/plain bodies would otherwise reach the route as strings.
   app.removeContentTypeParser('text/plain');
   app.addHook('onRoute', (r) => {

@@ -29,6 +29,10 @@ export interface ServerConfig {
   processor: boolean;
   /** Trim the stream towards this many entries (never past unacknowledged ones); 0: never trim. */
   streamMaxLen: number;
+  /** Dead letters kept, newest first (STREAM_DEAD_MAX_LEN); 0: never trimmed. */
+  streamDeadMaxLen: number;
+  /** ms without an acknowledgement, while entries wait, after which /health says the processor is stalled (PROCESSOR_STALL_TIMEOUT). */
+  stallTimeout: number;
   /** Queues the jobs API accepts (HOPPER_QUEUES); others answer 404 unless autoCreateQueues. */
   queues: string[];
   /** Accept any valid queue name (HOPPER_QUEUES_AUTO_CREATE). */
@@ -67,6 +71,8 @@ export const DEFAULTS = {
   trackMaxEvents: 500,
   queueDepthWarn: 10_000,
   streamMaxLen: 1_000_000,
+  streamDeadMaxLen: 100_000,
+  stallTimeout: 60_000,
   stream: 'track',
   group: 'db-writer',
   table: 'events',
@@ -107,6 +113,8 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     queueDepthWarn: integer(env, 'QUEUE_DEPTH_WARN', DEFAULTS.queueDepthWarn, 1, Number.MAX_SAFE_INTEGER),
     processor: onOff(env, 'HOPPER_PROCESSOR', true),
     streamMaxLen: integer(env, 'STREAM_MAX_LEN', DEFAULTS.streamMaxLen, 0, Number.MAX_SAFE_INTEGER),
+    streamDeadMaxLen: integer(env, 'STREAM_DEAD_MAX_LEN', DEFAULTS.streamDeadMaxLen, 0, 2 ** 31 - 1),
+    stallTimeout: duration(env, 'PROCESSOR_STALL_TIMEOUT', DEFAULTS.stallTimeout, 100),
     queues: queueList(env),
     autoCreateQueues: onOff(env, 'HOPPER_QUEUES_AUTO_CREATE', false),
     jobTtl: duration(env, 'HOPPER_JOB_TTL', DEFAULTS.jobTtl, 1000, 365 * 24 * 3600_000),

@@ -14,6 +14,8 @@ export interface HealthBody {
   /** Consumers Redis knows in the processor group, all processes (registered on their first delivery). */
   consumers: number | null;
   warnings?: string[];
+  /** Why the status is unhealthy, when it is. */
+  reasons?: string[];
 }
 
 const REDIS_CHECK_MS = 1000;
@@ -62,6 +64,29 @@ export class DepthWatch {
   }
 }
 
+/**
+ * Tells a processor that makes no progress: the group acknowledged nothing (entries read
+ * minus pending, so dead letters count as progress) for `stallMs` while entries wait.
+ * Seen from Redis, so every HTTP process can tell, wherever the processor runs.
+ */
+export class ProgressWatch {
+  private acked: number | undefined;
+  private since = Date.now();
+  constructor(private readonly stallMs: number) {}
+
+  check(depth: number | null, acked: number | null): string | undefined {
+    const now = Date.now();
+    if (depth === null || acked === null || depth === 0 || acked !== this.acked) {
+      this.acked = acked ?? undefined;
+      this.since = now;
+      return undefined;
+    }
+    const idle = now - this.since;
+    if (idle < this.stallMs) return undefined;
+    return `processor stalled: nothing acknowledged for ${Math.round(idle / 1000)} s while ${depth} entries wait`;
+  }
+}
+
 export interface StatusDeps {
   /** A client used only to know whether Redis is reachable right now (its status), without waiting. */
   probe: Redis;
@@ -71,6 +96,7 @@ export interface StatusDeps {
   /** Checks the database when this process has no sink (an HTTP worker asks its primary); resolves when it answers. */
   database?: () => Promise<unknown>;
   watch: DepthWatch;
+  progress?: ProgressWatch;
 }
 
 export async function readStatus(deps: StatusDeps): Promise<HealthBody> {
@@ -92,16 +118,23 @@ export async function readStatus(deps: StatusDeps): Promise<HealthBody> {
   let depth: number | null = null;
   let pending: number | null = null;
   let consumers: number | null = null;
+  let acked: number | null = null;
   if (info) {
     const group = info.groups.find((g) => g.name === deps.group);
+    if (group && group.entriesRead !== null) acked = group.entriesRead - group.pending;
     pending = group?.pending ?? 0;
     consumers = group?.consumers ?? 0;
     // Without a group (processor not started yet) every entry is still to be written.
     depth = group ? (group.lag === null ? info.length : group.lag + group.pending) : info.length;
   }
   const redis = info ? 'healthy' : 'unhealthy';
+  const reasons: string[] = [];
+  if (redis === 'unhealthy') reasons.push('redis does not answer');
+  if (database === 'unhealthy') reasons.push('database does not answer');
+  const stalled = deps.progress?.check(depth, acked);
+  if (stalled) reasons.push(stalled);
   const body: HealthBody = {
-    status: redis === 'healthy' && database !== 'unhealthy' ? 'healthy' : 'unhealthy',
+    status: reasons.length === 0 ? 'healthy' : 'unhealthy',
     redis,
     database,
     queue_depth: depth,
@@ -110,5 +143,6 @@ export async function readStatus(deps: StatusDeps): Promise<HealthBody> {
   };
   const warnings = deps.watch.check(depth, pending);
   if (warnings.length > 0) body.warnings = warnings;
+  if (reasons.length > 0) body.reasons = reasons;
   return body;
 }

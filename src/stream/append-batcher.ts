@@ -1,9 +1,18 @@
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { callScript } from '../redis/scripts.js';
 import { Coalescer } from '../util/coalescer.js';
+import { appendReplyKey, type StreamKeys } from './keys.js';
 
 /** Events one entry holds at most (append.lua unpacks 2 arguments per event, under Lua's stack limit). */
 export const MAX_EVENTS_PER_ENTRY = 1000;
+
+/**
+ * How long Redis keeps a call's reply for a resend (ms). ioredis resends unanswered
+ * commands when it reconnects, and a producer gives up on a command after 3 reconnect
+ * attempts (connection.ts), well within this.
+ */
+export const APPEND_REPLY_TTL_MS = 60_000;
 
 type Pending = {
   events: string[];
@@ -19,14 +28,18 @@ type Pending = {
  * what Node's per-command cost rewards. Several calls may be in flight at once, and
  * each resolves with its ids in the order given. Events appended `together` share one
  * entry (several when there are more than MAX_EVENTS_PER_ENTRY); their ids are
- * `<entryId>:<index within the entry>`.
+ * `<entryId>:<index within the entry>`. Each call carries a request id unique to it,
+ * so a call that ioredis resends after a lost reply stores nothing new (append.lua).
  */
 export class AppendBatcher {
   private readonly coalescer: Coalescer<Pending>;
+  /** Request ids: random per batcher, then a counter (cheaper than random bytes per call). */
+  private readonly idPrefix = randomBytes(6).toString('base64url');
+  private calls = 0;
 
   constructor(
     private readonly client: Redis,
-    private readonly streamKey: string,
+    private readonly keys: StreamKeys,
     maxBatch = 1000,
   ) {
     this.coalescer = new Coalescer((batch) => this.send(batch), maxBatch);
@@ -39,7 +52,7 @@ export class AppendBatcher {
   }
 
   private send(batch: Pending[]): void {
-    const args: (string | number)[] = [];
+    const args: (string | number)[] = [APPEND_REPLY_TTL_MS];
     for (const p of batch) {
       if (p.together)
         for (let at = 0; at < p.events.length; at += MAX_EVENTS_PER_ENTRY) {
@@ -48,7 +61,8 @@ export class AppendBatcher {
         }
       else for (const json of p.events) args.push('d', json);
     }
-    callScript<string[]>(this.client, 'append', [this.streamKey], args).then(
+    const replyKey = appendReplyKey(this.keys, `${this.idPrefix}:${(this.calls++).toString(36)}`);
+    callScript<string[]>(this.client, 'append', [this.keys.stream, replyKey], args).then(
       (ids) => {
         let at = 0;
         for (const p of batch) {

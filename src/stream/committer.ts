@@ -4,6 +4,7 @@ import { redactError } from '../redis/redact.js';
 import { callScript } from '../redis/scripts.js';
 import type { Held } from './entry.js';
 import type { StreamKeys } from './keys.js';
+import { isDataError } from './sink-error.js';
 import type { Sink } from './types.js';
 
 /**
@@ -19,7 +20,10 @@ import type { Sink } from './types.js';
  * nobody charged, so an outage never dead-letters anything. If one half commits,
  * the other is bisected down to the entries that fail alone. An entry once caught
  * failing alone is a suspect: its later failures count without new proof, so a
- * poison entry is dead-lettered even when nothing else is flowing.
+ * poison entry is dead-lettered even when nothing else is flowing. A failure the sink
+ * says is about the data (isDataError: a SinkDataError, or SQLSTATE class 22, 23 or 54)
+ * is proof enough by itself: the batch is isolated at once and never taken for an
+ * outage, so bad events cannot hold up the good ones.
  */
 export class Committer extends EventEmitter {
   /** Sequence of sink calls, and the sequence number of the latest that succeeded. */
@@ -33,6 +37,8 @@ export class Committer extends EventEmitter {
     private readonly group: string,
     private readonly sink: Sink,
     private readonly maxDeliveries: number,
+    /** Dead letters kept (newest); 0: unbounded. */
+    private readonly deadMaxLen: number,
   ) {
     super();
   }
@@ -50,8 +56,9 @@ export class Committer extends EventEmitter {
 
     // Parts fail together, so their entries share one failedAt.
     const failedBefore = part[0]!.failedAt;
-    const provenSince = failedBefore > 0 && this.lastOk > failedBefore;
+    let provenSince = failedBefore > 0 && this.lastOk > failedBefore;
     if (await this.write(part)) return retry;
+    if (isDataError(part[0]!.lastError)) provenSince = true;
     if (part.length === 1) {
       if (provenSince || part[0]!.suspect) await this.blame(part[0]!, consumer, retry);
       else retry.push(part);
@@ -61,8 +68,13 @@ export class Committer extends EventEmitter {
       const [a, b] = halves(part);
       const okA = await this.write(a);
       const okB = await this.write(b);
-      if (!okA && !okB) retry.push(part);
-      else await this.isolate(okA ? b : a, consumer, retry);
+      if (okA || okB) await this.isolate(okA ? b : a, consumer, retry);
+      else if (isDataError(a[0]!.lastError) || isDataError(b[0]!.lastError)) {
+        // Bad events in a half: the sink is up, so find them rather than wait.
+        for (const half of [a, b])
+          if (isDataError(half[0]!.lastError)) await this.isolate(half, consumer, retry);
+          else retry.push(half);
+      } else retry.push(part);
     }
     return retry;
   }
@@ -119,7 +131,7 @@ export class Committer extends EventEmitter {
     const left = new Map<Held['source'], number>();
     for (const h of events) if (!h.done) left.set(h.source, (left.get(h.source) ?? 0) + 1);
     const completes = new Set([...left].filter(([source, n]) => n === source.open).map(([source]) => source));
-    const args: (string | number)[] = [this.group, this.streamName];
+    const args: (string | number)[] = [this.group, this.streamName, this.deadMaxLen];
     for (const h of events) {
       const error =
         h.lastError ??

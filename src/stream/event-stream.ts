@@ -41,7 +41,7 @@ export class EventStream {
     this.client = createClient(options.connection, 'producer');
     this.client.on('error', () => {}); // reconnects on its own; callers see failed commands
     defineScripts(this.client, streamScripts);
-    this.batcher = new AppendBatcher(this.client, this.keys.stream);
+    this.batcher = new AppendBatcher(this.client, this.keys);
     if (this.maxLen !== undefined) {
       this.timer = setInterval(() => this.trimTick(), trimInterval);
       this.timer.unref();

@@ -1,6 +1,7 @@
 export { EventStream } from './event-stream.js';
 export { type PostgresSink, type PostgresSinkOptions, postgresSink } from './postgres-sink.js';
 export { StreamProcessor } from './processor.js';
+export { isDataError, SinkDataError } from './sink-error.js';
 export type {
   EventStreamOptions,
   GroupInfo,

@@ -22,12 +22,14 @@ export async function readInfo(client: Redis, keys: StreamKeys): Promise<StreamI
     for (const g of raw) {
       const f = fields(g);
       const lag = f.get('lag');
+      const read = f.get('entries-read');
       groups.push({
         name: String(f.get('name')),
         consumers: Number(f.get('consumers')),
         pending: Number(f.get('pending')),
         lag: lag === null || lag === undefined ? null : Number(lag),
         lastDeliveredId: String(f.get('last-delivered-id')),
+        entriesRead: read === null || read === undefined ? null : Number(read),
       });
     }
   }

@@ -14,3 +14,9 @@ export function streamKeys(prefix: string, name: string): StreamKeys {
   const tag = `{${prefix}:stream:${name}}`;
   return { stream: `${tag}:events`, dead: `${tag}:dead`, tag };
 }
+
+/**
+ * STRING of one append call's reply (its entry ids), kept briefly so a resent call is
+ * answered from it instead of storing its events twice (append.lua).
+ */
+export const appendReplyKey = (keys: StreamKeys, requestId: string) => `${keys.tag}:a:${requestId}`;

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { PGlite } from '@electric-sql/pglite';
 import { redactError, redactUrl } from '../redis/redact.js';
 import { ValidationError } from '../util/errors.js';
+import { isDataError, SinkDataError } from './sink-error.js';
 import type { Sink, StreamEntry } from './types.js';
 
 export interface PostgresSinkOptions {
@@ -225,6 +226,11 @@ async function pgliteDriver(options: PostgresSinkOptions): Promise<Driver> {
   };
 }
 
+/**
+ * The error without secrets, keeping PostgreSQL's SQLSTATE (`code`): one about the data
+ * (class 22, 23, 54) becomes a SinkDataError, which the processor isolates and
+ * dead-letters instead of taking it for an outage.
+ */
 function clean(err: unknown, url: string): Error {
   const secret = url
     ? (() => {
@@ -235,5 +241,13 @@ function clean(err: unknown, url: string): Error {
         }
       })()
     : '';
-  return redactError(err, [secret]);
+  const out = redactError(err, [secret]);
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return out;
+  if (isDataError(err)) {
+    const data = new SinkDataError(`${out.message} (SQLSTATE ${code})`, code);
+    data.stack = out.stack;
+    return data;
+  }
+  return Object.assign(out, { code });
 }

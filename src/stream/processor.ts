@@ -18,6 +18,9 @@ import { streamScripts } from './scripts.js';
 import type { StreamProcessorOptions } from './types.js';
 import { integerOption, validateName } from './validate.js';
 
+/** Dead letters kept by default: the newest 100,000. */
+export const DEFAULT_DEAD_MAX_LEN = 100_000;
+
 /**
  * Moves a stream's entries into a sink through a consumer group: a pool of
  * `consumers` in this process (other processes may run more), hybrid batching,
@@ -59,6 +62,7 @@ export class StreamProcessor extends EventEmitter {
     const batchSize = integerOption('batchSize', options.batchSize, 100, 1, 10_000);
     const flushInterval = integerOption('flushInterval', options.flushInterval, 1000, 1);
     const maxDeliveries = integerOption('maxDeliveries', options.maxDeliveries, 5, 1);
+    const deadMaxLen = integerOption('deadMaxLen', options.deadMaxLen, DEFAULT_DEAD_MAX_LEN, 0);
     const claimIdle = integerOption('claimIdle', options.claimIdle, 30_000, 10);
     this.shutdownTimeout = integerOption('shutdownTimeout', options.shutdownTimeout, 30_000, 0);
     const consumerTimeout = integerOption('consumerTimeout', options.consumerTimeout, 10 * 60_000, 10);
@@ -75,6 +79,7 @@ export class StreamProcessor extends EventEmitter {
       this.group,
       options.sink,
       maxDeliveries,
+      deadMaxLen,
     );
     this.committer.on('batch', (n: number, ms: number) => this.emit('batch', n, ms));
     this.committer.on('dead', (entry, err: Error) => {

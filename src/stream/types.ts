@@ -54,6 +54,11 @@ export interface StreamProcessorOptions {
   flushInterval?: number;
   /** Deliveries after which an entry goes to the dead-letter stream (default 5). */
   maxDeliveries?: number;
+  /**
+   * The dead-letter stream keeps its newest this many entries (exact MAXLEN on each dead
+   * letter; default 100,000; 0: never trimmed).
+   */
+  deadMaxLen?: number;
   /** Entries idle this long (ms) belong to a stopped consumer and are claimed (default 30000). */
   claimIdle?: number;
   /** How long close() may take to flush and acknowledge (ms, default 30000). */
@@ -71,6 +76,8 @@ export interface GroupInfo {
   /** Entries not yet delivered to the group (null when Redis cannot tell, e.g. after XDEL). */
   lag: number | null;
   lastDeliveredId: string;
+  /** Entries the group has read (Redis 7 `entries-read`; null when Redis cannot tell). */
+  entriesRead: number | null;
 }
 
 export interface StreamInfo {

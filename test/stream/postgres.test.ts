@@ -230,6 +230,50 @@ for (const backend of list) {
       );
     });
 
+    test('a burst of events PostgreSQL refuses (NUL, lone surrogate, zone past 15:59) is dead-lettered, never wedges the processor', async () => {
+      sink = track(backend.sink());
+      await sink.ready();
+      const stream = streamFor('refused');
+      const dead: StreamEntry[] = [];
+      const p = processor(stream, sink, { consumers: 3, batchSize: 50, flushInterval: 50, maxDeliveries: 2 });
+      p.on('dead', (e: StreamEntry) => dead.push(e));
+      await p.ready();
+      const bad = [
+        { page_url: 'nul \u0000 inside' },
+        { target_element: 'lone \ud800 surrogate' },
+        { timestamp: '2025-01-19T10:00:00+16:00' },
+        { extra: { deep: ['\udc00'] } },
+      ];
+      // 300 events, every third one bad: no batch is free of them, as in a burst of bad requests.
+      const events = Array.from({ length: 300 }, (_, i) => trackEvent(i, i % 3 === 0 ? bad[i % 4] : {}));
+      const ids = [
+        ...(await stream.appendMany(events.slice(0, 150))),
+        ...(
+          await Promise.all(
+            Array.from({ length: 15 }, (_, r) =>
+              stream.appendBatch(events.slice(150 + r * 10, 160 + r * 10)),
+            ),
+          )
+        ).flat(),
+      ];
+      const badIds = ids.filter((_, i) => i % 3 === 0);
+      await allAcknowledged(stream, 60_000);
+      assert.deepEqual(await backend.counts(sink), { rows: 200, distinct: 200 });
+      const rows = await sink.query<{ id: string }>(`SELECT id FROM ${sink.table}`);
+      assert.ok(
+        rows.every((r) => !badIds.includes(r.id)),
+        'no refused event has a row',
+      );
+      assert.deepEqual(
+        dead.map((e) => e.id).sort(),
+        [...badIds].sort(),
+        'each refused event dead-lettered once',
+      );
+      const letters = await raw.xrange(stream.keys.dead, '-', '+');
+      assert.equal(letters.length, 100);
+      assert.match(letters[0]![1][11]!, /SinkDataError: .*SQLSTATE 22/, 'the dead letter says why');
+    });
+
     test('graceful shutdown mid-stream loses nothing: a second processor finishes, rows = events once', async () => {
       sink = track(backend.sink());
       await sink.ready();
