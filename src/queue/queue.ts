@@ -193,44 +193,53 @@ export class Queue<D = unknown, R = unknown> {
     return readJob<D, R>(this.client, this.keys, id);
   }
 
-  /** Jobs in one state, `start` to `end` inclusive: waiting in the order they will run, finished newest retention first. */
+  /**
+   * Jobs in one state, `start` to `end` inclusive (`end` -1: to the end): waiting in the
+   * order they will run, finished newest retention first.
+   */
   async getJobs(state: JobState, start = 0, end = 99): Promise<JobInfo<D, R>[]> {
     if (!STATES.includes(state)) throw new ValidationError('state', `must be one of ${STATES.join(', ')}`);
-    const ids = await this.idsIn(state, start, end);
+    if (!Number.isSafeInteger(start) || start < 0)
+      throw new ValidationError('start', `must be an integer >= 0, got ${start}`);
+    if (!Number.isSafeInteger(end) || end < -1)
+      throw new ValidationError('end', `must be an integer >= -1 (-1: to the end), got ${end}`);
+    const ids = end !== -1 && end < start ? [] : await this.idsIn(state, start, end);
     const jobs = await Promise.all(ids.map((id) => this.getJob(id)));
     return jobs.filter((j): j is JobInfo<D, R> => j !== null);
   }
 
+  /** `end` is -1 (to the end) or >= start. */
   private async idsIn(state: JobState, start: number, end: number): Promise<string[]> {
     const k = this.keys;
+    const all = end === -1;
     switch (state) {
       case 'waiting': {
-        const prioritized = await this.client.zrange(k.waitp, String(start), String(end));
-        const count = end - start + 1 - prioritized.length;
+        const prioritized = await this.client.zrange(k.waitp, start, end);
+        const count = all ? Number.POSITIVE_INFINITY : end - start + 1 - prioritized.length;
         if (count <= 0) return prioritized;
         const from = Math.max(0, start - (await this.client.zcard(k.waitp)));
         // The list is LPUSHed and RPOPed: its oldest job is at the right end.
-        const fifo = (await this.client.lrange(k.wait, -(from + count), -(from + 1))).reverse();
+        const fifo = (await this.client.lrange(k.wait, all ? 0 : -(from + count), -(from + 1))).reverse();
         const rest = count - fifo.length;
         if (rest <= 0) return [...prioritized, ...fifo];
         // Grouped jobs last, by group: their real order depends on the groups' turns.
         // Prioritized ones (gwait) first, then the groups' lines (list-grouped.lua).
         const skip = Math.max(0, from - (await this.client.llen(k.wait)));
-        const members = await this.client.zrange(k.gwait, String(skip), String(skip + rest - 1));
+        const members = await this.client.zrange(k.gwait, skip, all ? -1 : skip + rest - 1);
         const prioritizedGrouped = members.map((m) => m.slice(m.lastIndexOf('\0') + 1));
         const inLines = rest - prioritizedGrouped.length;
         if (inLines <= 0) return [...prioritized, ...fifo, ...prioritizedGrouped];
         const lineSkip = Math.max(0, skip - (await this.client.zcard(k.gwait)));
         const lines = await callScript<string[]>(this.client, 'list-grouped', scriptKeys(k), [
           lineSkip,
-          inLines,
+          all ? Number.MAX_SAFE_INTEGER : inLines,
         ]);
         return [...prioritized, ...fifo, ...prioritizedGrouped, ...lines];
       }
       case 'delayed':
-        return this.client.zrange(k.delayed, String(start), String(end));
+        return this.client.zrange(k.delayed, start, end);
       case 'active':
-        return (await this.client.hkeys(k.active)).slice(start, end + 1);
+        return (await this.client.hkeys(k.active)).slice(start, all ? undefined : end + 1);
       default:
         return this.client.zrevrange(state === 'completed' ? k.completed : k.failed, start, end);
     }
