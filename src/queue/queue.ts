@@ -27,7 +27,13 @@ import type {
   QueueLimits,
   QueueOptions,
 } from './types.js';
-import { serializeData, validateJobOptions, validateName, validateQueueName } from './validate.js';
+import {
+  serializeData,
+  validateJobOptions,
+  validateName,
+  validateQueueName,
+  validateQueueOptions,
+} from './validate.js';
 
 const DEDUP_MODE = { throttle: 't', debounce: 'd', 'until-done': 'u' } as const;
 const STATES: JobState[] = ['waiting', 'delayed', 'active', 'completed', 'failed'];
@@ -51,9 +57,10 @@ export class Queue<D = unknown, R = unknown> {
 
   constructor(name: string, options: QueueOptions = {}) {
     this.name = validateQueueName(name);
-    this.prefix = options.prefix ?? 'hopper';
+    const checked = validateQueueOptions(options);
+    this.prefix = checked.prefix;
     this.keys = queueKeys(this.prefix, name);
-    this.maxPayloadBytes = options.maxPayloadBytes ?? 512 * 1024;
+    this.maxPayloadBytes = checked.maxPayloadBytes;
     this.defaults = validateJobOptions('defaultJobOptions', options.defaultJobOptions);
     this.defaultsJson = JSON.stringify(this.defaults);
     this.hasDefaults = Object.keys(this.defaults).length > 0;
@@ -214,7 +221,7 @@ export class Queue<D = unknown, R = unknown> {
     const all = end === -1;
     switch (state) {
       case 'waiting': {
-        const prioritized = await this.client.zrange(k.waitp, start, end);
+        const prioritized = await this.client.zrange(k.waitp, String(start), String(end));
         const count = all ? Number.POSITIVE_INFINITY : end - start + 1 - prioritized.length;
         if (count <= 0) return prioritized;
         const from = Math.max(0, start - (await this.client.zcard(k.waitp)));
@@ -225,7 +232,7 @@ export class Queue<D = unknown, R = unknown> {
         // Grouped jobs last, by group: their real order depends on the groups' turns.
         // Prioritized ones (gwait) first, then the groups' lines (list-grouped.lua).
         const skip = Math.max(0, from - (await this.client.llen(k.wait)));
-        const members = await this.client.zrange(k.gwait, skip, all ? -1 : skip + rest - 1);
+        const members = await this.client.zrange(k.gwait, String(skip), String(all ? -1 : skip + rest - 1));
         const prioritizedGrouped = members.map((m) => m.slice(m.lastIndexOf('\0') + 1));
         const inLines = rest - prioritizedGrouped.length;
         if (inLines <= 0) return [...prioritized, ...fifo, ...prioritizedGrouped];
@@ -237,7 +244,7 @@ export class Queue<D = unknown, R = unknown> {
         return [...prioritized, ...fifo, ...prioritizedGrouped, ...lines];
       }
       case 'delayed':
-        return this.client.zrange(k.delayed, start, end);
+        return this.client.zrange(k.delayed, String(start), String(end));
       case 'active':
         return (await this.client.hkeys(k.active)).slice(start, all ? undefined : end + 1);
       default:

@@ -19,7 +19,7 @@ import { scriptKeys } from '../script-keys.js';
 import { queueScripts } from '../scripts.js';
 import { warnAboutServer } from '../server-warnings.js';
 import type { Handler, WorkerOptions } from '../types.js';
-import { validateQueueName } from '../validate.js';
+import { validatePrefix, validateQueueName } from '../validate.js';
 import { Acker, type Settlement } from './acker.js';
 import { Annotator } from './annotator.js';
 import { Fetcher } from './fetcher.js';
@@ -86,7 +86,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   ) {
     super();
     this.name = validateQueueName(name);
-    this.prefix = options.prefix ?? 'hopper';
+    this.prefix = validatePrefix(options.prefix);
     this.keys = queueKeys(this.prefix, name);
     this.concurrency = integerOption('concurrency', options.concurrency, 1, 1, 10_000);
     this.fixedPrefetch =
