@@ -252,24 +252,37 @@ export class Queue<D = unknown, R = unknown> {
     }
   }
 
-  /** Moves one failed job back to waiting with a fresh attempt count. */
+  /**
+   * Moves one failed job back to waiting with a fresh attempt count. A job added with
+   * dedup mode until-done takes its key again; if another live job holds the key now,
+   * the retry is refused (JobStateError) and the job stays failed.
+   */
   async retry(id: string): Promise<void> {
-    const moved = await this.retryScript(['ids', id]);
+    const [moved, refused] = await this.retryScript(['ids', id]);
+    if (refused.length > 0)
+      throw new JobStateError(
+        `job ${id} was not retried: its until-done key ${JSON.stringify(refused[1])} is held by live job ${refused[2]}`,
+      );
     if (moved === 0) throw new JobStateError(`job ${id} is not in the failed set`);
   }
 
-  /** Redrives every failed job (the dead-letter set) back to waiting; returns how many. */
+  /**
+   * Redrives every failed job (the dead-letter set) back to waiting; returns how many.
+   * Jobs whose until-done key another live job holds stay failed (see retry).
+   */
   async retryAll(): Promise<number> {
     let total = 0;
+    let skip = 0;
     for (;;) {
-      const moved = await this.retryScript(['all', 1000]);
+      const [moved, refused] = await this.retryScript(['all', 1000, skip]);
       total += moved;
-      if (moved === 0) return total;
+      skip += refused.length / 3;
+      if (moved === 0 && refused.length === 0) return total;
     }
   }
 
-  private retryScript(args: (string | number)[]): Promise<number> {
-    return callScript<number>(this.client, 'retry-failed', scriptKeys(this.keys), args);
+  private retryScript(args: (string | number)[]): Promise<[number, string[]]> {
+    return callScript<[number, string[]]>(this.client, 'retry-failed', scriptKeys(this.keys), args);
   }
 
   /** Deletes a job that is not active. Resolves false when there was no such job. */
