@@ -9,7 +9,8 @@ import { activeCarrier, loadTracing, tracingPending } from '../tracing/index.js'
 import { JobStateError, ValidationError } from '../util/errors.js';
 import { defaultLogger, type Logger } from '../util/logger.js';
 import { AddBatcher, type PreparedJob } from './add-batcher.js';
-import { type QueueKeys, queueKeys, registryKey } from './keys.js';
+import { AddOutcomeUnknownError, QueueClosedError } from './errors.js';
+import { addRequestKey, type QueueKeys, queueKeys, registryKey } from './keys.js';
 import { configureGroup, type GroupCounts, readGroup, readLimits, writeLimits } from './limits.js';
 import { readJob } from './read-job.js';
 import { encodeRecord } from './record.js';
@@ -35,6 +36,10 @@ import {
   validateQueueOptions,
 } from './validate.js';
 
+/** How long resolveAdd's fence keeps a late copy of an abandoned batch from being applied. */
+const FENCE_MS = 10 * 60_000;
+const closedError = () => new QueueClosedError('queue is closed: close() was called before this add; nothing was written');
+
 const DEDUP_MODE = { throttle: 't', debounce: 'd', 'until-done': 'u' } as const;
 const STATES: JobState[] = ['waiting', 'delayed', 'active', 'completed', 'failed'];
 
@@ -53,6 +58,7 @@ export class Queue<D = unknown, R = unknown> {
   /** Counts added jobs; undefined with `metrics: false`. Other parts (the server) may count into it too. */
   readonly metrics: MetricsRecorder | undefined;
   private registered = false;
+  private closing = false;
   private readonly scheduling: Schedules;
 
   constructor(name: string, options: QueueOptions = {}) {
@@ -79,6 +85,7 @@ export class Queue<D = unknown, R = unknown> {
       this.client,
       this.keys,
       this.metrics && ((n) => this.metrics!.count('added', n)),
+      checked.addTimeout,
     );
     this.scheduling = new Schedules(this.client, this.keys, this.defaults, this.maxPayloadBytes);
     loadTracing();
@@ -110,11 +117,20 @@ export class Queue<D = unknown, R = unknown> {
     return this.scheduling.list<D>();
   }
 
-  /** Adds one job; resolves to its id (for a duplicate, the id of the job already there). */
+  /**
+   * Adds one job; resolves to its id (for a duplicate, the id of the job already there)
+   * once Redis stored it. If Redis does not confirm within `addTimeout`, rejects with
+   * AddOutcomeUnknownError (see resolveAdd).
+   */
   add(name: string, data: D, opts?: JobOptions): Promise<string> {
+    if (this.closing) return Promise.reject(closedError());
     // The first adds wait for the optional OpenTelemetry import (the active context follows them).
     const tracing = tracingPending();
-    if (tracing) return tracing.then(() => this.add(name, data, opts));
+    if (tracing) return tracing.then(() => this.addNow(name, data, opts));
+    return this.addNow(name, data, opts);
+  }
+
+  private addNow(name: string, data: D, opts?: JobOptions): Promise<string> {
     let job: PreparedJob;
     try {
       job = this.prepare('', name, data, opts);
@@ -127,6 +143,7 @@ export class Queue<D = unknown, R = unknown> {
 
   /** Adds many jobs in few round trips: chunks of 1,000, each chunk atomic. All are validated before any is written. */
   async addBulk(jobs: { name: string; data: D; opts?: JobOptions }[]): Promise<string[]> {
+    if (this.closing) throw closedError();
     if (!Array.isArray(jobs)) throw new ValidationError('jobs', 'must be an array');
     const tracing = tracingPending();
     if (tracing) await tracing;
@@ -137,6 +154,20 @@ export class Queue<D = unknown, R = unknown> {
     const ids = (await Promise.all(chunks)).flat();
     this.register();
     return ids;
+  }
+
+  /**
+   * Settles an add that rejected with AddOutcomeUnknownError: resolves to the ids the
+   * call's jobs got if its batch was stored, or null if it was not, after making sure it
+   * never will be (a copy of the batch still on its way is fenced off). Call it within
+   * a minute of the error: the batch's reply is kept `addTimeout` plus a minute.
+   */
+  async resolveAdd(err: AddOutcomeUnknownError): Promise<string[] | null> {
+    if (!(err instanceof AddOutcomeUnknownError))
+      throw new ValidationError('err', 'must be an AddOutcomeUnknownError from this queue');
+    const keys = scriptKeys(this.keys, addRequestKey(this.keys, err.requestId));
+    const reply = await callScript<[number, ...string[]] | null>(this.client, 'add-outcome', keys, [FENCE_MS]);
+    return reply ? err.pick(reply) : null;
   }
 
   private prepare(at: string, name: unknown, data: unknown, opts: unknown): PreparedJob {
@@ -370,7 +401,7 @@ export class Queue<D = unknown, R = unknown> {
     // Dedup keys (one per key) and metric keys (one per minute and day): found by SCAN on
     // our own tag (glob characters escaped), never KEYS.
     const literal = (s: string) => s.replace(/[*?[\]\\]/g, '\\$&');
-    for (const pattern of [`${literal(k.dedup)}:*`, `${literal(k.tag)}:metrics:*`]) {
+    for (const pattern of [`${literal(k.dedup)}:*`, `${literal(k.tag)}:metrics:*`, `${literal(k.tag)}:req:*`]) {
       let cursor = '0';
       do {
         const [next, found] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
@@ -388,7 +419,16 @@ export class Queue<D = unknown, R = unknown> {
     return readMetrics(this.client, this.keys.tag, this.name, opts);
   }
 
+  /**
+   * Closes the connection after every add made before close() was called is stored
+   * or refused (a pending batch is sent at once, in-flight ones are awaited, within
+   * their addTimeout). Adds made after close() reject with QueueClosedError.
+   */
   async close(): Promise<void> {
+    this.closing = true;
+    // Adds made before close() may still wait for the tracing import, then batch.
+    await tracingPending();
+    await this.batcher.drain();
     await this.metrics?.close().catch(() => {});
     await this.client.quit().catch(() => this.client.disconnect());
   }
