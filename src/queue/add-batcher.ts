@@ -112,7 +112,9 @@ export class AddBatcher {
     const settled = this.call(keys, args).then(
       (reply) => {
         if (reply[0] === -1) {
-          const err = new HopperError(`add request ${requestId} was abandoned (resolveAdd): nothing was stored`);
+          const err = new HopperError(
+            `add request ${requestId} was abandoned (resolveAdd): nothing was stored`,
+          );
           for (const p of batch) p.reject(err);
           return;
         }

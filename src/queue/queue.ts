@@ -38,7 +38,8 @@ import {
 
 /** How long resolveAdd's fence keeps a late copy of an abandoned batch from being applied. */
 const FENCE_MS = 10 * 60_000;
-const closedError = () => new QueueClosedError('queue is closed: close() was called before this add; nothing was written');
+const closedError = () =>
+  new QueueClosedError('queue is closed: close() was called before this add; nothing was written');
 
 const DEDUP_MODE = { throttle: 't', debounce: 'd', 'until-done': 'u' } as const;
 const STATES: JobState[] = ['waiting', 'delayed', 'active', 'completed', 'failed'];
@@ -166,7 +167,9 @@ export class Queue<D = unknown, R = unknown> {
     if (!(err instanceof AddOutcomeUnknownError))
       throw new ValidationError('err', 'must be an AddOutcomeUnknownError from this queue');
     const keys = scriptKeys(this.keys, addRequestKey(this.keys, err.requestId));
-    const reply = await callScript<[number, ...string[]] | null>(this.client, 'add-outcome', keys, [FENCE_MS]);
+    const reply = await callScript<[number, ...string[]] | null>(this.client, 'add-outcome', keys, [
+      FENCE_MS,
+    ]);
     return reply ? err.pick(reply) : null;
   }
 
@@ -401,7 +404,11 @@ export class Queue<D = unknown, R = unknown> {
     // Dedup keys (one per key) and metric keys (one per minute and day): found by SCAN on
     // our own tag (glob characters escaped), never KEYS.
     const literal = (s: string) => s.replace(/[*?[\]\\]/g, '\\$&');
-    for (const pattern of [`${literal(k.dedup)}:*`, `${literal(k.tag)}:metrics:*`, `${literal(k.tag)}:req:*`]) {
+    for (const pattern of [
+      `${literal(k.dedup)}:*`,
+      `${literal(k.tag)}:metrics:*`,
+      `${literal(k.tag)}:req:*`,
+    ]) {
       let cursor = '0';
       do {
         const [next, found] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AddOutcomeUnknownError, JobStateError, Queue, QueueClosedError } from '../../src/index.js';
 import { redisPid } from '../../src/cli/redis-probe.js';
+import { AddOutcomeUnknownError, JobStateError, Queue, QueueClosedError } from '../../src/index.js';
 import { QueueFixture } from '../helpers/queue-fixture.js';
 import { type RedisProcess, startRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/worker-process.js';
@@ -140,7 +140,9 @@ describe('idempotent adds', () => {
       if (id !== undefined) ids.set(i, id);
     }
     const stored = await fx.raw.hgetall(q.keys.jobs);
-    const markers = Object.values(stored).map((r) => (JSON.parse(r.split('\n')[3]!) as { marker: number }).marker);
+    const markers = Object.values(stored).map(
+      (r) => (JSON.parse(r.split('\n')[3]!) as { marker: number }).marker,
+    );
     assert.equal(new Set(markers).size, markers.length, 'no job stored twice');
     assert.equal(markers.length, ids.size, 'every stored job is one an add reported');
     for (const [i, id] of ids) assert.equal(JSON.parse(stored[id]!.split('\n')[3]!).marker, i);
@@ -157,7 +159,11 @@ describe('an add during an outage', () => {
     const q = new Queue(label, { connection: redis.url, addTimeout, metrics: false });
     await q.add('warm-up', 0); // connected, scripts loaded
     const cleanup = async () => {
-      process.kill(pid, 'SIGCONT');
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        // killed by the test: restart() made a new process
+      }
       await q.close();
       await redis.stop();
     };
@@ -193,7 +199,7 @@ describe('an add during an outage', () => {
     assert.equal(await jobCount(redis, q), 2, 'warm-up and the job, once');
   });
 
-  test('a killed server past addTimeout: AddOutcomeUnknownError; resolveAdd after a restart says not stored, for good', async () => {
+  test('a killed server past addTimeout: AddOutcomeUnknownError; resolveAdd after a restart agrees with what is stored', async () => {
     const { redis, q } = await setup('killed', 600);
     await redis.kill9();
     const err = await q.add('j', { n: 1 }).then(
@@ -203,8 +209,15 @@ describe('an add during an outage', () => {
     assert.ok(err instanceof AddOutcomeUnknownError, String(err));
     assert.deepEqual(err.jobIds, [undefined]);
     await redis.restart(); // empty: no AOF
-    assert.equal(await q.resolveAdd(err), null);
-    assert.equal(await jobCount(redis, q), 0);
+    // ioredis may still hold the call in its offline queue and send it on reconnect
+    // (before resolveAdd, on the same connection): either way the answer is certain.
+    const ids = await q.resolveAdd(err);
+    assert.equal(await jobCount(redis, q), ids === null ? 0 : 1);
+    assert.equal(
+      await q.resolveAdd(err).then((again) => again?.length ?? 0),
+      ids?.length ?? 0,
+      'the same answer twice',
+    );
     assert.match(await q.add('j', { n: 2 }), /^\d+$/, 'adds work again');
   });
 
@@ -215,7 +228,7 @@ describe('an add during an outage', () => {
     await sleep(500);
     process.kill(pid, 'SIGCONT');
     const id = await pending;
-    assert.equal((await q.getJob(id))?.data?.n, 1);
+    assert.deepEqual((await q.getJob(id))?.data, { n: 1 });
     assert.equal(await jobCount(redis, q), 2);
   });
 
