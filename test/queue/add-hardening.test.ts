@@ -269,3 +269,19 @@ describe('close()', () => {
     assert.equal(await fx.raw.hlen(q.keys.jobs), 1);
   });
 });
+
+describe('delayed jobs due in the same millisecond', () => {
+  test('run in add order, not in string order of their ids', async () => {
+    const q = queue('delayed-fifo');
+    // One batch: one Redis clock reading, so all are due at the same millisecond.
+    const ids = await Promise.all(Array.from({ length: 12 }, (_, i) => q.add('j', i, { delay: 200 })));
+    const scores = await fx.raw.zrange(q.keys.delayed, '0', '-1', 'WITHSCORES');
+    assert.equal(new Set(scores.filter((_, i) => i % 2 === 1)).size, 1, 'all due at the same ms');
+    const seen: number[] = [];
+    worker<number>(q, (job) => {
+      seen.push(job.data);
+    });
+    await waitFor('all ran', () => seen.length === 12, 5000);
+    assert.deepEqual(seen, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], `ids ${ids.join(',')}`);
+  });
+});
