@@ -1,7 +1,10 @@
-import type { Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { type Redis, ReplyError } from 'ioredis';
 import { callScript } from '../redis/scripts.js';
 import { Coalescer } from '../util/coalescer.js';
-import type { QueueKeys } from './keys.js';
+import { HopperError } from '../util/errors.js';
+import { AddOutcomeUnknownError } from './errors.js';
+import { addRequestKey, type QueueKeys } from './keys.js';
 import { SEP } from './record.js';
 import { scriptKeys } from './script-keys.js';
 
@@ -25,19 +28,39 @@ type Pending =
   | { job: PreparedJob; resolve: (id: string) => void; reject: (err: unknown) => void }
   | { jobs: PreparedJob[]; resolve: (ids: string[]) => void; reject: (err: unknown) => void };
 
+/** add.lua's reply: the first generated sequence number, then the other jobs' ids; -1 alone: abandoned. */
+type Reply = [number, ...string[]];
+
+/** Extra time a stored reply outlives `addTimeout`, for resolveAdd after an unknown outcome. */
+export const REPLY_GRACE_MS = 60_000;
+
+/** Redis refusals that say "not now" (nothing was run): the batch is sent again. */
+const TRANSIENT = /^(LOADING|BUSY|TRYAGAIN|READONLY|MASTERDOWN|CLUSTERDOWN|NOSCRIPT)\b/;
+
 /**
  * Coalesces concurrent adds: every add() made in the same turn of the event loop
  * goes to Redis in one add.lua call. Several batches may be in flight at once, so
  * Node prepares the next batch while Redis runs the previous one.
+ *
+ * Each batch carries a request id, and add.lua stores its reply under it, so a batch
+ * sent twice (ioredis resends commands whose reply a dropped connection lost; this
+ * class resends after errors) is applied once and answered the same. A batch is
+ * resent until `addTimeout` after its first send; past that it rejects with
+ * AddOutcomeUnknownError, which `Queue.resolveAdd` turns into a certain answer.
  */
 export class AddBatcher {
   private readonly coalescer: Coalescer<Pending>;
+  private readonly idPrefix = randomBytes(6).toString('base64url');
+  private sent = 0;
+  /** Batches sent and not yet settled: close() waits for them. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly client: Redis,
     private readonly keys: QueueKeys,
     /** Told how many jobs each successful call added (metrics). */
-    private readonly onAdded?: (count: number) => void,
+    private readonly onAdded: ((count: number) => void) | undefined,
+    private readonly addTimeout: number,
     // One call carries at most this many jobs (Lua's unpack() has a stack limit).
     maxBatch = 1000,
   ) {
@@ -52,8 +75,15 @@ export class AddBatcher {
     return new Promise((resolve, reject) => this.coalescer.push({ jobs, resolve, reject }, jobs.length));
   }
 
+  /** Sends what is pending now and resolves when every batch sent so far has settled. */
+  async drain(): Promise<void> {
+    this.coalescer.flush();
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
   private send(batch: Pending[]): void {
-    const keys = [...scriptKeys(this.keys)];
+    const requestId = `${this.idPrefix}:${++this.sent}`;
+    const keys = [...scriptKeys(this.keys), addRequestKey(this.keys, requestId)];
     const plain: string[] = [];
     const other: (string | number)[] = [];
     const dedupIndex = new Map<string, number>();
@@ -78,9 +108,18 @@ export class AddBatcher {
       if ('job' in p) put(p.job);
       else for (const j of p.jobs) put(j);
     }
-    callScript<[number, ...string[]]>(this.client, 'add', keys, [count, plain.join(SEP), ...other]).then(
-      ([base, ...otherIds]) => {
+    const args = [requestId, this.addTimeout + REPLY_GRACE_MS, count, plain.join(SEP), ...other];
+    const settled = this.call(keys, args).then(
+      (reply) => {
+        if (reply[0] === -1) {
+          const err = new HopperError(
+            `add request ${requestId} was abandoned (resolveAdd): nothing was stored`,
+          );
+          for (const p of batch) p.reject(err);
+          return;
+        }
         this.onAdded?.(count);
+        const [base, ...otherIds] = reply;
         let nextPlain = base;
         let nextOther = 0;
         const idOf = (j: PreparedJob) => (isPlain(j) ? String(++nextPlain) : otherIds[nextOther++]!);
@@ -90,10 +129,71 @@ export class AddBatcher {
         }
       },
       (err) => {
-        for (const p of batch) p.reject(err);
+        const unknown = !isDefinite(err);
+        const pickers = unknown ? pickersFor(batch) : [];
+        for (let i = 0; i < batch.length; i++) {
+          const p = batch[i]!;
+          if (!unknown) p.reject(err);
+          else {
+            const jobIds = ('job' in p ? [p.job] : p.jobs).map((j) => j.id || undefined);
+            p.reject(new AddOutcomeUnknownError(requestId, jobIds, err, pickers[i]!));
+          }
+        }
       },
     );
+    this.inFlight.add(settled);
+    void settled.finally(() => this.inFlight.delete(settled));
   }
+
+  /**
+   * Sends one batch until it is answered, Redis refuses it for good, or `addTimeout`
+   * passes since the first send (also when a call hangs: a stopped server answers nothing).
+   */
+  private call(keys: string[], args: (string | number)[]): Promise<Reply> {
+    const deadline = Date.now() + this.addTimeout;
+    return new Promise<Reply>((resolve, reject) => {
+      let done = false;
+      let lastError: unknown = new Error('no reply from Redis');
+      const timer = setTimeout(() => finish(undefined, lastError), this.addTimeout);
+      const finish = (reply: Reply | undefined, err?: unknown) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        if (reply) resolve(reply);
+        else reject(err);
+      };
+      const attempt = (n: number) => {
+        callScript<Reply>(this.client, 'add', keys, args).then(
+          (reply) => finish(reply),
+          (err: unknown) => {
+            lastError = err;
+            if (isDefinite(err)) return finish(undefined, err);
+            const wait = Math.min(1000, 50 * 2 ** n);
+            if (Date.now() + wait < deadline) setTimeout(() => !done && attempt(n + 1), wait);
+            else finish(undefined, err);
+          },
+        );
+      };
+      attempt(0);
+    });
+  }
+}
+
+/** A refusal from Redis itself (a script error, OOM) means the batch did not run: not worth resending. */
+function isDefinite(err: unknown): boolean {
+  return err instanceof (ReplyError as typeof Error) && !TRANSIENT.test((err as Error).message);
+}
+
+/** For each entry of the batch, a function picking its ids out of add.lua's reply. */
+function pickersFor(batch: Pending[]): ((reply: Reply) => string[])[] {
+  let plainAt = 0;
+  let otherAt = 1;
+  return batch.map((p) => {
+    const jobs = 'job' in p ? [p.job] : p.jobs;
+    const slots = jobs.map((j) => (isPlain(j) ? -++plainAt : otherAt++));
+    // Plain job i (1-based) gets id base + i; the others' ids follow the base in the reply.
+    return (reply: Reply) => slots.map((s) => (s < 0 ? String(reply[0] - s) : (reply[s] as string)));
+  });
 }
 
 /** Jobs add.lua takes on its fast path: generated id, priority 0, no delay, group or dedup. */

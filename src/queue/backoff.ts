@@ -1,4 +1,5 @@
 import type { BackoffOptions } from './types.js';
+import { MAX_DELAY_MS } from './validate.js';
 
 /**
  * Delay before the next attempt after `attemptsMade` failures (1 after the first).
@@ -8,7 +9,11 @@ import type { BackoffOptions } from './types.js';
 export function backoffDelay(backoff: BackoffOptions | undefined, attemptsMade: number): number {
   if (backoff === undefined) return 0;
   if (typeof backoff === 'number') return backoff;
-  const base = backoff.type === 'exponential' ? backoff.delay * 2 ** (attemptsMade - 1) : backoff.delay;
+  // Capped: doubling over many attempts would pass what a Redis score holds exactly, then Infinity.
+  const base = Math.min(
+    MAX_DELAY_MS,
+    backoff.type === 'exponential' ? backoff.delay * 2 ** (attemptsMade - 1) : backoff.delay,
+  );
   const jitter = backoff.jitter ?? 0;
   return Math.round(base * (1 - jitter * Math.random()));
 }

@@ -123,5 +123,11 @@ export function queueKeys(prefix: string, name: string): QueueKeys {
  */
 export const workerRepliesKey = (keys: QueueKeys, workerId: string) => `${keys.tag}:w:${workerId}`;
 
+/**
+ * STRING holding one add.lua batch's reply under its request id, for `addTimeout` plus a
+ * minute, so a batch sent again (a lost reply, a retry) is answered without being applied twice.
+ */
+export const addRequestKey = (keys: QueueKeys, requestId: string) => `${keys.tag}:req:${requestId}`;
+
 /** Global set of queue names (outside any queue's tag), for `hopper stats` with no queue given. */
 export const registryKey = (prefix: string) => `${prefix}:queues`;

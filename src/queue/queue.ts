@@ -10,7 +10,8 @@ import { activeCarrier, loadTracing, tracingPending } from '../tracing/index.js'
 import { JobStateError, ValidationError } from '../util/errors.js';
 import { defaultLogger, type Logger } from '../util/logger.js';
 import { AddBatcher, type PreparedJob } from './add-batcher.js';
-import { type QueueKeys, queueKeys, registryKey } from './keys.js';
+import { AddOutcomeUnknownError, QueueClosedError } from './errors.js';
+import { addRequestKey, type QueueKeys, queueKeys, registryKey } from './keys.js';
 import { configureGroup, type GroupCounts, readGroup, readLimits, writeLimits } from './limits.js';
 import { readJob } from './read-job.js';
 import { encodeRecord } from './record.js';
@@ -29,7 +30,18 @@ import type {
   QueueLimits,
   QueueOptions,
 } from './types.js';
-import { serializeData, validateJobOptions, validateName, validateQueueName } from './validate.js';
+import {
+  serializeData,
+  validateJobOptions,
+  validateName,
+  validateQueueName,
+  validateQueueOptions,
+} from './validate.js';
+
+/** How long resolveAdd's fence keeps a late copy of an abandoned batch from being applied. */
+const FENCE_MS = 10 * 60_000;
+const closedError = () =>
+  new QueueClosedError('queue is closed: close() was called before this add; nothing was written');
 
 /** Beyond START_WINDOW_MS: timers may fire a little early relative to a worker's clock. */
 const PAUSE_MARGIN_MS = 20;
@@ -51,13 +63,15 @@ export class Queue<D = unknown, R = unknown> {
   /** Counts added jobs; undefined with `metrics: false`. Other parts (the server) may count into it too. */
   readonly metrics: MetricsRecorder | undefined;
   private registered = false;
+  private closing = false;
   private readonly scheduling: Schedules;
 
   constructor(name: string, options: QueueOptions = {}) {
     this.name = validateQueueName(name);
-    this.prefix = options.prefix ?? 'hopper';
+    const checked = validateQueueOptions(options);
+    this.prefix = checked.prefix;
     this.keys = queueKeys(this.prefix, name);
-    this.maxPayloadBytes = options.maxPayloadBytes ?? 512 * 1024;
+    this.maxPayloadBytes = checked.maxPayloadBytes;
     this.defaults = validateJobOptions('defaultJobOptions', options.defaultJobOptions);
     this.defaultsJson = JSON.stringify(this.defaults);
     this.hasDefaults = Object.keys(this.defaults).length > 0;
@@ -76,6 +90,7 @@ export class Queue<D = unknown, R = unknown> {
       this.client,
       this.keys,
       this.metrics && ((n) => this.metrics!.count('added', n)),
+      checked.addTimeout,
     );
     this.scheduling = new Schedules(this.client, this.keys, this.defaults, this.maxPayloadBytes);
     loadTracing();
@@ -107,11 +122,20 @@ export class Queue<D = unknown, R = unknown> {
     return this.scheduling.list<D>();
   }
 
-  /** Adds one job; resolves to its id (for a duplicate, the id of the job already there). */
+  /**
+   * Adds one job; resolves to its id (for a duplicate, the id of the job already there)
+   * once Redis stored it. If Redis does not confirm within `addTimeout`, rejects with
+   * AddOutcomeUnknownError (see resolveAdd).
+   */
   add(name: string, data: D, opts?: JobOptions): Promise<string> {
+    if (this.closing) return Promise.reject(closedError());
     // The first adds wait for the optional OpenTelemetry import (the active context follows them).
     const tracing = tracingPending();
-    if (tracing) return tracing.then(() => this.add(name, data, opts));
+    if (tracing) return tracing.then(() => this.addNow(name, data, opts));
+    return this.addNow(name, data, opts);
+  }
+
+  private addNow(name: string, data: D, opts?: JobOptions): Promise<string> {
     let job: PreparedJob;
     try {
       job = this.prepare('', name, data, opts);
@@ -124,6 +148,7 @@ export class Queue<D = unknown, R = unknown> {
 
   /** Adds many jobs in few round trips: chunks of 1,000, each chunk atomic. All are validated before any is written. */
   async addBulk(jobs: { name: string; data: D; opts?: JobOptions }[]): Promise<string[]> {
+    if (this.closing) throw closedError();
     if (!Array.isArray(jobs)) throw new ValidationError('jobs', 'must be an array');
     const tracing = tracingPending();
     if (tracing) await tracing;
@@ -134,6 +159,22 @@ export class Queue<D = unknown, R = unknown> {
     const ids = (await Promise.all(chunks)).flat();
     this.register();
     return ids;
+  }
+
+  /**
+   * Settles an add that rejected with AddOutcomeUnknownError: resolves to the ids the
+   * call's jobs got if its batch was stored, or null if it was not, after making sure it
+   * never will be (a copy of the batch still on its way is fenced off). Call it within
+   * a minute of the error: the batch's reply is kept `addTimeout` plus a minute.
+   */
+  async resolveAdd(err: AddOutcomeUnknownError): Promise<string[] | null> {
+    if (!(err instanceof AddOutcomeUnknownError))
+      throw new ValidationError('err', 'must be an AddOutcomeUnknownError from this queue');
+    const keys = scriptKeys(this.keys, addRequestKey(this.keys, err.requestId));
+    const reply = await callScript<[number, ...string[]] | null>(this.client, 'add-outcome', keys, [
+      FENCE_MS,
+    ]);
+    return reply ? err.pick(reply) : null;
   }
 
   private prepare(at: string, name: unknown, data: unknown, opts: unknown): PreparedJob {
@@ -205,67 +246,89 @@ export class Queue<D = unknown, R = unknown> {
     return readJob<D, R>(this.client, this.keys, id);
   }
 
-  /** Jobs in one state, `start` to `end` inclusive: waiting in the order they will run, finished newest retention first. */
+  /**
+   * Jobs in one state, `start` to `end` inclusive (`end` -1: to the end): waiting in the
+   * order they will run, finished newest retention first.
+   */
   async getJobs(state: JobState, start = 0, end = 99): Promise<JobInfo<D, R>[]> {
     if (!STATES.includes(state)) throw new ValidationError('state', `must be one of ${STATES.join(', ')}`);
-    const ids = await this.idsIn(state, start, end);
+    if (!Number.isSafeInteger(start) || start < 0)
+      throw new ValidationError('start', `must be an integer >= 0, got ${start}`);
+    if (!Number.isSafeInteger(end) || end < -1)
+      throw new ValidationError('end', `must be an integer >= -1 (-1: to the end), got ${end}`);
+    const ids = end !== -1 && end < start ? [] : await this.idsIn(state, start, end);
     const jobs = await Promise.all(ids.map((id) => this.getJob(id)));
     return jobs.filter((j): j is JobInfo<D, R> => j !== null);
   }
 
+  /** `end` is -1 (to the end) or >= start. */
   private async idsIn(state: JobState, start: number, end: number): Promise<string[]> {
     const k = this.keys;
+    const all = end === -1;
     switch (state) {
       case 'waiting': {
         const prioritized = await this.client.zrange(k.waitp, String(start), String(end));
-        const count = end - start + 1 - prioritized.length;
+        const count = all ? Number.POSITIVE_INFINITY : end - start + 1 - prioritized.length;
         if (count <= 0) return prioritized;
         const from = Math.max(0, start - (await this.client.zcard(k.waitp)));
         // The list is LPUSHed and RPOPed: its oldest job is at the right end.
-        const fifo = (await this.client.lrange(k.wait, -(from + count), -(from + 1))).reverse();
+        const fifo = (await this.client.lrange(k.wait, all ? 0 : -(from + count), -(from + 1))).reverse();
         const rest = count - fifo.length;
         if (rest <= 0) return [...prioritized, ...fifo];
         // Grouped jobs last, by group: their real order depends on the groups' turns.
         // Prioritized ones (gwait) first, then the groups' lines (list-grouped.lua).
         const skip = Math.max(0, from - (await this.client.llen(k.wait)));
-        const members = await this.client.zrange(k.gwait, String(skip), String(skip + rest - 1));
+        const members = await this.client.zrange(k.gwait, String(skip), String(all ? -1 : skip + rest - 1));
         const prioritizedGrouped = members.map((m) => m.slice(m.lastIndexOf('\0') + 1));
         const inLines = rest - prioritizedGrouped.length;
         if (inLines <= 0) return [...prioritized, ...fifo, ...prioritizedGrouped];
         const lineSkip = Math.max(0, skip - (await this.client.zcard(k.gwait)));
         const lines = await callScript<string[]>(this.client, 'list-grouped', scriptKeys(k), [
           lineSkip,
-          inLines,
+          all ? Number.MAX_SAFE_INTEGER : inLines,
         ]);
         return [...prioritized, ...fifo, ...prioritizedGrouped, ...lines];
       }
       case 'delayed':
         return this.client.zrange(k.delayed, String(start), String(end));
       case 'active':
-        return (await this.client.hkeys(k.active)).slice(start, end + 1);
+        return (await this.client.hkeys(k.active)).slice(start, all ? undefined : end + 1);
       default:
         return this.client.zrevrange(state === 'completed' ? k.completed : k.failed, start, end);
     }
   }
 
-  /** Moves one failed job back to waiting with a fresh attempt count. */
+  /**
+   * Moves one failed job back to waiting with a fresh attempt count. A job added with
+   * dedup mode until-done takes its key again; if another live job holds the key now,
+   * the retry is refused (JobStateError) and the job stays failed.
+   */
   async retry(id: string): Promise<void> {
-    const moved = await this.retryScript(['ids', id]);
+    const [moved, refused] = await this.retryScript(['ids', id]);
+    if (refused.length > 0)
+      throw new JobStateError(
+        `job ${id} was not retried: its until-done key ${JSON.stringify(refused[1])} is held by live job ${refused[2]}`,
+      );
     if (moved === 0) throw new JobStateError(`job ${id} is not in the failed set`);
   }
 
-  /** Redrives every failed job (the dead-letter set) back to waiting; returns how many. */
+  /**
+   * Redrives every failed job (the dead-letter set) back to waiting; returns how many.
+   * Jobs whose until-done key another live job holds stay failed (see retry).
+   */
   async retryAll(): Promise<number> {
     let total = 0;
+    let skip = 0;
     for (;;) {
-      const moved = await this.retryScript(['all', 1000]);
+      const [moved, refused] = await this.retryScript(['all', 1000, skip]);
       total += moved;
-      if (moved === 0) return total;
+      skip += refused.length / 3;
+      if (moved === 0 && refused.length === 0) return total;
     }
   }
 
-  private retryScript(args: (string | number)[]): Promise<number> {
-    return callScript<number>(this.client, 'retry-failed', scriptKeys(this.keys), args);
+  private retryScript(args: (string | number)[]): Promise<[number, string[]]> {
+    return callScript<[number, string[]]>(this.client, 'retry-failed', scriptKeys(this.keys), args);
   }
 
   /** Deletes a job that is not active. Resolves false when there was no such job. */
@@ -364,7 +427,11 @@ export class Queue<D = unknown, R = unknown> {
     // Dedup keys (one per key) and metric keys (one per minute and day): found by SCAN on
     // our own tag (glob characters escaped), never KEYS.
     const literal = (s: string) => s.replace(/[*?[\]\\]/g, '\\$&');
-    for (const pattern of [`${literal(k.dedup)}:*`, `${literal(k.tag)}:metrics:*`]) {
+    for (const pattern of [
+      `${literal(k.dedup)}:*`,
+      `${literal(k.tag)}:metrics:*`,
+      `${literal(k.tag)}:req:*`,
+    ]) {
       let cursor = '0';
       do {
         const [next, found] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
@@ -382,7 +449,16 @@ export class Queue<D = unknown, R = unknown> {
     return readMetrics(this.client, this.keys.tag, this.name, opts);
   }
 
+  /**
+   * Closes the connection after every add made before close() was called is stored
+   * or refused (a pending batch is sent at once, in-flight ones are awaited, within
+   * their addTimeout). Adds made after close() reject with QueueClosedError.
+   */
   async close(): Promise<void> {
+    this.closing = true;
+    // Adds made before close() may still wait for the tracing import, then batch.
+    await tracingPending();
+    await this.batcher.drain();
     await this.metrics?.close().catch(() => {});
     await this.client.quit().catch(() => this.client.disconnect());
   }

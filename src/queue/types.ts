@@ -142,6 +142,11 @@ export interface QueueOptions {
   logger?: Logger;
   /** Count added jobs into the queue's metrics (see docs/metrics.md); false turns it off. Default true. */
   metrics?: boolean | MetricsOptions;
+  /**
+   * Milliseconds an add() keeps resending its batch through a Redis outage before it
+   * rejects with AddOutcomeUnknownError (100 .. 2^31-1). Default 10 s.
+   */
+  addTimeout?: number;
 }
 
 export interface WorkerOptions {

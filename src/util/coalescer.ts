@@ -26,7 +26,8 @@ export class Coalescer<P> {
     }
   }
 
-  private flush(): void {
+  /** Sends what is pending now (close() calls it so nothing waits for the next turn). */
+  flush(): void {
     this.scheduled = false;
     const batch = this.pending;
     if (batch.length === 0) return;

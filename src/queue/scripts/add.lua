@@ -6,9 +6,15 @@
 -- its key lives, ttl ms), debounce ('d': the job waits ttl ms; a later add while
 -- it still waits replaces its record and pushes its start back), until-done ('u':
 -- the key holds until the job finishes).
--- KEYS: the queue's keys (keys.lua), then the throttle and debounce keys
--- ARGV: 1 job count, 2 the plain jobs' records joined by byte 30 (see split.lua),
---   then per other job 8 fields: id ('' = generated), record, priority, delay ms,
+-- A call is idempotent per request id: its reply is stored under the id (for the
+-- client's addTimeout plus a minute), and a call sent again (ioredis resends a
+-- command whose reply a dropped connection lost; the client resends after errors)
+-- returns that reply and writes nothing. add-outcome.lua may fence an id instead
+-- ('void'): the batch then writes nothing and returns { -1 }.
+-- KEYS: the queue's keys (keys.lua), then the request's reply key, then the
+--   throttle and debounce keys
+-- ARGV: 1 request id, 2 reply ttl ms, 3 job count, 4 the plain jobs' records joined
+--   by byte 30 (see split.lua), then per other job 8 fields: id ('' = generated), record, priority, delay ms,
 --   group ('' = none), dedup mode ('' = none, 't', 'd', 'u'), dedup key (for 't'
 --   and 'd' its index in KEYS, for 'u' the key itself), dedup ttl ms
 -- Returns { first sequence number, id of each other job }: plain job i gets id
@@ -23,8 +29,17 @@
 --@include write-job
 --@include split
 
-local n = tonumber(ARGV[1])
-local records = split(ARGV[2])
+local request = KEYS[EXTRA]
+local last = redis.call('GET', request)
+if last then
+  if last == 'void' then return { -1 } end
+  local reply = split(last)
+  reply[1] = tonumber(reply[1])
+  return reply
+end
+
+local n = tonumber(ARGV[3])
+local records = split(ARGV[4])
 local plain = #records
 local base = redis.call('INCRBY', K.seq, n) - n
 local out = { base }
@@ -73,7 +88,7 @@ local function dedup(mode, key, id, record, ttl)
 end
 
 for i = 0, n - plain - 1 do
-  local a = 3 + i * 8
+  local a = 5 + i * 8
   local seq = base + plain + i + 1
   local id, record = ARGV[a], ARGV[a + 1]
   local priority, delay, group, mode = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), ARGV[a + 4], ARGV[a + 5]
@@ -95,4 +110,7 @@ for i = 0, n - plain - 1 do
 end
 
 if added > 0 then signal(added) end
+out[1] = string.format('%d', base)
+redis.call('SET', request, table.concat(out, SEP), 'PX', ARGV[2])
+out[1] = base
 return out

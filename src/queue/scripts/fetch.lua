@@ -25,6 +25,7 @@
 --@include rate
 --@include enqueue
 --@include groups
+--@include promote
 --@include split
 
 local wid, count, lease, request = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
@@ -58,13 +59,7 @@ if last[1] == request then
   return reply(last[2], last[3])
 end
 
--- Put due delayed jobs in line (bounded per call; the next call takes the rest).
-local due = redis.call('ZRANGEBYSCORE', K.delayed, '-inf', now, 'LIMIT', 0, 1000)
-if #due > 0 then
-  local seq = redis.call('INCRBY', K.seq, #due) - #due
-  for i, id in ipairs(due) do place(S, id, seq + i, false) end
-  redis.call('ZREMRANGEBYRANK', K.delayed, 0, #due - 1)
-end
+promoteDue(S, now) -- due delayed jobs, in add order (promote.lua)
 
 if S.paused then
   recordReserved(wid, reservedBefore, seen, false)

@@ -1,31 +1,44 @@
 -- Redrives jobs from the failed (dead-letter) set back to waiting with a fresh
 -- attempt count; their last error stays readable until they finish again.
+-- A job added with dedup mode until-done takes its key again; if another live job
+-- holds the key meanwhile, the job is not retried and stays failed (reported).
 -- KEYS: the queue's keys (keys.lua)
--- ARGV: 1 mode ('ids' or 'all'), 2.. ids, or for 'all' 2 the batch size
--- Returns the number of jobs moved.
+-- ARGV: 1 mode ('ids' or 'all'), 2.. ids, or for 'all' 2 the batch size and
+--   3 how many failed jobs to pass over (those refused by earlier calls)
+-- Returns { jobs moved, { id, key, holder } of each job refused, flattened }.
 --@include keys
 --@include now
 --@include settings
 --@include rate
 --@include enqueue
 --@include groups
+--@include until-done
 
 local S = readSettings()
 local ids = {}
 if ARGV[1] == 'all' then
-  ids = redis.call('ZRANGE', K.failed, 0, tonumber(ARGV[2]) - 1)
+  local skip = tonumber(ARGV[3])
+  ids = redis.call('ZRANGE', K.failed, skip, skip + tonumber(ARGV[2]) - 1)
 else
   for i = 2, #ARGV do ids[#ids + 1] = ARGV[i] end
 end
 
-local moved = 0
+local moved, refused = 0, {}
 for _, id in ipairs(ids) do
-  if redis.call('ZREM', K.failed, id) == 1 then
-    redis.call('HDEL', K.atts, id)
-    redis.call('HDEL', K.stalls, id)
-    place(S, id, redis.call('INCR', K.seq), false)
-    moved = moved + 1
+  if redis.call('ZSCORE', K.failed, id) then
+    local key, holder = retakeUntilDone(S, id)
+    if key then
+      refused[#refused + 1] = id
+      refused[#refused + 1] = key
+      refused[#refused + 1] = holder
+    else
+      redis.call('ZREM', K.failed, id)
+      redis.call('HDEL', K.atts, id)
+      redis.call('HDEL', K.stalls, id)
+      place(S, id, redis.call('INCR', K.seq), false)
+      moved = moved + 1
+    end
   end
 end
 if moved > 0 then signal(moved) end
-return moved
+return { moved, refused }

@@ -24,11 +24,3 @@ export function booleanOption(field: string, v: unknown): boolean | undefined {
     throw new ValidationError(field, `must be true or false, got ${String(v)}`);
   return v;
 }
-
-/** The key prefix: a non-empty string (it names every key of the queue). */
-export function prefixOption(v: unknown): string {
-  if (v === undefined) return 'hopper';
-  if (typeof v !== 'string' || v === '')
-    throw new ValidationError('prefix', `must be a non-empty string, got ${String(v)}`);
-  return v;
-}

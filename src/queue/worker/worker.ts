@@ -21,13 +21,13 @@ import { queueScripts } from '../scripts.js';
 import { warnAboutServer } from '../server-warnings.js';
 import { START_WINDOW_MS } from '../start-window.js';
 import type { Handler, WorkerOptions } from '../types.js';
-import { validateQueueName } from '../validate.js';
+import { validatePrefix, validateQueueName } from '../validate.js';
 import { Acker, type Settlement } from './acker.js';
 import { Annotator } from './annotator.js';
 import { Fetcher, WorkerState } from './fetcher.js';
 import { Heartbeat, type HeldReport } from './heartbeat.js';
 import type { HeldJob } from './job.js';
-import { booleanOption, integerOption, MAX_TIMER_MS, prefixOption } from './options.js';
+import { booleanOption, integerOption, MAX_TIMER_MS } from './options.js';
 import { type Outcome, runAttempt } from './processor.js';
 import { Timeouts } from './timeouts.js';
 
@@ -102,7 +102,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
       throw new ValidationError('handler', `must be a function (job) => result, got ${typeof handler}`);
     if (typeof options !== 'object' || options === null)
       throw new ValidationError('options', 'must be an object of WorkerOptions');
-    this.prefix = prefixOption(options.prefix);
+    this.prefix = validatePrefix(options.prefix);
     this.keys = queueKeys(this.prefix, name);
     this.concurrency = integerOption('concurrency', options.concurrency, 1, 1, 10_000);
     this.fixedPrefetch =
