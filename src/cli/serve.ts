@@ -16,7 +16,8 @@ import { rememberSecret } from './errors.js';
 async function serve(): Promise<void> {
   const config = loadConfig();
   // Redacted from any error the CLI prints.
-  for (const t of config.tokens) rememberSecret(t);
+  for (const t of config.tokens) rememberSecret(t.secret);
+  for (const t of config.metricsTokens) rememberSecret(t);
   for (const url of [config.redisUrl, config.databaseUrl]) if (url) rememberSecret(urlPassword(url));
   const logger = defaultLogger('hopper:server');
   if (config.httpWorkers > 1) return serveCluster(config, logger);
