@@ -240,17 +240,15 @@ test('GET /metrics: Prometheus text that a real parser reads; counters, histogra
   // Read from Redis, the same on every replica: marked so dashboards take max(), not sum(), over instances.
   for (const f of families.values())
     if (f.name.startsWith('hopper_') && f.type !== 'HISTOGRAM')
-      for (const m of f.metrics) assert.equal(m.labels?.source, 'cluster', `${f.name} without source="cluster"`);
+      for (const m of f.metrics)
+        assert.equal(m.labels?.source, 'cluster', `${f.name} without source="cluster"`);
 
   // The parser folds labelled histograms into one series, so read ours from its lines with the queue label taken out.
   const ours = text
     .split('\n')
     .filter((l) => l.startsWith('#') || l.includes(`queue="${queue}"`))
     .map((l) =>
-      l
-        .replace(',source="cluster"', '')
-        .replace(`{queue="${queue}"}`, '')
-        .replace(`queue="${queue}",`, ''),
+      l.replace(',source="cluster"', '').replace(`{queue="${queue}"}`, '').replace(`queue="${queue}",`, ''),
     )
     .join('\n');
   const exec = parsePrometheusTextFormat(ours).find((f) => f.name === 'hopper_job_execution_seconds');
