@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { type ConnectionOptions, reconnectDelay, resolveConnection } from '../redis/connection.js';
+import { guardSecrets } from '../redis/secret-guard.js';
 
 /**
  * The command connection. A cache must not make callers wait through an outage: a
@@ -7,27 +8,31 @@ import { type ConnectionOptions, reconnectDelay, resolveConnection } from '../re
  * reads skip Redis entirely while it is down (see Cache.redisUsable).
  */
 export function createCommandClient(connection: ConnectionOptions | undefined): Redis {
-  return new Redis({
-    retryStrategy: (attempt) => reconnectDelay(attempt),
-    maxRetriesPerRequest: 1,
-    enableReadyCheck: true,
-    connectionName: 'hopper:cache',
-    ...resolveConnection(connection),
-    lazyConnect: false,
-  });
+  return guardSecrets(
+    new Redis({
+      retryStrategy: (attempt) => reconnectDelay(attempt),
+      maxRetriesPerRequest: 1,
+      enableReadyCheck: true,
+      connectionName: 'hopper:cache',
+      ...resolveConnection(connection),
+      lazyConnect: false,
+    }),
+  );
 }
 
 /** The bus connection: subscriber mode only, so it cannot share the command connection. */
 export function createSubscriberClient(connection: ConnectionOptions | undefined): Redis {
-  return new Redis({
-    retryStrategy: (attempt) => reconnectDelay(attempt),
-    maxRetriesPerRequest: null,
-    enableReadyCheck: true,
-    connectionName: 'hopper:cache:bus',
-    ...resolveConnection(connection),
-    // The Bus resubscribes itself: ioredis's own resubscription can reject unhandled
-    // ("Connection is closed") when the cache closes while it is under way.
-    autoResubscribe: false,
-    lazyConnect: false,
-  });
+  return guardSecrets(
+    new Redis({
+      retryStrategy: (attempt) => reconnectDelay(attempt),
+      maxRetriesPerRequest: null,
+      enableReadyCheck: true,
+      connectionName: 'hopper:cache:bus',
+      ...resolveConnection(connection),
+      // The Bus resubscribes itself: ioredis's own resubscription can reject unhandled
+      // ("Connection is closed") when the cache closes while it is under way.
+      autoResubscribe: false,
+      lazyConnect: false,
+    }),
+  );
 }

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { urlPassword } from '../redis/redact.js';
 import { serveCluster } from '../server/cluster.js';
 import { loadConfig } from '../server/config.js';
 import { startServer } from '../server/index.js';
@@ -15,9 +16,9 @@ import { rememberSecret } from './errors.js';
 async function serve(): Promise<void> {
   const config = loadConfig();
   // Redacted from any error the CLI prints.
-  for (const t of config.tokens) rememberSecret(t);
-  for (const url of [config.redisUrl, config.databaseUrl])
-    if (url) rememberSecret(decodeURIComponent(new URL(url).password) || undefined);
+  for (const t of config.tokens) rememberSecret(t.secret);
+  for (const t of config.metricsTokens) rememberSecret(t);
+  for (const url of [config.redisUrl, config.databaseUrl]) if (url) rememberSecret(urlPassword(url));
   const logger = defaultLogger('hopper:server');
   if (config.httpWorkers > 1) return serveCluster(config, logger);
   await serveUntilStopped(startServer(config, { logger }), logger);

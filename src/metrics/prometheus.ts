@@ -46,6 +46,9 @@ const EXPORTED = Array.from({ length: 17 }, (_, j) => 3 * PER_DOUBLING * 2 + j *
   (k) => k < LAST_BUCKET,
 );
 
+/** The `source` label of every series read from Redis (cluster-wide, the same on every replica). */
+export const CLUSTER = 'cluster';
+
 const STATES = ['waiting', 'delayed', 'active', 'completed', 'failed'] as const;
 
 interface Snapshot {
@@ -168,7 +171,15 @@ export class PrometheusExporter {
     type: 'counter' | 'gauge' | 'histogram',
     values: (s: Snapshot) => Value[],
   ) {
-    const get = async () => ({ name, help, type, values: values(this.snapshot), aggregator: 'sum' as const });
+    // Read from Redis, so every replica exports the same cluster-wide figures: the label marks
+    // them so queries take max() over instances, never sum() (docs/metrics.md).
+    const get = async () => ({
+      name,
+      help,
+      type,
+      values: values(this.snapshot).map((v) => ({ ...v, labels: { ...v.labels, source: CLUSTER } })),
+      aggregator: 'max' as const,
+    });
     this.registry.registerMetric({ name, help, type, get, reset() {} } as never);
   }
 }

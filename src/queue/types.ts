@@ -45,6 +45,12 @@ export interface JobOptions {
   removeOnComplete?: RetentionOptions;
   removeOnFail?: RetentionOptions;
   /**
+   * Who submitted the job, as the caller names it (at most 200 characters); stored, never
+   * interpreted. `hopper serve` sets it to the submitting token's name and shows a job's
+   * status only to that token (or an admin).
+   */
+  owner?: string;
+  /**
    * W3C trace context of the producer (OpenTelemetry): set by `add` from the active span
    * when `@opentelemetry/api` is installed and a tracer provider is registered; may be
    * given to relay a context by hand. The worker's attempt spans are its children.

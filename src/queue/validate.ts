@@ -16,6 +16,7 @@ import {
  * ValidationError naming the field (`opts.delay`, `jobs[2].opts.priority`).
  */
 const KNOWN = new Set([
+  'owner',
   'priority',
   'delay',
   'attempts',
@@ -135,6 +136,8 @@ export function validateJobOptions(field: string, opts: unknown): JobOptions {
   if (o.removeOnComplete !== undefined) validateRetention(`${field}.removeOnComplete`, o.removeOnComplete);
   if (o.removeOnFail !== undefined) validateRetention(`${field}.removeOnFail`, o.removeOnFail);
   if (o.trace !== undefined) validateTrace(`${field}.trace`, o.trace);
+  if (o.owner !== undefined && (typeof o.owner !== 'string' || o.owner.length === 0 || o.owner.length > 200))
+    throw new ValidationError(`${field}.owner`, 'must be a non-empty string of at most 200 characters');
   return o;
 }
 

@@ -1,6 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { ValidationError } from '../util/errors.js';
 import { redactUrl } from './redact.js';
+import { guardSecrets } from './secret-guard.js';
 
 /** A Redis URL (`redis://`, `rediss://`, with user, password and db) or ioredis options. */
 export type ConnectionOptions = string | RedisOptions;
@@ -40,10 +41,22 @@ export function resolveConnection(connection?: ConnectionOptions): RedisOptions 
     port: url.port ? Number(url.port) : 6379,
     db,
   };
-  if (url.username) options.username = decodeURIComponent(url.username);
-  if (url.password) options.password = decodeURIComponent(url.password);
+  if (url.username) options.username = decodeComponent(url.username, 'user name');
+  if (url.password) options.password = decodeComponent(url.password, 'password');
   if (url.protocol === 'rediss:') options.tls = {};
   return options;
+}
+
+/** Percent-decoding; a stray `%` is a typed error that never quotes the value. */
+function decodeComponent(text: string, what: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new ValidationError(
+      'connection',
+      `the ${what} in the URL is not valid percent-encoding (write % as %25)`,
+    );
+  }
 }
 
 /** `host:port/db` for messages: never the password. */
@@ -59,13 +72,16 @@ export function describeConnection(options: RedisOptions): string {
  */
 export function createClient(connection: ConnectionOptions | undefined, role: ClientRole): Redis {
   const base = resolveConnection(connection);
-  return new Redis({
-    retryStrategy: (attempt) => reconnectDelay(attempt),
-    maxRetriesPerRequest: role === 'producer' ? 3 : null,
-    enableReadyCheck: true,
-    connectionName: `hopper:${role}`,
-    ...base,
-    // The library's own settings win: they are what the guarantees rest on.
-    lazyConnect: false,
-  });
+  // Errors and 'error' events of this client never carry its password (secret-guard.ts).
+  return guardSecrets(
+    new Redis({
+      retryStrategy: (attempt) => reconnectDelay(attempt),
+      maxRetriesPerRequest: role === 'producer' ? 3 : null,
+      enableReadyCheck: true,
+      connectionName: `hopper:${role}`,
+      ...base,
+      // The library's own settings win: they are what the guarantees rest on.
+      lazyConnect: false,
+    }),
+  );
 }

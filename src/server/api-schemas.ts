@@ -5,6 +5,8 @@
  * (the queue's own validation names the field, e.g. `opts.delay`), and their
  * schemas here document them.
  */
+import type { Scope } from './tokens.js';
+
 type Schema = Record<string, unknown>;
 
 export interface ApiResponse {
@@ -23,6 +25,8 @@ export interface ApiRoute {
   summary: string;
   /** false: no bearer token needed. */
   auth: boolean;
+  /** A token needs one of these scopes (admin has them all); see docs/security.md. */
+  scopes: Scope[];
   params?: Schema;
   querystring?: Schema;
   body?: Schema;
@@ -71,6 +75,12 @@ export const queueMetricsSchema: Schema = {
   },
 };
 const unauthorized = { description: 'missing or wrong bearer token', schema: error };
+const forbidden = { description: 'the token lacks the scope this route needs', schema: error };
+const unavailable = {
+  description: 'Redis unreachable or not answering within 2 s; retry after Retry-After seconds',
+  headers: { 'Retry-After': 'seconds' },
+  schema: error,
+};
 const rateLimitHeaders = {
   RateLimit: 'remaining and reset, IETF draft: "submit";r=<remaining>;t=<s>',
   'RateLimit-Policy': '"submit";q=<limit>;w=<window s>',
@@ -84,6 +94,7 @@ export function apiRoutes(maxDays: number): ApiRoute[] {
       operationId: 'submitJob',
       summary: 'Add a job to a queue; answers at once with its id and where to read its status',
       auth: true,
+      scopes: ['submit'],
       params: { type: 'object', required: ['queue'], properties: { queue: queueParam } },
       body: {
         type: 'object',
@@ -110,6 +121,7 @@ export function apiRoutes(maxDays: number): ApiRoute[] {
         },
         400: { description: 'invalid body or job options; `field` names the field', schema: error },
         401: unauthorized,
+        403: forbidden,
         404: { description: 'unknown queue', schema: error },
         413: { description: 'body or job data over the limit', schema: error },
         429: {
@@ -117,14 +129,17 @@ export function apiRoutes(maxDays: number): ApiRoute[] {
           headers: { 'Retry-After': 'seconds', ...rateLimitHeaders },
           schema: { type: 'object' },
         },
+        503: unavailable,
       },
     },
     {
       method: 'GET',
       url: '/api/v1/queues/:queue/jobs/:id',
       operationId: 'getJob',
-      summary: 'A job: state, progress, attempts, result or error, timestamps',
+      summary:
+        'A job: state, progress, attempts, result or error, timestamps; only to the token that submitted it, or an admin',
       auth: true,
+      scopes: ['submit'],
       params: { type: 'object', required: ['queue', 'id'], properties: { queue: queueParam, id: jobId } },
       responses: {
         200: {
@@ -165,10 +180,13 @@ export function apiRoutes(maxDays: number): ApiRoute[] {
           },
         },
         401: unauthorized,
+        403: forbidden,
         404: {
-          description: 'unknown queue, or no such job (never added, or past its retention)',
+          description:
+            'unknown queue, or no such job (never added, past its retention, or submitted by another token: ids cannot be probed)',
           schema: error,
         },
+        503: unavailable,
       },
     },
     {
@@ -176,8 +194,9 @@ export function apiRoutes(maxDays: number): ApiRoute[] {
       url: '/api/v1/metrics',
       operationId: 'getMetrics',
       summary:
-        'Per-queue counts, execution and wait time percentiles and rate-limit counts over the last days',
+        "Per-queue counts, execution and wait time percentiles and rate-limit counts over the last days; failed jobs' data and stacks only for admin tokens",
       auth: true,
+      scopes: ['read'],
       querystring: {
         type: 'object',
         properties: {
@@ -198,7 +217,9 @@ export function apiRoutes(maxDays: number): ApiRoute[] {
         },
         400: { description: 'bad days value', schema: error },
         401: unauthorized,
+        403: forbidden,
         404: { description: 'unknown queue', schema: error },
+        503: unavailable,
       },
     },
     {
@@ -207,6 +228,7 @@ export function apiRoutes(maxDays: number): ApiRoute[] {
       operationId: 'prometheus',
       summary: 'Prometheus text exposition: counters, histograms (seconds), gauges, process metrics',
       auth: true,
+      scopes: ['read', 'metrics'],
       responses: {
         200: {
           description: 'Prometheus text format 0.0.4',
@@ -214,6 +236,8 @@ export function apiRoutes(maxDays: number): ApiRoute[] {
           schema: { type: 'string' },
         },
         401: unauthorized,
+        403: forbidden,
+        503: unavailable,
       },
     },
     {
@@ -222,7 +246,12 @@ export function apiRoutes(maxDays: number): ApiRoute[] {
       operationId: 'openapi',
       summary: 'This document',
       auth: true,
-      responses: { 200: { description: 'OpenAPI 3.1', schema: { type: 'object' } }, 401: unauthorized },
+      scopes: ['submit', 'read'],
+      responses: {
+        200: { description: 'OpenAPI 3.1', schema: { type: 'object' } },
+        401: unauthorized,
+        403: forbidden,
+      },
     },
     {
       method: 'GET',
@@ -230,6 +259,7 @@ export function apiRoutes(maxDays: number): ApiRoute[] {
       operationId: 'health',
       summary: 'Redis and database health; no token needed',
       auth: false,
+      scopes: [],
       responses: {
         200: { description: 'healthy', schema: { type: 'object' } },
         503: { description: 'unhealthy, same body', schema: { type: 'object' } },
@@ -241,6 +271,7 @@ export function apiRoutes(maxDays: number): ApiRoute[] {
       operationId: 'track',
       summary: 'Append tracking events to the event stream (see docs/streams.md)',
       auth: true,
+      scopes: ['submit'],
       body: {
         type: 'object',
         required: ['session_id', 'events'],
@@ -263,6 +294,7 @@ export function apiRoutes(maxDays: number): ApiRoute[] {
         },
         400: { description: 'invalid body; `field` names the field', schema: error },
         401: unauthorized,
+        403: forbidden,
         413: { description: 'body over the limit', schema: error },
         415: { description: 'not application/json', schema: error },
         503: { description: 'event store unavailable; Retry-After', schema: error },

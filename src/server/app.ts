@@ -7,9 +7,9 @@ import { type PostgresSink, postgresSink } from '../stream/postgres-sink.js';
 import { StreamProcessor } from '../stream/processor.js';
 import { ValidationError } from '../util/errors.js';
 import { defaultLogger, type Logger } from '../util/logger.js';
-import { apiRoutes } from './api-schemas.js';
+import { type ApiRoute, apiRoutes } from './api-schemas.js';
 import { bearerAuth } from './auth.js';
-import { describeConfig, type ServerConfig } from './config.js';
+import { allTokens, describeConfig, type ServerConfig } from './config.js';
 import {
   clientErrorHandler,
   frameworkErrors,
@@ -93,7 +93,8 @@ export function createServer(config: ServerConfig, options: ServerOptions = {}):
     : undefined;
 
   const routes: string[] = [];
-  const app = buildApp(config, logger, routes);
+  const api = apiRoutes(config.metricsDays);
+  const app = buildApp(config, logger, routes, api);
   const deps: StatusDeps = {
     probe,
     stream,
@@ -107,8 +108,7 @@ export function createServer(config: ServerConfig, options: ServerOptions = {}):
   trackRoute(app, { stream, probe, maxEvents: config.trackMaxEvents });
   const queues = new JobQueues(config, logger);
   const limit = config.submitLimit > 0 ? new SubmitLimit(config, queues) : undefined;
-  const api = apiRoutes(config.metricsDays);
-  jobsRoutes(app, api, { queues, limit });
+  jobsRoutes(app, api, { queues, limit, probe, jobTtl: config.jobTtl });
   metricsRoutes(app, api, { client: probe, queues, stream, version: VERSION });
 
   let monitoring = false;
@@ -145,6 +145,11 @@ export function createServer(config: ServerConfig, options: ServerOptions = {}):
     },
     async listen() {
       logger.info(describeConfig(config), 'configuration');
+      if (!config.auth)
+        logger.warn(
+          { host: config.host },
+          `HOPPER_AUTH=off: every request is served without a token, on ${config.host} (loopback unless HOST is set)`,
+        );
       const address = await app.listen({ host: config.host, port: config.port });
       logger.info(
         { address },
@@ -182,7 +187,7 @@ const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-function buildApp(config: ServerConfig, logger: Logger, routes: string[]): FastifyInstance {
+function buildApp(config: ServerConfig, logger: Logger, routes: string[], api: ApiRoute[]): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger,
     // One log line per request would cost more than the append itself at the target rates.
@@ -195,14 +200,25 @@ function buildApp(config: ServerConfig, logger: Logger, routes: string[]): Fasti
     maxParamLength: MAX_PARAM_LENGTH,
     frameworkErrors,
     clientErrorHandler,
+    // A slow client cannot hold a socket: the whole request, its headers, and an idle
+    // keep-alive connection each have a deadline (docs/security.md).
+    requestTimeout: config.requestTimeout,
+    keepAliveTimeout: config.keepAliveTimeout,
+    http: {
+      headersTimeout: config.headersTimeout,
+      // Node checks those deadlines this often (its default, 30 s, would let a trickle run that much over).
+      connectionsCheckingInterval: Math.min(1000, config.headersTimeout),
+    },
   }) as unknown as FastifyInstance;
   refuseWhileClosing(app);
+  // Connections over the cap are closed as they arrive.
+  app.server.maxConnections = config.maxConnections;
   // Only application/json: text/plain bodies would otherwise reach the route as strings.
   app.removeContentTypeParser('text/plain');
   app.addHook('onRoute', (r) => {
     for (const m of [r.method].flat()) routes.push(`${m} ${r.url}`);
   });
-  if (config.auth) app.addHook('onRequest', bearerAuth(config.tokens, { '/metrics': config.metricsTokens }));
+  if (config.auth) app.addHook('onRequest', bearerAuth(allTokens(config), api));
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not found' }));
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof ValidationError) return reply.code(400).send({ error: err.message, field: err.field });

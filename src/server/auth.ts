@@ -1,32 +1,64 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiRoute } from './api-schemas.js';
+import { type ApiToken, hasScope, type Scope } from './tokens.js';
 
-/** Routes anyone may call: load balancers probe health without a token. */
-const PUBLIC = new Set(['/health']);
+/** Who made a request: the matched token's name and scopes (set by the auth hook; with auth off, an admin). */
+export interface Caller {
+  name: string | undefined;
+  scopes: readonly Scope[];
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller?: Caller;
+  }
+}
+
+/** With HOPPER_AUTH=off every request may do everything, and jobs carry no owner. */
+export const ANONYMOUS_ADMIN: Caller = { name: undefined, scopes: ['admin'] };
+
+export const callerOf = (req: FastifyRequest): Caller => req.caller ?? ANONYMOUS_ADMIN;
+
+export const isAdmin = (c: Caller) => c.scopes.includes('admin');
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /**
- * An onRequest hook checking `Authorization: Bearer <token>`. Tokens are compared as
- * SHA-256 digests (always 32 bytes, so timingSafeEqual applies whatever the length) and
- * every configured token is compared, so timing tells nothing about which one, or
- * which part, was wrong. Runs before the body is read: unauthenticated bodies are never parsed.
+ * An onRequest hook checking `Authorization: Bearer <token>`, then the route's scopes
+ * (from its definition in api-schemas.ts). Tokens are compared as SHA-256 digests (always
+ * 32 bytes, so timingSafeEqual applies whatever the length) and every configured token is
+ * compared, so timing tells nothing about which one, or which part, was wrong. Runs before
+ * the body is read: unauthenticated bodies are never parsed, and the connection is closed
+ * after the 401 or 403 so a client cannot hold it by trickling the body it was refused.
  */
-export function bearerAuth(tokens: string[], extra: Record<string, string[]> = {}) {
-  const digests = tokens.map(digest);
-  // Routes that also accept their own tokens (a Prometheus scraper's for /metrics).
-  const routeDigests = new Map(
-    Object.entries(extra).map(([url, t]) => [url, [...digests, ...t.map(digest)]]),
-  );
+export function bearerAuth(tokens: ApiToken[], routes: ApiRoute[]) {
+  const known = tokens.map((t) => ({ digest: digest(t.secret), caller: { name: t.name, scopes: t.scopes } }));
+  const scopesOf = new Map(routes.map((r) => [`${r.method} ${r.url}`, r]));
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const url = req.routeOptions.url ?? '';
-    if (PUBLIC.has(url)) return;
+    const def = scopesOf.get(`${req.method === 'HEAD' ? 'GET' : req.method} ${url}`);
+    if (def && !def.auth) return;
     const header = req.headers.authorization;
     const presented = typeof header === 'string' && /^Bearer /i.test(header) ? header.slice(7).trim() : '';
     const d = digest(presented);
-    let ok = false;
-    for (const known of routeDigests.get(url) ?? digests) ok = timingSafeEqual(d, known) || ok;
-    if (!ok || presented.length === 0)
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized' });
+    let match: Caller | undefined;
+    for (const k of known) {
+      const equal = timingSafeEqual(d, k.digest);
+      match = equal ? k.caller : match;
+    }
+    if (!match || presented.length === 0)
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .header('connection', 'close')
+        .send({ error: 'unauthorized' });
+    // Routes without a definition (404s) need a valid token and nothing more.
+    if (def && !hasScope(match.scopes, def.scopes))
+      return reply
+        .code(403)
+        .header('connection', 'close')
+        .send({ error: `this token lacks the scope this route needs (${def.scopes.join(' or ')})` });
+    req.caller = match;
   };
 }

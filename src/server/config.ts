@@ -1,6 +1,7 @@
 import { resolveConnection } from '../redis/connection.js';
 import { redactUrl } from '../redis/redact.js';
 import { ValidationError } from '../util/errors.js';
+import { type ApiToken, checkDistinct, namedTokens, plainTokens } from './tokens.js';
 
 /** Everything `hopper serve` reads from its environment, checked once at start. */
 export interface ServerConfig {
@@ -8,6 +9,7 @@ export interface ServerConfig {
   /** A PostgreSQL URL, or undefined for embedded PGlite under `pgliteDir`. */
   databaseUrl: string | undefined;
   pgliteDir: string;
+  /** HOST, or loopback when auth is off and HOST is unset (see security.md, Binding). */
   host: string;
   port: number;
   /** HTTP server processes (HTTP_WORKERS); above 1, `hopper serve` runs them on node:cluster. */
@@ -18,8 +20,8 @@ export interface ServerConfig {
   processInterval: number;
   /** ms */
   shutdownTimeout: number;
-  /** Bearer tokens; never logged. */
-  tokens: string[];
+  /** Bearer tokens with their names and scopes (HOPPER_API_TOKENS: every scope; HOPPER_TOKENS: named); secrets never logged. */
+  tokens: ApiToken[];
   auth: boolean;
   /** bytes */
   bodyLimit: number;
@@ -49,6 +51,14 @@ export interface ServerConfig {
   metricsTokens: string[];
   /** Days of metrics kept by this server's recorders, and the largest `days` accepted (HOPPER_METRICS_DAYS). */
   metricsDays: number;
+  /** ms to receive a whole request, headers and body (HTTP_REQUEST_TIMEOUT). */
+  requestTimeout: number;
+  /** ms to receive a request's headers (HTTP_HEADERS_TIMEOUT); at most requestTimeout. */
+  headersTimeout: number;
+  /** ms an idle keep-alive connection stays open (HTTP_KEEP_ALIVE_TIMEOUT). */
+  keepAliveTimeout: number;
+  /** Open connections per process; more are refused (HTTP_MAX_CONNECTIONS). */
+  maxConnections: number;
   /** Not from the environment: fixed names, overridable by code (tests, embedding). */
   stream: string;
   group: string;
@@ -81,7 +91,14 @@ export const DEFAULTS = {
   submitLimit: 10,
   submitWindow: 60_000,
   metricsDays: 7,
+  requestTimeout: 30_000,
+  headersTimeout: 10_000,
+  keepAliveTimeout: 5000,
+  maxConnections: 1000,
 } as const;
+
+/** Where `hopper serve` listens when auth is off and HOST is unset: nobody else can reach a tokenless server. */
+export const LOOPBACK = '127.0.0.1';
 
 /** At most this many queues are open at once when auto-create is on (each holds a connection). */
 export const MAX_QUEUES = 100;
@@ -89,17 +106,31 @@ export const MAX_QUEUES = 100;
 /** Reads and checks the configuration; a bad value throws a ValidationError whose field is the variable. */
 export function loadConfig(env: Env = process.env): ServerConfig {
   const auth = onOff(env, 'HOPPER_AUTH', true);
-  const tokens = tokenList(env, 'HOPPER_API_TOKENS');
+  // The old form (plain tokens) keeps meaning full access.
+  const tokens = [
+    ...plainTokens('HOPPER_API_TOKENS', env.HOPPER_API_TOKENS, ['admin']),
+    ...namedTokens('HOPPER_TOKENS', env.HOPPER_TOKENS),
+  ];
+  const metricsTokens = plainTokens('HOPPER_METRICS_TOKENS', env.HOPPER_METRICS_TOKENS, ['metrics']);
+  checkDistinct('HOPPER_TOKENS', [...tokens, ...metricsTokens]);
   if (auth && tokens.length === 0)
     throw new ValidationError(
       'HOPPER_API_TOKENS',
-      'no tokens configured while HOPPER_AUTH is on: set comma-separated tokens, or HOPPER_AUTH=off for a local demo',
+      'no tokens configured while HOPPER_AUTH is on: set comma-separated tokens (or HOPPER_TOKENS), or HOPPER_AUTH=off for a local demo',
+    );
+  const requestTimeout = duration(env, 'HTTP_REQUEST_TIMEOUT', DEFAULTS.requestTimeout, 1000, 3600_000);
+  const headersTimeout = duration(env, 'HTTP_HEADERS_TIMEOUT', DEFAULTS.headersTimeout, 1000, 3600_000);
+  // Node refuses a headers timeout above the request timeout.
+  if (headersTimeout > requestTimeout)
+    throw new ValidationError(
+      'HTTP_HEADERS_TIMEOUT',
+      `must be at most HTTP_REQUEST_TIMEOUT (${requestTimeout} ms)`,
     );
   return {
     redisUrl: redisUrl(env),
     databaseUrl: databaseUrl(env),
     pgliteDir: nonEmpty(env, 'HOPPER_PGLITE_DIR') ?? DEFAULTS.pgliteDir,
-    host: nonEmpty(env, 'HOST') ?? DEFAULTS.host,
+    host: nonEmpty(env, 'HOST') ?? (auth ? DEFAULTS.host : LOOPBACK),
     port: integer(env, 'PORT', DEFAULTS.port, 0, 65535),
     httpWorkers: integer(env, 'HTTP_WORKERS', DEFAULTS.httpWorkers, 1, 64),
     workerCount: integer(env, 'QUEUE_WORKER_COUNT', DEFAULTS.workerCount, 1, 1000),
@@ -121,24 +152,16 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     jobMaxData: bytes(env, 'HOPPER_JOB_MAX_DATA', DEFAULTS.jobMaxData),
     submitLimit: integer(env, 'HOPPER_SUBMIT_LIMIT', DEFAULTS.submitLimit, 0, 1_000_000_000),
     submitWindow: duration(env, 'HOPPER_SUBMIT_WINDOW', DEFAULTS.submitWindow, 1000, 24 * 3600_000),
-    metricsTokens: tokenList(env, 'HOPPER_METRICS_TOKENS'),
+    metricsTokens: metricsTokens.map((t) => t.secret),
     metricsDays: integer(env, 'HOPPER_METRICS_DAYS', DEFAULTS.metricsDays, 1, 3650),
+    requestTimeout,
+    headersTimeout,
+    keepAliveTimeout: duration(env, 'HTTP_KEEP_ALIVE_TIMEOUT', DEFAULTS.keepAliveTimeout, 1, 600_000),
+    maxConnections: integer(env, 'HTTP_MAX_CONNECTIONS', DEFAULTS.maxConnections, 1, 1_000_000),
     stream: DEFAULTS.stream,
     group: DEFAULTS.group,
     table: DEFAULTS.table,
   };
-}
-
-function tokenList(env: Env, name: string): string[] {
-  const tokens = (env[name] ?? '')
-    .split(',')
-    .map((t) => t.trim())
-    .filter((t) => t.length > 0);
-  for (const t of tokens)
-    if (t.length < 16 || /\s/.test(t))
-      // The message never quotes the token.
-      throw new ValidationError(name, 'each token must be at least 16 characters, no spaces');
-  return tokens;
 }
 
 function queueList(env: Env): string[] {
@@ -156,6 +179,11 @@ function queueList(env: Env): string[] {
   return [...new Set(names)];
 }
 
+/** The API tokens and the scraper's (HOPPER_METRICS_TOKENS: GET /metrics only). */
+export function allTokens(c: ServerConfig): ApiToken[] {
+  return [...c.tokens, ...plainTokens('HOPPER_METRICS_TOKENS', c.metricsTokens.join(','), ['metrics'])];
+}
+
 /** What is safe to log: no tokens, no passwords. */
 export function describeConfig(c: ServerConfig): Record<string, unknown> {
   return {
@@ -167,7 +195,10 @@ export function describeConfig(c: ServerConfig): Record<string, unknown> {
     batchSize: c.batchSize,
     processInterval: c.processInterval,
     shutdownTimeout: c.shutdownTimeout,
-    auth: c.auth ? `on (${c.tokens.length} tokens)` : 'off',
+    host: c.host,
+    auth: c.auth
+      ? `on (${c.tokens.length} tokens: ${c.tokens.map((t) => `${t.name} [${t.scopes}]`).join(', ')})`
+      : 'off',
     bodyLimit: c.bodyLimit,
     trackMaxEvents: c.trackMaxEvents,
     processor: c.processor,
@@ -175,6 +206,8 @@ export function describeConfig(c: ServerConfig): Record<string, unknown> {
     jobTtl: c.jobTtl,
     submitLimit: c.submitLimit > 0 ? `${c.submitLimit} per ${c.submitWindow} ms per token` : 'off',
     metricsTokens: c.metricsTokens.length,
+    timeouts: { request: c.requestTimeout, headers: c.headersTimeout, keepAlive: c.keepAliveTimeout },
+    maxConnections: c.maxConnections,
   };
 }
 

@@ -19,7 +19,8 @@ export function openApiDocument(routes: ApiRoute[], version: string): Record<str
     const op: Record<string, unknown> = { operationId: r.operationId, summary: r.summary, responses };
     if (parameters.length) op.parameters = parameters;
     if (r.body) op.requestBody = { required: true, content: { 'application/json': { schema: r.body } } };
-    op.security = r.auth ? [{ bearer: [] }] : [];
+    // OpenAPI 3.1 lets a bearer requirement list roles: the token scopes the route accepts.
+    op.security = r.auth ? [{ bearer: r.scopes }] : [];
     paths[path] ??= {};
     paths[path]![r.method.toLowerCase()] = op;
   }

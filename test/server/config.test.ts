@@ -27,7 +27,9 @@ test('durations accept 1s, 500ms, 2m and plain ms; sizes accept kb/mb', () => {
   assert.equal(loadConfig({ ...base, QUEUE_PROCESS_INTERVAL: '250' }).processInterval, 250);
   assert.equal(loadConfig({ ...base, BODY_LIMIT: '512kb' }).bodyLimit, 512 * 1024);
   assert.deepEqual(
-    loadConfig({ HOPPER_API_TOKENS: ' aaaaaaaaaaaaaaaaaaaa , bbbbbbbbbbbbbbbbbbbb ' }).tokens,
+    loadConfig({ HOPPER_API_TOKENS: ' aaaaaaaaaaaaaaaaaaaa , bbbbbbbbbbbbbbbbbbbb ' }).tokens.map(
+      (t) => t.secret,
+    ),
     ['aaaaaaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbbbbbb'],
   );
   assert.equal(loadConfig({ HOPPER_AUTH: 'off' }).auth, false);

@@ -150,7 +150,6 @@ test('401 for a missing or wrong token, the same answer whatever was wrong; heal
     { authorization: `Bearer ${TOKEN.slice(0, -1)}` },
     { authorization: `Basic ${TOKEN}` },
     { authorization: 'Bearer ' },
-    { authorization: `Bearer ${METRICS_TOKEN}` }, // the scraper's token is for /metrics only
   ]) {
     const r = await fetch(`${base}${path}`, {
       method: 'POST',
@@ -166,7 +165,9 @@ test('401 for a missing or wrong token, the same answer whatever was wrong; heal
     assert.equal((await fetch(`${base}${p}`)).status, 401, p);
   assert.notEqual((await fetch(`${base}/health`)).status, 401);
   assert.equal((await get(base, '/metrics', METRICS_TOKEN)).status, 200);
-  assert.equal((await get(base, '/api/v1/metrics', METRICS_TOKEN)).status, 401);
+  // The scraper's token is valid but for /metrics only: 403, the route needs another scope.
+  assert.equal((await get(base, '/api/v1/metrics', METRICS_TOKEN)).status, 403);
+  assert.equal((await post(base, queue, { name: 'x' }, METRICS_TOKEN)).status, 403);
   assert.equal(await raw.llen(queueKeys('hopper', queue).wait), 0, 'nothing was added');
 });
 
@@ -236,12 +237,19 @@ test('GET /metrics: Prometheus text that a real parser reads; counters, histogra
   assert.equal(families.get('hopper_jobs_added_total')?.type, 'COUNTER');
   assert.equal(sample('hopper_jobs_added_total', { queue })?.value, '5');
   for (const f of families.values()) if (f.type === 'COUNTER') assert.match(f.name, /_total$/);
+  // Read from Redis, the same on every replica: marked so dashboards take max(), not sum(), over instances.
+  for (const f of families.values())
+    if (f.name.startsWith('hopper_') && f.type !== 'HISTOGRAM')
+      for (const m of f.metrics)
+        assert.equal(m.labels?.source, 'cluster', `${f.name} without source="cluster"`);
 
   // The parser folds labelled histograms into one series, so read ours from its lines with the queue label taken out.
   const ours = text
     .split('\n')
     .filter((l) => l.startsWith('#') || l.includes(`queue="${queue}"`))
-    .map((l) => l.replace(`{queue="${queue}"}`, '').replace(`queue="${queue}",`, ''))
+    .map((l) =>
+      l.replace(',source="cluster"', '').replace(`{queue="${queue}"}`, '').replace(`queue="${queue}",`, ''),
+    )
     .join('\n');
   const exec = parsePrometheusTextFormat(ours).find((f) => f.name === 'hopper_job_execution_seconds');
   assert.equal(exec?.type, 'HISTOGRAM');
@@ -267,7 +275,7 @@ test('GET /metrics: Prometheus text that a real parser reads; counters, histogra
   assert.ok(families.has('hopper_stream_length'));
   assert.ok(families.has('process_cpu_user_seconds_total'), 'process metrics');
   assert.ok(families.has('nodejs_eventloop_lag_seconds'));
-  const allowed = new Set(['queue', 'state', 'stream', 'group', 'le']);
+  const allowed = new Set(['queue', 'state', 'stream', 'group', 'le', 'source']);
   for (const f of families.values())
     if (f.name.startsWith('hopper_'))
       for (const m of f.metrics)
