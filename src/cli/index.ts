@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { clearCommand } from './clear.js';
 import { demoCommand } from './demo.js';
 import { reportError } from './errors.js';
+import { monitorCommand } from './monitor.js';
 import { pingCommand } from './ping.js';
 import { serveCommand } from './serve.js';
 import { statsCommand } from './stats.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .addCommand(pingCommand())
     .addCommand(statsCommand())
     .addCommand(clearCommand())
+    .addCommand(monitorCommand())
     .addCommand(demoCommand())
     .addCommand(serveCommand())
     .showSuggestionAfterError();

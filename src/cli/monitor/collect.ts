@@ -1,0 +1,113 @@
+import { performance } from 'node:perf_hooks';
+import type { Redis } from 'ioredis';
+import type { Queue } from '../../queue/queue.js';
+import { registryKey } from '../../queue/keys.js';
+import type { JobCounts } from '../../queue/types.js';
+import { durabilityWarnings, parseInfo, readServerFacts } from '../../redis/server-check.js';
+import { HopperError } from '../../util/errors.js';
+import { loadEngine } from '../engine.js';
+import { cliLogger } from '../logger.js';
+import type { Target } from '../target.js';
+
+/** Minutes of per-minute metrics the rates and percentiles are read over. */
+export const RATE_MINUTES = 5;
+
+export interface QueueSnapshot {
+  name: string;
+  counts: JobCounts;
+  paused: boolean;
+  /** Per minute, averaged over the last RATE_MINUTES minutes. */
+  completedPerMin: number;
+  failedPerMin: number;
+  /** ms; 0 when no job was timed in the window. */
+  waitP95: number;
+  runP95: number;
+}
+
+export interface Snapshot {
+  at: string;
+  redis: { pingMs: number; usedMemory: string; warnings: string[] };
+  queues: QueueSnapshot[];
+  /** Registered names a Queue refused (old or foreign data), shown rather than hidden. */
+  skipped: string[];
+}
+
+/**
+ * Reads everything one refresh shows. Queues are opened once and kept (one client each
+ * would be a connection per queue per refresh); names come from the registry each time,
+ * so queues created while the monitor runs appear.
+ */
+export class Collector {
+  private readonly queues = new Map<string, Queue>();
+
+  constructor(
+    private readonly client: Redis,
+    private readonly target: Target,
+    private readonly prefix: string,
+    private readonly only: string[],
+  ) {}
+
+  private async names(): Promise<string[]> {
+    if (this.only.length > 0) return this.only;
+    return (await this.client.smembers(registryKey(this.prefix))).sort();
+  }
+
+  private async queue(name: string): Promise<Queue> {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      const { Queue } = await loadEngine();
+      queue = new Queue(name, { connection: this.target.url, prefix: this.prefix, logger: cliLogger() });
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  async snapshot(): Promise<Snapshot> {
+    const start = performance.now();
+    await this.client.ping();
+    const pingMs = performance.now() - start;
+    const memory = parseInfo(await this.client.info('memory'));
+    const facts = await readServerFacts(this.client);
+    const queues: QueueSnapshot[] = [];
+    const skipped: string[] = [];
+    for (const name of await this.names()) {
+      let queue: Queue;
+      try {
+        queue = await this.queue(name);
+      } catch (err) {
+        // Named on the command line: the user must hear it's invalid; from the registry: skip it.
+        if (!(err instanceof HopperError) || this.only.length > 0) throw err;
+        skipped.push(name);
+        continue;
+      }
+      const [counts, paused, metrics] = await Promise.all([
+        queue.getCounts(),
+        queue.isPaused(),
+        queue.getMetrics({ minutes: RATE_MINUTES, failures: 0 }),
+      ]);
+      queues.push({
+        name,
+        counts,
+        paused,
+        completedPerMin: metrics.completedJobs / RATE_MINUTES,
+        failedPerMin: metrics.failedJobs / RATE_MINUTES,
+        waitP95: metrics.wait.p95,
+        runP95: metrics.execution.p95,
+      });
+    }
+    return {
+      at: new Date().toISOString(),
+      redis: {
+        pingMs,
+        usedMemory: memory.get('used_memory_human') ?? 'unknown',
+        warnings: durabilityWarnings(facts),
+      },
+      queues,
+      skipped,
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+}
