@@ -4,7 +4,12 @@ import { clearCommand } from './clear.js';
 import { demoCommand } from './demo.js';
 import { reportError } from './errors.js';
 import { monitorCommand } from './monitor.js';
+import { jobCommand } from './job.js';
+import { jobsCommand } from './jobs.js';
+import { pauseCommand, resumeCommand } from './pause.js';
 import { pingCommand } from './ping.js';
+import { removeCommand } from './remove.js';
+import { retryCommand } from './retry.js';
 import { serveCommand } from './serve.js';
 import { statsCommand } from './stats.js';
 
@@ -24,6 +29,12 @@ export function buildProgram(): Command {
     .addCommand(statsCommand())
     .addCommand(clearCommand())
     .addCommand(monitorCommand())
+    .addCommand(jobsCommand())
+    .addCommand(jobCommand())
+    .addCommand(retryCommand())
+    .addCommand(removeCommand())
+    .addCommand(pauseCommand())
+    .addCommand(resumeCommand())
     .addCommand(demoCommand())
     .addCommand(serveCommand())
     .showSuggestionAfterError();
