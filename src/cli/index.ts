@@ -8,10 +8,12 @@ import { jobCommand } from './job.js';
 import { jobsCommand } from './jobs.js';
 import { pauseCommand, resumeCommand } from './pause.js';
 import { pingCommand } from './ping.js';
+import { redriveCommand } from './redrive.js';
 import { removeCommand } from './remove.js';
 import { retryCommand } from './retry.js';
 import { serveCommand } from './serve.js';
 import { statsCommand } from './stats.js';
+import { streamsCommand } from './streams.js';
 
 /** Same relative path from src/cli and dist/cli, so both the source and the build find it. */
 function packageVersion(): string {
@@ -35,6 +37,8 @@ export function buildProgram(): Command {
     .addCommand(removeCommand())
     .addCommand(pauseCommand())
     .addCommand(resumeCommand())
+    .addCommand(streamsCommand())
+    .addCommand(redriveCommand())
     .addCommand(demoCommand())
     .addCommand(serveCommand())
     .showSuggestionAfterError();
