@@ -1,5 +1,5 @@
-import type { Queue } from '../queue/queue.js';
 import { registryKey } from '../queue/keys.js';
+import type { Queue } from '../queue/queue.js';
 import { confirm } from './clear.js';
 import { loadEngine } from './engine.js';
 import { CliError } from './errors.js';
@@ -50,6 +50,7 @@ export async function withQueue<T>(
 
 /** Job ids are what Queue.add returned: non-empty, no spaces or control characters. */
 export function checkJobId(id: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
   if (!/^[^\s\x00-\x1f\x7f]{1,256}$/.test(id)) {
     throw new CliError(
       `bad job id "${printable(id)}": expected the id add() returned (1-256 printable characters)`,

@@ -29,11 +29,11 @@ test('monitor in a terminal draws the counts, follows new jobs and leaves the te
   await q.pause();
   const session = uniqueName('mon');
   const command = `node bin/hopper.js monitor ${q.name} --url ${fx.url} --interval 200; echo MONITOR-EXIT=$?`;
-  tmux('new-session', '-d', '-x', '120', '-y', '30', '-s', session, '-c', ROOT, command + '; sleep 60');
+  tmux('new-session', '-d', '-x', '120', '-y', '30', '-s', session, '-c', ROOT, `${command}; sleep 60`);
   const screen = () => tmux('capture-pane', '-p', '-t', session);
   const row = (text: string) => text.split('\n').find((l) => l.startsWith(q.name) && /\s(yes|no)$/.test(l));
 
-  const first = await waitFor('the monitor to draw', () => row(screen()), 15_000);
+  const first = await waitFor('the monitor to draw', () => row(screen()) ?? '', 15_000);
   // waiting delayed active reserved completed failed paused
   assert.match(first, /\s7\s+1\s+0\s+0\s+0\s+0\s+yes$/);
   const drawn = screen();
@@ -72,7 +72,7 @@ test('Ctrl-C ends the monitor as cleanly as q', { skip: !hasTmux && 'tmux not in
   await q.add('x', {});
   const session = uniqueName('mon');
   const command = `node bin/hopper.js monitor --url ${fx.url} --interval 200; echo MONITOR-EXIT=$?`;
-  tmux('new-session', '-d', '-x', '120', '-y', '30', '-s', session, '-c', ROOT, command + '; sleep 60');
+  tmux('new-session', '-d', '-x', '120', '-y', '30', '-s', session, '-c', ROOT, `${command}; sleep 60`);
   const screen = () => tmux('capture-pane', '-p', '-t', session);
   await waitFor('the monitor to draw', () => screen().includes(q.name), 15_000);
   tmux('send-keys', '-t', session, 'C-c');

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
-import type { Queue } from '../../queue/queue.js';
 import { registryKey } from '../../queue/keys.js';
+import type { Queue } from '../../queue/queue.js';
 import type { JobCounts } from '../../queue/types.js';
 import { durabilityWarnings, parseInfo, readServerFacts } from '../../redis/server-check.js';
 import { HopperError } from '../../util/errors.js';
@@ -85,12 +85,14 @@ export class Collector {
         queue.isPaused(),
         queue.getMetrics({ minutes: RATE_MINUTES, failures: 0 }),
       ]);
+      // The window is whole past minutes plus the current one so far: divide by what elapsed.
+      const minutes = Math.max(1 / 60, (Date.now() - Date.parse(metrics.window.from)) / 60_000);
       queues.push({
         name,
         counts,
         paused,
-        completedPerMin: metrics.completedJobs / RATE_MINUTES,
-        failedPerMin: metrics.failedJobs / RATE_MINUTES,
+        completedPerMin: metrics.completedJobs / minutes,
+        failedPerMin: metrics.failedJobs / minutes,
         waitP95: metrics.wait.p95,
         runP95: metrics.execution.p95,
       });

@@ -1,7 +1,7 @@
 import { wrap } from '../demo-status.js';
 import { STATES } from '../engine.js';
 import { printable } from '../printable.js';
-import { RATE_MINUTES, type QueueSnapshot, type Snapshot } from './collect.js';
+import { type QueueSnapshot, RATE_MINUTES, type Snapshot } from './collect.js';
 
 /** The count columns: the states of `hopper stats`, then paused as a yes/no column. */
 type State = (typeof STATES)[number];
@@ -65,7 +65,7 @@ export function render(frame: Frame, columns = 120): string[] {
         '',
         frame.trendSpan === 0
           ? 'TRENDS (change since the first refresh: appears from the next one)'
-          : `TRENDS (last ${frame.trendSpan} refresh${frame.trendSpan === 1 ? '' : 'es'})`,
+          : `TRENDS (change over the last ${frame.trendSpan} refresh${frame.trendSpan === 1 ? '' : 'es'}, ~${((frame.trendSpan * frame.intervalMs) / 1000).toFixed(1)} s)`,
         ...table(
           header.slice(0, -1),
           s.queues.map((q) => {
