@@ -1,8 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
 import { CliError } from './errors.js';
 import { Collector } from './monitor/collect.js';
 import { runMonitor } from './monitor/loop.js';
 import { connect, prefixOption, resolveTarget, urlOption } from './target.js';
+
+const CLOSE_TIMEOUT_MS = 1000;
 
 interface MonitorOptions {
   url?: string;
@@ -36,7 +39,8 @@ async function monitor(queues: string[], opts: MonitorOptions): Promise<void> {
       label: target.label,
     });
   } finally {
-    await collector.close();
+    // Bounded: with Redis gone a polite QUIT may never be answered, and q must still quit.
+    await Promise.race([collector.close().catch(() => {}), sleep(CLOSE_TIMEOUT_MS)]);
     client.disconnect();
   }
 }

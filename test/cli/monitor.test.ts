@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { after, test } from 'node:test';
+import { Queue } from '../../src/index.js';
 import { QueueFixture } from '../helpers/queue-fixture.js';
-import { uniqueName, waitFor } from '../helpers/worker-process.js';
+import { startRedis } from '../helpers/redis-server.js';
+import { quiet, uniqueName, waitFor } from '../helpers/worker-process.js';
 import { ROOT, runCli } from './run.js';
 
 const fx = new QueueFixture({ closeAfterEach: true });
@@ -80,6 +82,46 @@ test('Ctrl-C ends the monitor as cleanly as q', { skip: !hasTmux && 'tmux not in
   assert.match(end, /MONITOR-EXIT=0/);
   assert.equal(tmux('display-message', '-p', '-t', session, '#{alternate_on} #{cursor_flag}').trim(), '0 1');
   tmux('kill-session', '-t', session);
+});
+
+test('Redis going away is shown on screen, the monitor recovers when it returns, and q still quits', {
+  skip: !hasTmux && 'tmux not installed',
+}, async () => {
+  const own = await startRedis();
+  try {
+    const q = new Queue(uniqueName('mon-down'), { connection: own.url, logger: quiet });
+    await q.add('x', {});
+    await q.close();
+    const session = uniqueName('mon');
+    const command = `node bin/hopper.js monitor --url ${own.url} --interval 200; echo MONITOR-EXIT=$?`;
+    tmux('new-session', '-d', '-x', '120', '-y', '30', '-s', session, '-c', ROOT, `${command}; sleep 60`);
+    const screen = () => tmux('capture-pane', '-p', '-t', session);
+    await waitFor('the monitor to draw', () => screen().includes('JOBS'), 15_000);
+    await own.kill9();
+    const down = await waitFor(
+      'the error on screen',
+      () => (/^Redis error at .* \(retrying\)$/m.test(screen()) ? screen() : ''),
+      15_000,
+    );
+    assert.match(down, /^the figures below are from \d\d:\d\d:\d\d UTC$/m);
+    await own.restart();
+    await waitFor('the monitor to recover', () => /^Hopper monitor /m.test(screen()), 20_000);
+    await own.kill9(); // q must quit even while Redis does not answer
+    tmux('send-keys', '-t', session, 'q');
+    const end = await waitFor(
+      'the monitor to exit',
+      () => (/MONITOR-EXIT=\d+/.test(screen()) ? screen() : ''),
+      10_000,
+    );
+    assert.match(end, /MONITOR-EXIT=0/);
+    assert.equal(
+      tmux('display-message', '-p', '-t', session, '#{alternate_on} #{cursor_flag}').trim(),
+      '0 1',
+    );
+    tmux('kill-session', '-t', session);
+  } finally {
+    await own.stop();
+  }
 });
 
 test('--json --once prints one JSON line with the counts Redis holds', async () => {

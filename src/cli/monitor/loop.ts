@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { printable } from '../printable.js';
 import type { Collector, QueueSnapshot, Snapshot } from './collect.js';
 import { fit, render } from './render.js';
 
@@ -9,6 +10,8 @@ const LEAVE = '\x1b[?25h\x1b[?1049l';
 const HOME = '\x1b[H';
 const CLEAR_EOL = '\x1b[K';
 const CLEAR_BELOW = '\x1b[J';
+/** How long a refresh may wait for Redis before the screen says so (at least the interval). */
+const REPLY_TIMEOUT_MS = 3000;
 
 export interface LoopOptions {
   intervalMs: number;
@@ -46,6 +49,10 @@ export async function runMonitor(collector: Collector, opts: LoopOptions): Promi
     abort.abort();
     wake?.();
   };
+  const draw = (lines: string[]) => {
+    const shown = fit(lines, out.columns, out.rows);
+    out.write(`${HOME}${shown.map((l) => l + CLEAR_EOL).join('\n')}${CLEAR_BELOW}`);
+  };
   const stdin = process.stdin;
   const onKey = (key: Buffer) => {
     const k = key.toString();
@@ -69,30 +76,68 @@ export async function runMonitor(collector: Collector, opts: LoopOptions): Promi
     }
   }
   const trend = new Trend(opts.trend);
+  const stopped$ = new Promise<'stopped'>((resolve) =>
+    abort.signal.addEventListener('abort', () => resolve('stopped')),
+  );
+  // A refresh still waiting on Redis is awaited again, not repeated: no pile-up while it is down.
+  let pending: Promise<Snapshot> | undefined;
+  let lastGood: string[] = [];
+  let lastAt = '';
   try {
     let first = true;
     while (!stopped) {
-      const snapshot = await collector.snapshot();
-      if (stopped) break;
-      const { before, span } = trend.push(snapshot);
-      if (opts.json) {
-        out.write(`${JSON.stringify(snapshot)}\n`);
+      pending ??= collector.snapshot();
+      const result = await Promise.race([
+        pending.then(
+          (snapshot) => ({ snapshot }),
+          (err: Error) => ({ err, answered: true }),
+        ),
+        stopped$,
+        sleep(Math.max(opts.intervalMs, REPLY_TIMEOUT_MS)).then(() => ({
+          answered: false,
+          err: new Error(
+            `no reply from Redis within ${Math.max(opts.intervalMs, REPLY_TIMEOUT_MS) / 1000} s`,
+          ),
+        })),
+      ]);
+      if (result === 'stopped') break;
+      if (!('err' in result) || result.answered) pending = undefined;
+      if ('err' in result) {
+        // Keep watching: Redis may come back. A single refresh (--once) reports the failure instead.
+        if (opts.once) throw result.err;
+        const message = `Redis error at ${new Date().toISOString().slice(11, 19)} UTC: ${result.err.message} (retrying)`;
+        if (opts.json)
+          out.write(`${JSON.stringify({ at: new Date().toISOString(), error: result.err.message })}\n`);
+        else if (interactive)
+          draw([
+            printable(message),
+            lastGood.length > 0 ? `the figures below are from ${lastAt} UTC` : '',
+            ...lastGood.slice(1),
+          ]);
+        else out.write(`${printable(message)}\n`);
       } else {
-        const lines = render(
-          {
-            snapshot,
-            before,
-            trendSpan: span,
-            label: opts.label,
-            intervalMs: opts.once ? 0 : opts.intervalMs,
-          },
-          out.columns || 120,
-        );
-        if (interactive) {
-          const shown = fit(lines, out.columns, out.rows);
-          out.write(`${HOME}${shown.map((l) => l + CLEAR_EOL).join('\n')}${CLEAR_BELOW}`);
+        const { snapshot } = result;
+        const { before, span } = trend.push(snapshot);
+        if (opts.json) {
+          out.write(`${JSON.stringify(snapshot)}\n`);
         } else {
-          out.write(`${first ? '' : '\n'}${lines.join('\n')}\n`);
+          const lines = render(
+            {
+              snapshot,
+              before,
+              trendSpan: span,
+              label: opts.label,
+              intervalMs: opts.once ? 0 : opts.intervalMs,
+            },
+            out.columns || 120,
+          );
+          if (interactive) {
+            draw(lines);
+            lastGood = lines;
+            lastAt = snapshot.at.slice(11, 19);
+          } else {
+            out.write(`${first ? '' : '\n'}${lines.join('\n')}\n`);
+          }
         }
       }
       first = false;
