@@ -139,6 +139,18 @@ test('--json --once prints one JSON line with the counts Redis holds', async () 
   assert.ok(snap.redis.warnings.some((w) => /persistence is off/.test(w)));
 });
 
+test('a queue named on the command line that nobody registered is flagged, and not registered by the monitor', async () => {
+  const q = fx.queue('mon-known');
+  await q.add('x', {});
+  const typo = `${q.name}-typo`;
+  const json = await runCli(fx.url, ['monitor', q.name, typo, '--json', '--once']);
+  assert.equal(json.code, 0, json.stderr);
+  assert.deepEqual((JSON.parse(json.stdout) as { unregistered: string[] }).unregistered, [typo]);
+  const text = await runCli(fx.url, ['monitor', q.name, typo, '--once']);
+  assert.match(text.stdout, new RegExp(`^note: no producer or worker has used queue "${typo}" yet`, 'm'));
+  assert.equal(await fx.raw.sismember('hopper:queues', typo), 0);
+});
+
 test('--json with an interval prints one line per refresh until SIGTERM, then exits 0', async () => {
   const q = fx.queue('mon-json-loop');
   await q.add('x', {});

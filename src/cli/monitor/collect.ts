@@ -30,6 +30,8 @@ export interface Snapshot {
   queues: QueueSnapshot[];
   /** Registered names a Queue refused (old or foreign data), shown rather than hidden. */
   skipped: string[];
+  /** Queues named on the command line that no producer or worker has registered (yet). */
+  unregistered: string[];
 }
 
 /**
@@ -47,9 +49,11 @@ export class Collector {
     private readonly only: string[],
   ) {}
 
-  private async names(): Promise<string[]> {
-    if (this.only.length > 0) return this.only;
-    return (await this.client.smembers(registryKey(this.prefix))).sort();
+  private async names(): Promise<{ names: string[]; unregistered: string[] }> {
+    const registered = (await this.client.smembers(registryKey(this.prefix))).sort();
+    if (this.only.length === 0) return { names: registered, unregistered: [] };
+    // Shown anyway (a queue may be watched before its first job), but a typo must be visible.
+    return { names: this.only, unregistered: this.only.filter((n) => !registered.includes(n)) };
   }
 
   private async queue(name: string): Promise<Queue> {
@@ -70,7 +74,8 @@ export class Collector {
     const facts = await readServerFacts(this.client);
     const queues: QueueSnapshot[] = [];
     const skipped: string[] = [];
-    for (const name of await this.names()) {
+    const { names, unregistered } = await this.names();
+    for (const name of names) {
       let queue: Queue;
       try {
         queue = await this.queue(name);
@@ -106,6 +111,7 @@ export class Collector {
       },
       queues,
       skipped,
+      unregistered,
     };
   }
 

@@ -92,6 +92,12 @@ export function render(frame: Frame, columns = 120): string[] {
       ),
     );
   }
+  if (s.unregistered.length > 0) lines.push('');
+  for (const name of s.unregistered) {
+    lines.push(
+      `note: no producer or worker has used queue "${printable(name)}" yet (a typo?): its counts stay 0 until one does`,
+    );
+  }
   for (const name of s.skipped)
     lines.push(`skipped registered name "${printable(name)}" (not a valid queue name)`);
   if (s.redis.warnings.length > 0) lines.push('');
