@@ -9,14 +9,18 @@ import { loadEngine } from '../engine.js';
 import { cliLogger } from '../logger.js';
 import type { Target } from '../target.js';
 
-/** Minutes of per-minute metrics the rates and percentiles are read over. */
-export const RATE_MINUTES = 5;
+/**
+ * Per-minute metrics read for rates and percentiles: this minute and the one before, so the
+ * figures follow what happens now (a 5-minute average lagged minutes behind a burst) while
+ * always spanning at least a full minute (this minute alone is seconds old at its start).
+ */
+export const RATE_MINUTES = 2;
 
 export interface QueueSnapshot {
   name: string;
   counts: JobCounts;
   paused: boolean;
-  /** Per minute, averaged over the last RATE_MINUTES minutes. */
+  /** Per minute, over the RATE_MINUTES window (the time it really spans). */
   completedPerMin: number;
   failedPerMin: number;
   /** ms; 0 when no job was timed in the window. */

@@ -1,7 +1,7 @@
 import { wrap } from '../demo-status.js';
 import { STATES } from '../engine.js';
 import { printable } from '../printable.js';
-import { type QueueSnapshot, RATE_MINUTES, type Snapshot } from './collect.js';
+import type { QueueSnapshot, Snapshot } from './collect.js';
 
 /** The count columns: the states of `hopper stats`, then paused as a yes/no column. */
 type State = (typeof STATES)[number];
@@ -79,7 +79,7 @@ export function render(frame: Frame, columns = 120): string[] {
       );
     lines.push(
       '',
-      `THROUGHPUT AND LATENCY (last ${RATE_MINUTES} min, from Hopper's metrics; p95 of jobs timed in that window)`,
+      `THROUGHPUT AND LATENCY (this minute and the one before, from Hopper's metrics in Redis)`,
       ...table(
         ['QUEUE', 'COMPLETED/MIN', 'FAILED/MIN', 'WAIT P95', 'RUN P95'],
         s.queues.map((q) => [
