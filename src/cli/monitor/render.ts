@@ -79,7 +79,7 @@ export function render(frame: Frame, columns = 120): string[] {
       );
     lines.push(
       '',
-      `THROUGHPUT AND LATENCY (this minute and the one before, from Hopper's metrics in Redis)`,
+      `THROUGHPUT AND LATENCY (this minute and the one before, from Hopper's metrics)`,
       ...table(
         ['QUEUE', 'COMPLETED/MIN', 'FAILED/MIN', 'WAIT P95', 'RUN P95'],
         s.queues.map((q) => [
@@ -104,10 +104,10 @@ export function render(frame: Frame, columns = 120): string[] {
   // Broken at spaces, not cut: these say how to fix the server.
   for (const w of s.redis.warnings)
     lines.push(...wrap(`warning: ${printable(w)}`, columns - 1, '         ').split('\n'));
-  lines.push(
-    '',
-    'waiting: ready to run  delayed: due later  active: handler running  reserved: fetched by a worker, not started',
-  );
+  // The legend for a first-time reader; broken at its parts on a narrow terminal.
+  const legend =
+    'waiting: ready to run | delayed: due later | active: handler running | reserved: fetched by a worker, not started';
+  lines.push('', ...wrap(legend, columns - 1, '').split('\n'));
   return lines;
 }
 
