@@ -14,7 +14,8 @@ interface ClearOptions {
   force?: boolean;
 }
 
-async function confirm(question: string): Promise<boolean> {
+/** Asks on the terminal; true on y/yes. Shared by the destructive commands. */
+export async function confirm(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   try {
     const answer = await rl.question(question);

@@ -3,9 +3,17 @@ import { Command } from 'commander';
 import { clearCommand } from './clear.js';
 import { demoCommand } from './demo.js';
 import { reportError } from './errors.js';
+import { jobCommand } from './job.js';
+import { jobsCommand } from './jobs.js';
+import { monitorCommand } from './monitor.js';
+import { pauseCommand, resumeCommand } from './pause.js';
 import { pingCommand } from './ping.js';
+import { redriveCommand } from './redrive.js';
+import { removeCommand } from './remove.js';
+import { retryCommand } from './retry.js';
 import { serveCommand } from './serve.js';
 import { statsCommand } from './stats.js';
+import { streamsCommand } from './streams.js';
 
 /** Same relative path from src/cli and dist/cli, so both the source and the build find it. */
 function packageVersion(): string {
@@ -22,6 +30,15 @@ export function buildProgram(): Command {
     .addCommand(pingCommand())
     .addCommand(statsCommand())
     .addCommand(clearCommand())
+    .addCommand(monitorCommand())
+    .addCommand(jobsCommand())
+    .addCommand(jobCommand())
+    .addCommand(retryCommand())
+    .addCommand(removeCommand())
+    .addCommand(pauseCommand())
+    .addCommand(resumeCommand())
+    .addCommand(streamsCommand())
+    .addCommand(redriveCommand())
     .addCommand(demoCommand())
     .addCommand(serveCommand())
     .showSuggestionAfterError();
