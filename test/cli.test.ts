@@ -1,19 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { freePort } from '../src/cli/redis-probe.js';
 import { type Job, Queue, Worker } from '../src/index.js';
 import { registryKey } from '../src/queue/keys.js';
+import { runCli as runCliAt } from './cli/run.js';
 import { type RedisProcess, requireRedisServer, startRedis } from './helpers/redis-server.js';
 import { waitFor } from './helpers/worker-process.js';
 
 requireRedisServer();
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 let redis: RedisProcess;
 before(async () => {
@@ -23,40 +20,7 @@ after(async () => {
   await redis?.stop();
 });
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs `node bin/hopper.js ...args` as a user would, stdin a closed pipe (not a
- * TTY). REDIS_URL points at the test server so nothing can fall back to 6379.
- */
-function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/hopper.js', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, REDIS_URL: redis.url, ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    child.stdin.end();
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => {
-      stdout += s;
-    });
-    child.stderr.setEncoding('utf8').on('data', (s: string) => {
-      stderr += s;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const runCli = (args: string[], env: Record<string, string> = {}) => runCliAt(redis.url, args, env);
 
 /** The harness Redis has no persistence on purpose; the test queues need not warn about it. */
 const quiet = pino({ level: 'silent' });

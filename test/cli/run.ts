@@ -14,11 +14,11 @@ export interface CliResult {
  * (not a TTY, so destructive commands need --yes). REDIS_URL is set too, so nothing
  * can fall back to the shared Redis on 6379.
  */
-export function runCli(url: string, args: string[]): Promise<CliResult> {
+export function runCli(url: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['bin/hopper.js', ...args], {
       cwd: ROOT,
-      env: { ...process.env, REDIS_URL: url },
+      env: { ...process.env, REDIS_URL: url, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     child.stdin.end();
