@@ -233,6 +233,13 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
         this.queueEmpty = jobs.length === 0;
         // First, as it concerns the jobs held before this fetch (and permits this fetch's).
         this.renewed(sentAt, state);
+        if (jobs.length > 0 && state & WorkerState.LAPSED) {
+          // The reply may be a replay (fetch.lua answers a resent request id with its stored
+          // reply): its jobs may have been taken back and run while the lease was lapsed.
+          // Release puts back only those still leased to this worker.
+          this.release(jobs, 'back');
+          continue;
+        }
         if (jobs.length > 0) {
           this.drained = false;
           this.buffer.push(...jobs);
