@@ -197,7 +197,7 @@ function buildApp(config: ServerConfig, logger: Logger, routes: string[], api: A
     forceCloseConnections: 'idle',
     // Framework errors in the documented error shape (framework-errors.ts).
     return503OnClosing: false,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors,
     clientErrorHandler,
     // A slow client cannot hold a socket: the whole request, its headers, and an idle
