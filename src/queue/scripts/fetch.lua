@@ -16,7 +16,8 @@
 --       the jobs fetched start at once)
 -- Returns { token, ms until the next delayed job, parked group or rate window is
 -- due (-1: none), jobs, 1 if the queue has limits (the worker then prefetches
--- nothing), state (1 paused, 2 the lease had lapsed: see worker-lease.lua) },
+-- nothing), state (1 paused, 2 the lease had lapsed, plus 4 x the time of the worker's
+-- latest lapse: see worker-lease.lua) },
 -- jobs being id, attempts made and record of each job joined by byte 30 (see split.lua).
 --@include keys
 --@include now
@@ -33,7 +34,7 @@ local reservedBefore, seen, free = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
 local replies = KEYS[EXTRA]
 local S = readSettings()
 local now = S.now
-local state = workerState(S, renewLease(wid, now, lease))
+local state = leaseState(S, wid, now, lease, replies)
 -- A job fetched ahead of a free slot would count against these limits while it idles.
 -- (Group concurrency alone is no reason: an idle prefetched job holds only its own group.)
 local limited = (S.conc > 0 or S.rmax > 0 or S.grmax > 0 or S.overrides) and 1 or 0
@@ -53,9 +54,11 @@ local function reply(token, jobs)
   return { token, wait, jobs, limited, state }
 end
 
-local last = redis.call('HMGET', replies, 'fetch', 'token', 'jobs', 'rsv', 'held')
+local last = redis.call('HMGET', replies, 'fetch', 'token', 'jobs', 'rsv', 'held', 'at')
 if last[1] == request then
   recordReserved(wid, reservedBefore, seen, last[2], last[4])
+  -- A lapse since the first run of this call: its jobs may have been taken back.
+  if math.floor(state / 4) >= tonumber(last[6] or '0') and state % 4 < LAPSED then state = state + LAPSED end
   return reply(last[2], last[3])
 end
 
@@ -150,6 +153,6 @@ local n = #held / 2
 local reserved = math.max(0, n - free)
 recordReserved(wid, reservedBefore + reserved, seen, false)
 redis.call('HSET', replies, 'fetch', request, 'token', token, 'jobs', jobs, 'rsv', reserved, 'n', n,
-  'held', tonumber(last[5] or '0') + n)
+  'held', tonumber(last[5] or '0') + n, 'at', now)
 redis.call('PEXPIRE', replies, 600000) -- kept 10 minutes: long enough for any reconnect
 return reply(token, jobs)

@@ -31,7 +31,7 @@ local wid, lease, maxStalls = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local replies = KEYS[EXTRA]
 local S = readSettings()
 local now = S.now
-local state = workerState(S, renewLease(wid, now, lease))
+local state = leaseState(S, wid, now, lease, replies)
 
 local reclaimed, stalledOut, trimmed = 0, 0, 0
 local woken = 0

@@ -31,7 +31,7 @@ local replies = KEYS[EXTRA]
 local wid = ARGV[2]
 local S = readSettings()
 local now = S.now
-local state = workerState(S, renewLease(wid, now, tonumber(ARGV[3])))
+local state = leaseState(S, wid, now, tonumber(ARGV[3]), replies)
 local last = redis.call('HMGET', replies, 'settle', 'rejected', 'token', 'rsv', 'held')
 recordReserved(wid, tonumber(ARGV[4]), ARGV[5], last[3], last[4])
 if last[1] == ARGV[1] then

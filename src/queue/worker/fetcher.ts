@@ -12,7 +12,7 @@ export interface FetchResult {
   nextDue: number;
   /** The queue has concurrency or rate limits: jobs fetched ahead of free slots would hold them for nothing. */
   limited: boolean;
-  /** The worker's state as the call found it (WorkerState flags). */
+  /** The worker's state as the call found it (WorkerState flags, and lapseTime). */
   state: number;
 }
 
@@ -23,6 +23,11 @@ export const WorkerState = {
   /** The worker's lease had lapsed before the call: jobs it fetched before may be another worker's now. */
   LAPSED: 2,
 } as const;
+
+/** The Redis time (ms) of the worker's latest lapse, which every state carries above its flags. */
+export function lapseTime(state: number): number {
+  return Math.floor(state / 4);
+}
 
 /** What the worker tells each call about itself, as it is when the call is sent. */
 export interface WorkerReport {

@@ -24,7 +24,7 @@ import type { Handler, WorkerOptions } from '../types.js';
 import { validatePrefix, validateQueueName } from '../validate.js';
 import { Acker, type Settlement } from './acker.js';
 import { Annotator } from './annotator.js';
-import { Fetcher, WorkerState } from './fetcher.js';
+import { Fetcher, lapseTime, WorkerState } from './fetcher.js';
 import { Heartbeat, type HeldReport } from './heartbeat.js';
 import type { HeldJob } from './job.js';
 import { booleanOption, integerOption, MAX_TIMER_MS } from './options.js';
@@ -77,6 +77,8 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
    * after Redis confirms; fast queues renew it with every fetch and settle anyway.
    */
   private startUntil = 0;
+  /** The latest lapse of this worker's lease its calls reported (lapseTime). */
+  private lapseSeen = 0;
   private readonly startWindow: number;
   private readonly running = new Map<string, HeldJob>();
   private started = false;
@@ -323,8 +325,12 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
    * for startWindow from the send.
    */
   private renewed(sentAt: number, state: number): void {
-    if (state & (WorkerState.PAUSED | WorkerState.LAPSED) && this.buffer.length > 0) {
-      if (state & WorkerState.LAPSED)
+    // A lapse this worker has not seen yet, whichever reply tells it first (worker-lease.lua).
+    const lapse = lapseTime(state);
+    const lapsed = state & WorkerState.LAPSED || lapse > this.lapseSeen;
+    this.lapseSeen = Math.max(this.lapseSeen, lapse);
+    if ((lapsed || state & WorkerState.PAUSED) && this.buffer.length > 0) {
+      if (lapsed)
         this.logger.warn(
           { queue: this.name, jobs: this.buffer.length },
           'lease had lapsed: jobs fetched before are not started',

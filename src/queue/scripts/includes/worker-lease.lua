@@ -3,18 +3,26 @@
 -- holds reserved (docs/architecture.md, "Starting a reserved job").
 local PAUSED, LAPSED = 1, 2
 
--- Renews the lease of worker `wid` and says whether it had lapsed before this call:
--- gone (another worker's heartbeat took its jobs back) or past its deadline. Jobs it
--- fetched before may then belong to another worker: it must not start them.
--- (A worker's very first call finds no lease either; it holds nothing from before.)
-local function renewLease(wid, now, lease)
+-- Renews the lease of worker `wid` and returns its state: PAUSED, LAPSED if the lease
+-- had lapsed before this call (gone: another worker's heartbeat took its jobs back; or
+-- past its deadline), plus 4 x the Redis time (ms) of its latest lapse, kept in its
+-- replies hash (`lapse`). Jobs it fetched before a lapse may belong to another worker
+-- now: it must not start them. Only the first call after a lapse finds it, and the
+-- calls a resumed process had in flight then all renew the lease; the worker may handle
+-- their replies in any order, so every reply carries the latest lapse and the worker
+-- compares it with the last one it saw. (A worker's very first call finds no lease
+-- either; it holds nothing from before.)
+local function leaseState(S, wid, now, lease, replies)
   local deadline = redis.call('ZSCORE', K.workers, wid)
   redis.call('ZADD', K.workers, now + lease, wid)
-  return not deadline or tonumber(deadline) < now
-end
-
-local function workerState(S, lapsed)
-  return (S.paused and PAUSED or 0) + (lapsed and LAPSED or 0)
+  local flags, lapse = S.paused and PAUSED or 0, now
+  if not deadline or tonumber(deadline) < now then
+    flags = flags + LAPSED
+    redis.call('HSET', replies, 'lapse', now)
+  else
+    lapse = tonumber(redis.call('HGET', replies, 'lapse') or '0')
+  end
+  return flags + 4 * lapse
 end
 
 -- Records how many jobs worker `wid` holds reserved (fetched, not started): `count` as
