@@ -148,6 +148,7 @@ test('clear --yes deletes every job of the queue', async () => {
       reserved: 0,
       completed: 0,
       failed: 0,
+      waitingChildren: 0,
     });
     const client = new Redis(redis.url);
     try {
@@ -204,6 +205,7 @@ test('clear refuses while jobs are active, deletes nothing, and --force clears a
       reserved: 0,
       completed: 0,
       failed: 0,
+      waitingChildren: 0,
     });
 
     const forced = await runCli(['clear', 'cli-busy', '--yes', '--force']);
@@ -216,6 +218,7 @@ test('clear refuses while jobs are active, deletes nothing, and --force clears a
       reserved: 0,
       completed: 0,
       failed: 0,
+      waitingChildren: 0,
     });
   } finally {
     release();

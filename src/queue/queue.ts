@@ -221,6 +221,7 @@ export class Queue<D = unknown, R = unknown> {
       .zcard(k.gwait)
       .hlen(k.gnext)
       .hvals(k.reserved)
+      .hlen(k.fdeps)
       .exec()) as [Error | null, number][];
     const n = r.map(([err, v]) => {
       if (err) throw err;
@@ -239,6 +240,7 @@ export class Queue<D = unknown, R = unknown> {
       reserved,
       completed: n[4]!,
       failed: n[5]!,
+      waitingChildren: n[9]!,
     };
   }
 
@@ -431,6 +433,7 @@ export class Queue<D = unknown, R = unknown> {
       `${literal(k.dedup)}:*`,
       `${literal(k.tag)}:metrics:*`,
       `${literal(k.tag)}:req:*`,
+      `${literal(k.tag)}:kids:*`,
     ]) {
       let cursor = '0';
       do {
