@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type FlowChild, FlowProducer, type Job, type Queue } from '../../src/index.js';
+import {
+  chain,
+  childValues,
+  type FlowChild,
+  FlowProducer,
+  fanIn,
+  type Job,
+  previousResult,
+  type Queue,
+} from '../../src/index.js';
 import { QueueFixture } from '../helpers/queue-fixture.js';
 import { waitFor } from '../helpers/worker-process.js';
 
@@ -161,4 +170,39 @@ test('bad flows are refused naming the field, and nothing is written', async () 
   await assert.rejects(flows.add(deep as never), /deeper than the limit/);
   const counts = await a.getCounts();
   assert.equal(counts.waiting + counts.waitingChildren, 0);
+});
+
+test('a chain runs its steps in order, each reading the result before it; fanIn gathers results', async () => {
+  const [a, b] = [fx.queue('ca'), fx.queue('cb')];
+  const flows = producer();
+  const order: string[] = [];
+  const step = async (job: Job<{ add: number }>) => {
+    order.push(job.name);
+    const before = (await previousResult<number>(job)) ?? 0;
+    return before * 10 + job.data.add;
+  };
+  fx.worker(a, step);
+  fx.worker(b, step);
+  await flows.add(
+    chain([
+      { name: 'one', queue: a.name, data: { add: 1 } },
+      { name: 'two', queue: b.name, data: { add: 2 } },
+      // The last step is the flow's root: its id names the chain.
+      { name: 'three', queue: a.name, data: { add: 3 }, opts: { jobId: 'chain' } },
+    ]),
+  );
+  await waitFor('the chain ended', async () => (await a.getJob('chain'))?.state === 'completed');
+  assert.deepEqual(order, ['one', 'two', 'three']);
+  assert.equal((await a.getJob('chain'))?.returnValue, 123);
+
+  const sink = fx.queue('sink');
+  fx.worker(sink, async (job) => childValues(await job.children()));
+  await flows.add(
+    fanIn(
+      [1, 2, 3].map((n) => ({ name: 'src', queue: b.name, data: { add: n }, opts: { jobId: `src-${n}` } })),
+      { name: 'sum', queue: sink.name, opts: { jobId: 'fan' } },
+    ),
+  );
+  await waitFor('the fan-in ran', async () => (await sink.getJob('fan'))?.state === 'completed');
+  assert.deepEqual((await sink.getJob('fan'))?.returnValue, { 'src-1': 1, 'src-2': 2, 'src-3': 3 });
 });
