@@ -94,7 +94,11 @@ export async function runCrashFlows(o: CrashRunOptions): Promise<CrashRunResult>
     const total = o.flows * (KIDS + 1);
     let kills = 0;
     const deadline = Date.now() + o.timeoutMs;
-    let nextKill = Date.now() + 100 + Math.random() * 300;
+    // Kills at random points of progress (5% to 95% of jobs completed), so they land
+    // throughout the run: while children complete, while parents are released and run.
+    const at = Array.from({ length: o.kills }, () => Math.floor(total * (0.05 + Math.random() * 0.9))).sort(
+      (x, y) => x - y,
+    );
     for (;;) {
       const counts = await Promise.all(queues.map((q) => q.getCounts()));
       const completed = counts.reduce((s, c) => s + c.completed, 0);
@@ -104,7 +108,7 @@ export async function runCrashFlows(o: CrashRunOptions): Promise<CrashRunResult>
         break;
       }
       const live = procs.filter((p) => p.running && ready.has(p));
-      if (kills < o.kills && Date.now() >= nextKill && live.length > 0 && completed > 0) {
+      if (kills < o.kills && completed >= at[kills]! && live.length > 0) {
         const victim = live[Math.floor(Math.random() * live.length)]!;
         killed.add(String(victim.pid));
         await victim.kill9();
@@ -112,9 +116,8 @@ export async function runCrashFlows(o: CrashRunOptions): Promise<CrashRunResult>
         say(`kill ${kills}/${o.kills}: pid ${victim.pid} at ${completed}/${total} completed`);
         // The replacement starts in the background (a few seconds of tsx), the others go on.
         spawnOne().catch((e) => say(`replacement failed: ${(e as Error).message}`));
-        nextKill = Date.now() + 100 + Math.random() * 400;
       }
-      await sleep(100);
+      await sleep(20);
     }
     const seconds = (performance.now() - start) / 1000;
     for (const p of procs) await p.kill9();
