@@ -34,6 +34,7 @@ export interface PlannedJob {
 }
 
 const POLICIES: FailurePolicy[] = ['fail', 'continue', 'ignore'];
+let now = Date.now();
 const NODE_KEYS = new Set(['name', 'queue', 'data', 'opts', 'children', 'onFailure']);
 
 /**
@@ -41,23 +42,45 @@ const NODE_KEYS = new Set(['name', 'queue', 'data', 'opts', 'children', 'onFailu
  * e.g. `flow.children[2].opts.delay`) and lists its jobs parents first.
  */
 export function planFlow(flow: unknown, at: string, maxPayloadBytes: number, out: PlannedJob[]): FlowNodeIds {
-  const seen = new Set<string>();
+  now = Date.now(); // one add time for the flow's jobs
   const start = out.length;
-  const root = planNode(flow, at, maxPayloadBytes, out, seen, undefined, 1);
+  const root = planNode(
+    flow,
+    at,
+    { maxBytes: maxPayloadBytes, out, seen: new Set(), opts: new Map() },
+    undefined,
+    1,
+  );
   if (out.length - start > MAX_FLOW_JOBS)
     throw new ValidationError(at, `holds ${out.length - start} jobs, over the limit of ${MAX_FLOW_JOBS}`);
   return root;
 }
 
+/** What one flow's planning shares: its jobs, the ids seen, options checked once per object. */
+interface Planning {
+  maxBytes: number;
+  out: PlannedJob[];
+  seen: Set<string>;
+  opts: Map<unknown, JobOptions>;
+}
+
+interface ParentContext {
+  queue: string;
+  id: string;
+  wave: number;
+  index: number;
+  /** Stored options JSON of its children, by their options object and policy: siblings usually share one. */
+  stored: Map<unknown, { policy: FailurePolicy; json: string }>;
+}
+
 function planNode(
   v: unknown,
   at: string,
-  maxBytes: number,
-  out: PlannedJob[],
-  seen: Set<string>,
-  parent: { queue: string; id: string; wave: number; index: number } | undefined,
+  p: Planning,
+  parent: ParentContext | undefined,
   depth: number,
 ): FlowNodeIds {
+  const { maxBytes, out, seen } = p;
   if (typeof v !== 'object' || v === null || Array.isArray(v))
     throw new ValidationError(at, 'must be an object { name, queue, data?, opts?, children?, onFailure? }');
   for (const k of Object.keys(v))
@@ -71,7 +94,12 @@ function planNode(
   } catch (err) {
     throw new ValidationError(`${at}.queue`, (err as Error).message.replace(/^name: /, ''));
   }
-  const opts: JobOptions = validateJobOptions(`${at}.opts`, f.opts);
+  // Siblings built from one options object are checked once (a fan-out of a thousand).
+  let opts = p.opts.get(f.opts);
+  if (!opts) {
+    opts = validateJobOptions(`${at}.opts`, f.opts);
+    if (typeof f.opts === 'object') p.opts.set(f.opts, opts);
+  }
   if (opts.dedup !== undefined) throw new ValidationError(`${at}.opts.dedup`, 'is not supported in a flow');
   const children = f.children ?? [];
   if (!Array.isArray(children)) throw new ValidationError(`${at}.children`, 'must be an array of flow jobs');
@@ -102,14 +130,18 @@ function planNode(
   seen.add(ref);
   const dataJson = serializeData(`${at}.data`, f.data, maxBytes);
   const link: FlowParentRef | undefined = parent && { queue: parent.queue, id: parent.id, onFailure };
-  const stored: JobOptions & { parent?: FlowParentRef } = { ...opts, jobId: id };
-  if (link) stored.parent = link;
+  const cached = parent?.stored.get(f.opts);
+  let optsJson = cached?.policy === onFailure ? cached.json : undefined;
+  if (optsJson === undefined) {
+    optsJson = JSON.stringify(link ? { ...opts, parent: link } : opts);
+    parent?.stored.set(f.opts, { policy: onFailure, json: optsJson });
+  }
   const wave = !parent ? 0 : parent.queue === queue ? parent.wave : parent.wave + 1;
   const node: FlowNodeIds = { queue, id, added: false, children: [] };
   const job: PlannedJob = {
     queue,
     id,
-    record: encodeRecord(f.name, Date.now(), JSON.stringify(stored), dataJson),
+    record: encodeRecord(f.name, now, optsJson, dataJson),
     priority: opts.priority ?? 0,
     delay: opts.delay ?? 0,
     group: opts.group ?? '',
@@ -119,16 +151,9 @@ function planNode(
     node,
   };
   out.push(job);
+  const stored: ParentContext['stored'] = new Map();
   children.forEach((c, i) => {
-    const child = planNode(
-      c,
-      `${at}.children[${i}]`,
-      maxBytes,
-      out,
-      seen,
-      { queue, id, wave, index: i },
-      depth + 1,
-    );
+    const child = planNode(c, `${at}.children[${i}]`, p, { queue, id, wave, index: i, stored }, depth + 1);
     job.children.push(child.queue, child.id);
     node.children.push(child);
   });

@@ -56,6 +56,10 @@ test('a parent runs after all its children, across queues, and reads their resul
   assert.equal((await a.getJob('p1'))?.state, 'waiting-children');
   assert.equal((await a.getCounts()).waitingChildren, 1);
   assert.equal((await a.getCounts()).waiting, 1); // the child p1/2
+  assert.deepEqual(
+    (await a.getJobs('waiting-children')).map((j) => [j.id, j.state]),
+    [['p1', 'waiting-children']],
+  );
   const { runs, handler } = recorder();
   // Only queue a's worker first: the parent must not run while b's and c's children wait.
   fx.worker(a, handler(a));
