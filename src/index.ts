@@ -1,5 +1,6 @@
 export * from './cache/index.js';
 export * from './dedupe/index.js';
+export * from './flow/index.js';
 export * from './lock/index.js';
 export {
   type FailedJobRecord,

@@ -72,6 +72,7 @@ test('stats --json prints the counts of a queue', async () => {
       reserved: 0,
       completed: 0,
       failed: 0,
+      waitingChildren: 0,
     });
   } finally {
     await queue.obliterate({ force: true });
@@ -124,8 +125,17 @@ test('stats shows running jobs as active and prefetched ones as reserved', async
       .trim()
       .split('\n')
       .map((l) => l.trim().split(/\s+/));
-    assert.deepEqual(header, ['queue', 'waiting', 'delayed', 'active', 'reserved', 'completed', 'failed']);
-    assert.deepEqual(row, [queue.name, '5', '0', '1', '4', '0', '0']);
+    assert.deepEqual(header, [
+      'queue',
+      'waiting',
+      'delayed',
+      'active',
+      'reserved',
+      'completed',
+      'failed',
+      'waitingChildren',
+    ]);
+    assert.deepEqual(row, [queue.name, '5', '0', '1', '4', '0', '0', '0']);
   } finally {
     const closed = worker.close({ timeout: 100 });
     for (const resolve of running) resolve();
@@ -148,6 +158,7 @@ test('clear --yes deletes every job of the queue', async () => {
       reserved: 0,
       completed: 0,
       failed: 0,
+      waitingChildren: 0,
     });
     const client = new Redis(redis.url);
     try {
@@ -204,6 +215,7 @@ test('clear refuses while jobs are active, deletes nothing, and --force clears a
       reserved: 0,
       completed: 0,
       failed: 0,
+      waitingChildren: 0,
     });
 
     const forced = await runCli(['clear', 'cli-busy', '--yes', '--force']);
@@ -216,6 +228,7 @@ test('clear refuses while jobs are active, deletes nothing, and --force clears a
       reserved: 0,
       completed: 0,
       failed: 0,
+      waitingChildren: 0,
     });
   } finally {
     release();

@@ -28,7 +28,7 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
-export type StoredState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
+export type StoredState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed' | 'waiting-children';
 
 /** A job as it is in Redis at the end of a run. */
 export interface StoredJob {

@@ -5,7 +5,14 @@ import { CliError } from './errors.js';
 import { printable } from './printable.js';
 import { prefixOption, urlOption } from './target.js';
 
-export const JOB_STATES: readonly JobState[] = ['waiting', 'delayed', 'active', 'completed', 'failed'];
+export const JOB_STATES: readonly JobState[] = [
+  'waiting',
+  'delayed',
+  'active',
+  'completed',
+  'failed',
+  'waiting-children',
+];
 
 interface JobsOptions extends AdminOptions {
   start: string;

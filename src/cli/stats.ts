@@ -13,10 +13,13 @@ interface StatsOptions {
   json?: boolean;
 }
 
+/** stats shows flow parents waiting for children too (the monitor keeps to STATES). */
+const COLUMNS = [...STATES, 'waitingChildren'] as const;
+
 function table(rows: [string, JobCounts][]): string {
-  const header = ['queue', ...STATES];
+  const header = ['queue', ...COLUMNS];
   // Names come from Redis: one holding ESC or CR could forge rows (printable.ts).
-  const cells = rows.map(([name, counts]) => [printable(name), ...STATES.map((s) => String(counts[s]))]);
+  const cells = rows.map(([name, counts]) => [printable(name), ...COLUMNS.map((s) => String(counts[s]))]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i]!.length)));
   // Names left-aligned, numbers right-aligned so digits line up.
   const format = (row: string[]) =>

@@ -72,6 +72,16 @@ export interface QueueKeys {
    * reports its own count with every fetch, settle and heartbeat call; getCounts subtracts the sum from `active`.
    */
   reserved: string;
+  /** HASH parent id -> "remaining,blocked": flow parents waiting for children (state waiting-children); see docs/flows.md. */
+  fdeps: string;
+  /** HASH parent id -> "remaining,blocked": flow parents a child's failure failed (they are in `failed` too). */
+  fblocked: string;
+  /** HASH child id -> "policy SEP parent queue SEP parent id": a flow child's link to its parent. */
+  fparent: string;
+  /** ZSET child id -> when the recovery sweep delivers its outcome if no worker did: the flow outbox. */
+  fout: string;
+  /** HASH child id -> "token SEP kind SEP policy SEP parent queue SEP parent id SEP payload": outcomes to deliver. */
+  foutv: string;
   /** Prefix of dedup keys: STRING `<dedup>:<key>` -> first job id, with the dedup TTL. */
   dedup: string;
   /** Hash tag prefix shared by all keys, for SCAN patterns. */
@@ -108,6 +118,11 @@ export const SCRIPT_KEYS = [
   'udone',
   'gnext',
   'reserved',
+  'fdeps',
+  'fblocked',
+  'fparent',
+  'fout',
+  'foutv',
 ] as const satisfies readonly (keyof QueueKeys)[];
 
 export function queueKeys(prefix: string, name: string): QueueKeys {
@@ -128,6 +143,9 @@ export const workerRepliesKey = (keys: QueueKeys, workerId: string) => `${keys.t
  * minute, so a batch sent again (a lost reply, a retry) is answered without being applied twice.
  */
 export const addRequestKey = (keys: QueueKeys, requestId: string) => `${keys.tag}:req:${requestId}`;
+
+/** HASH of one flow parent's children: child ref (queue SEP id) -> "token SEP state SEP payload" (src/flow). */
+export const flowChildrenKey = (keys: QueueKeys, parentId: string) => `${keys.tag}:kids:${parentId}`;
 
 /** Global set of queue names (outside any queue's tag), for `hopper stats` with no queue given. */
 export const registryKey = (prefix: string) => `${prefix}:queues`;

@@ -46,7 +46,7 @@ const closedError = () =>
 /** Beyond START_WINDOW_MS: timers may fire a little early relative to a worker's clock. */
 const PAUSE_MARGIN_MS = 20;
 const DEDUP_MODE = { throttle: 't', debounce: 'd', 'until-done': 'u' } as const;
-const STATES: JobState[] = ['waiting', 'delayed', 'active', 'completed', 'failed'];
+const STATES: JobState[] = ['waiting', 'delayed', 'active', 'completed', 'failed', 'waiting-children'];
 
 /** Adding and managing the jobs of one queue. Workers run them: see Worker. */
 export class Queue<D = unknown, R = unknown> {
@@ -221,6 +221,7 @@ export class Queue<D = unknown, R = unknown> {
       .zcard(k.gwait)
       .hlen(k.gnext)
       .hvals(k.reserved)
+      .hlen(k.fdeps)
       .exec()) as [Error | null, number][];
     const n = r.map(([err, v]) => {
       if (err) throw err;
@@ -239,6 +240,7 @@ export class Queue<D = unknown, R = unknown> {
       reserved,
       completed: n[4]!,
       failed: n[5]!,
+      waitingChildren: n[9]!,
     };
   }
 
@@ -293,6 +295,8 @@ export class Queue<D = unknown, R = unknown> {
         return this.client.zrange(k.delayed, String(start), String(end));
       case 'active':
         return (await this.client.hkeys(k.active)).slice(start, all ? undefined : end + 1);
+      case 'waiting-children': // flow parents, in no particular order (docs/flows.md)
+        return (await this.client.hkeys(k.fdeps)).slice(start, all ? undefined : end + 1);
       default:
         return this.client.zrevrange(state === 'completed' ? k.completed : k.failed, start, end);
     }
@@ -431,6 +435,7 @@ export class Queue<D = unknown, R = unknown> {
       `${literal(k.dedup)}:*`,
       `${literal(k.tag)}:metrics:*`,
       `${literal(k.tag)}:req:*`,
+      `${literal(k.tag)}:kids:*`,
     ]) {
       let cursor = '0';
       do {

@@ -1,3 +1,4 @@
+import type { FlowChild } from '../flow/types.js';
 import type { MetricsOptions } from '../metrics/types.js';
 import type { ConnectionOptions } from '../redis/connection.js';
 import type { TraceCarrier } from '../tracing/carrier.js';
@@ -94,7 +95,8 @@ export interface QueueLimits {
   group?: { concurrency?: number | null; rate?: RateLimit | null } | null;
 }
 
-export type JobState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
+/** `waiting-children`: a flow parent whose children have not all finished (src/flow, docs/flows.md). */
+export type JobState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed' | 'waiting-children';
 
 export interface JobCounts {
   waiting: number;
@@ -105,6 +107,8 @@ export interface JobCounts {
   reserved: number;
   completed: number;
   failed: number;
+  /** Flow parents waiting for their children (docs/flows.md). */
+  waitingChildren: number;
 }
 
 export interface JobError {
@@ -195,6 +199,8 @@ export interface Job<D = unknown> {
   updateProgress(value: unknown): Promise<void>;
   /** Appends a line (at most 4 KiB) to the job's log; the last LOG_LINES lines are kept. */
   log(line: string): Promise<void>;
+  /** A flow parent's children and their outcomes (empty for a job without children); see docs/flows.md. */
+  children(): Promise<FlowChild[]>;
 }
 
 export type Handler<D = unknown, R = unknown> = (job: Job<D>) => R | Promise<R>;

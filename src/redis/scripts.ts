@@ -8,11 +8,12 @@ import { redactError } from './redact.js';
  * ioredis sends EVALSHA and falls back to EVAL on NOSCRIPT, so an empty script
  * cache after a Redis restart costs one extra round trip, never an error.
  * A line `--@include name` is replaced by `includes/name.lua`, so helpers shared by
- * several scripts live once.
+ * several scripts live once (`includes`: another folder's, for scripts that work on
+ * that part's keys, as src/flow's do on the queue's).
  */
-export function loadScripts(dir: string): Map<string, string> {
+export function loadScripts(dir: string, includes = join(dir, 'includes')): Map<string, string> {
   const scripts = new Map<string, string>();
-  const include = (name: string) => readFileSync(join(dir, 'includes', `${name}.lua`), 'utf8');
+  const include = (name: string) => readFileSync(join(includes, `${name}.lua`), 'utf8');
   for (const file of readdirSync(dir)) {
     if (!file.endsWith('.lua')) continue;
     const source = readFileSync(join(dir, file), 'utf8').replace(/^--@include (\S+)$/gm, (_m, n: string) =>

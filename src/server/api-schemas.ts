@@ -151,7 +151,10 @@ export function apiRoutes(maxDays: number): ApiRoute[] {
               id: { type: 'string' },
               queue: { type: 'string' },
               name: { type: 'string' },
-              state: { type: 'string', enum: ['waiting', 'delayed', 'active', 'completed', 'failed'] },
+              state: {
+                type: 'string',
+                enum: ['waiting', 'delayed', 'active', 'completed', 'failed', 'waiting-children'],
+              },
               progress: { description: 'the last progress the handler reported, or null' },
               attempts: {
                 type: 'object',

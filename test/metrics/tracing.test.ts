@@ -194,6 +194,7 @@ test('opts.trace is accepted only as a W3C carrier, and a given one is relayed a
     reserved: 0,
     completed: 0,
     failed: 0,
+    waitingChildren: 0,
   });
   const given = { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`, tracestate: 'k=v' };
   const id = await trace.getTracer('test').startActiveSpan('other', async (span) => {

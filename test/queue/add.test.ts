@@ -197,6 +197,7 @@ describe('bad input is rejected with the field named, and nothing is written', (
         reserved: 0,
         completed: 0,
         failed: 0,
+        waitingChildren: 0,
       });
       assert.equal(await raw.hlen(q.keys.jobs), 0);
     });

@@ -101,6 +101,7 @@ describe('dedup modes', () => {
       reserved: 0,
       completed: 0,
       failed: 0,
+      waitingChildren: 0,
     });
   });
 });

@@ -126,6 +126,7 @@ describe('lease fencing', () => {
         reserved: 0,
         completed: 2,
         failed: 0,
+        waitingChildren: 0,
       });
 
       a.proc.kill('SIGTERM');

@@ -92,6 +92,7 @@ describe('worker crashes', () => {
         reserved: 0,
         completed: 1,
         failed: 0,
+        waitingChildren: 0,
       });
     } finally {
       await worker?.close({ timeout: 1000 });
@@ -145,6 +146,7 @@ describe('worker crashes', () => {
         reserved: 0,
         completed: 0,
         failed: 1,
+        waitingChildren: 0,
       });
     } finally {
       await worker?.close({ timeout: 1000 });
@@ -241,6 +243,7 @@ describe('graceful close', () => {
         reserved: 0,
         completed: 500,
         failed: 0,
+        waitingChildren: 0,
       });
       for (const id of ids.slice(0, 20)) {
         const info = (await queue.getJob(id))!;

@@ -179,6 +179,7 @@ describe('prefetched jobs are reserved, not active', () => {
       reserved: 0,
       completed: 20,
       failed: 0,
+      waitingChildren: 0,
     });
   });
 });

@@ -236,6 +236,7 @@ describe('processing', () => {
       reserved: 0,
       completed: 0,
       failed: 0,
+      waitingChildren: 0,
     });
     await q.add('x', {}, { dedup: { key: 'k', ttl: 60_000 } });
     await q.obliterate();

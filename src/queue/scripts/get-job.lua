@@ -16,6 +16,8 @@ elseif redis.call('ZSCORE', K.completed, id) then
   state = 'completed'
 elseif redis.call('ZSCORE', K.failed, id) then
   state = 'failed'
+elseif redis.call('HEXISTS', K.fdeps, id) == 1 then
+  state = 'waiting-children' -- a flow parent (src/flow)
 else
   due = redis.call('ZSCORE', K.delayed, id)
   if due then state = 'delayed' end

@@ -26,6 +26,7 @@
 --@include retain
 --@include until-done
 --@include split
+--@include flow-outbox
 
 local wid, lease, maxStalls = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local replies = KEYS[EXTRA]
@@ -45,10 +46,11 @@ local function takeBack(id, value)
   if stalls > maxStalls then
     local attempt = redis.call('HINCRBY', K.atts, id, 1)
     local started = string.match(value, '|(%d+)$')
-    redis.call('HSET', K.errors, id, '{"p":' .. started .. ',"f":' .. now .. ',"a":' .. attempt ..
-      ',"e":{"name":"StalledError","message":"job stalled ' .. stalls .. ' times (more than maxStalls=' ..
-      maxStalls .. '): the worker running it stopped renewing its lease (it died, lost its connection, or blocked its event loop)"}}')
+    local err = '{"name":"StalledError","message":"job stalled ' .. stalls .. ' times (more than maxStalls=' ..
+      maxStalls .. '): the worker running it stopped renewing its lease (it died, lost its connection, or blocked its event loop)"}'
+    redis.call('HSET', K.errors, id, '{"p":' .. started .. ',"f":' .. now .. ',"a":' .. attempt .. ',"e":' .. err .. '}')
     releaseUntilDone(S, { id })
+    if S.flows then flowOutbox(S, { id }, { 1 }, string.match(value, '^([^|]*)|'), 'f', err) end
     retain(K.failed, { id }, now, tonumber(ARGV[4]), tonumber(ARGV[5]))
     stalledOut = stalledOut + 1
   else

@@ -13,6 +13,7 @@
 --   the ids and the result JSONs (none when deleting), each joined by byte 30;
 -- then the number of failures, and per failure 6 fields:
 --   id, lease token, error JSON, retry delay ms (-1: no retry left), keep age, keep count
+-- A flow child that finished for good leaves its outcome in the flow outbox (flow-outbox.lua).
 -- Returns the worker's state (worker-lease.lua), then the ids whose lease was lost:
 -- their outcome was not applied.
 --@include keys
@@ -26,6 +27,7 @@
 --@include retain
 --@include until-done
 --@include split
+--@include flow-outbox
 
 local replies = KEYS[EXTRA]
 local wid = ARGV[2]
@@ -77,6 +79,7 @@ for _ = 1, tonumber(ARGV[6]) do
     local done = {}
     for k, j in ipairs(held) do done[k] = ids[j] end
     ended = ended + #done
+    if S.flows then flowOutbox(S, ids, held, token, 'c', ARGV[a + 4]) end
     redis.call('HDEL', K.active, unpack(done))
     wake = wake + groupLeave(S, done)
     releaseUntilDone(S, done)
@@ -122,6 +125,7 @@ for i = 0, nFailed - 1 do
       wake = wake + 1
     else
       releaseUntilDone(S, { id })
+      if S.flows then flowOutbox(S, { id }, { 1 }, ARGV[f + 1], 'f', ARGV[f + 2]) end
       if keepCount == 0 then
         forget({ id })
       else

@@ -170,7 +170,9 @@ function settleArgs(batch: Settlement[]): { args: (string | number)[]; ordered: 
     const first = group[0]!;
     const ids = group.map((s) => s.outcome.job.id).join(SEP);
     // Results of jobs deleted at once are not sent at all.
-    const results = first.keepCount === 0 ? '' : group.map((s) => s.payload).join(SEP);
+    // ... except a flow child's, which its parent reads (settle.lua puts it in the flow outbox).
+    const sendResults = first.keepCount !== 0 || group.some((s) => 'parent' in s.outcome.job.opts);
+    const results = sendResults ? group.map((s) => s.payload).join(SEP) : '';
     args.push(first.outcome.job.token, first.keepAge, first.keepCount, ids, results);
     ordered.push(...group);
   }

@@ -27,8 +27,9 @@ export class Annotator {
   private readonly coalescer = new Coalescer<Note>((batch) => this.send(batch), 500);
 
   constructor(
-    private readonly client: Redis,
-    private readonly keys: QueueKeys,
+    /** Also read by HeldJob.children() (a flow parent's children). */
+    readonly client: Redis,
+    readonly keys: QueueKeys,
   ) {}
 
   progress(id: string, token: string, value: unknown): Promise<void> {

@@ -1,3 +1,5 @@
+import { readChildren } from '../../flow/children.js';
+import type { FlowChild } from '../../flow/types.js';
 import type { OpenSpan } from '../../tracing/attempt.js';
 import { decodeRecord } from '../record.js';
 import type { Job, JobOptions } from '../types.js';
@@ -47,6 +49,10 @@ export class HeldJob<D = unknown> implements Job<D> {
 
   log(line: string): Promise<void> {
     return this.notes.log(this.id, this.token, line);
+  }
+
+  children(): Promise<FlowChild[]> {
+    return readChildren(this.notes.client, this.notes.keys, this.id);
   }
 
   abort(reason: Error): void {

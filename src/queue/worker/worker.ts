@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
+import { FlowDelivery } from '../../flow/delivery.js';
 import { metricsOption } from '../../metrics/options.js';
 import { WorkerMetrics } from '../../metrics/worker-metrics.js';
 import { createClient, reconnectDelay } from '../../redis/connection.js';
@@ -66,6 +67,8 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   private readonly acker: Acker;
   private readonly heartbeat: Heartbeat;
   private readonly scheduler: Scheduler | undefined;
+  /** Delivers flow children's outcomes to their parents (src/flow). */
+  private readonly flows: FlowDelivery;
   private readonly logger: Logger;
   private readonly metrics: WorkerMetrics | undefined;
   /** Jobs fetched but not started: reserved for this worker, in the order they are to run. */
@@ -166,6 +169,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
       },
       (e) => this.fail(e),
     );
+    this.flows = new FlowDelivery(this.client, this.prefix, name, this.keys, (e) => this.fail(e));
     this.metrics = metrics && new WorkerMetrics(this.client, this.keys.tag, metrics, (e) => this.fail(e));
     if (options.schedules !== false)
       this.scheduler = new Scheduler(
@@ -209,6 +213,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     this.client.sadd(registryKey(this.prefix), this.name).catch(() => {});
     this.heartbeat.start();
     this.scheduler?.start();
+    this.flows.start();
     // The optional OpenTelemetry import settles before the first job runs.
     this.loopDone = loadTracing().then(() => this.loop());
   }
@@ -365,6 +370,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   private settled(applied: Settlement[], lost: Settlement[], sentAt: number, state: number): void {
     this.renewed(sentAt, state);
     this.metrics?.settled(applied);
+    this.flows.settled(applied);
     for (const { outcome } of applied) {
       if (outcome.ok) this.notify('completed', outcome.job, outcome.result);
       else this.notify('failed', outcome.job, outcome.error);
@@ -447,6 +453,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     await within(this.release(unfinished, 'close'), Math.max(1000, left()));
     this.heartbeat.stop();
     await within(schedulerStopped, left());
+    await within(this.flows.stop(), Math.max(1000, left()));
     await within(
       this.metrics?.close().catch((e) => this.fail(e)),
       1000,

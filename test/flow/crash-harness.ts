@@ -1,0 +1,197 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { type FlowJob, FlowProducer, Queue } from '../../src/index.js';
+import { FixtureProcess } from '../helpers/fixture-process.js';
+import { startRedis } from '../helpers/redis-server.js';
+import { uniqueName } from '../helpers/worker-process.js';
+
+const FIXTURE = fileURLToPath(new URL('../fixtures/flow-worker.ts', import.meta.url));
+const KIDS = 10;
+const SUM = (KIDS * (KIDS + 1)) / 2;
+
+export interface CrashRunOptions {
+  flows: number;
+  /** SIGKILLs of a random worker process (each replaced at once). */
+  kills: number;
+  /** Worker processes running at once. */
+  processes: number;
+  /** Give up after this long. */
+  timeoutMs: number;
+  log?: (line: string) => void;
+}
+
+export interface CrashRunResult {
+  flows: number;
+  jobs: number;
+  kills: number;
+  seconds: number;
+  /** Parents that never completed. */
+  unfinished: number;
+  /** Parent runs that did not see all children completed with their results. */
+  incomplete: number;
+  /** Parents that ran more than once with every earlier run in a process that was not killed (a double release). */
+  doubled: number;
+  /** Parent runs repeated because their process was killed mid-run (at-least-once). */
+  rerunAfterKill: number;
+  /** Jobs left failed, waiting for children, or undelivered in an outbox. */
+  leftovers: number;
+  /** Outbox entries the recovery sweep delivered (a kill between settle and delivery, or a failed delivery). */
+  problems: string[];
+}
+
+/**
+ * Flows of 1 parent + 10 children spread over three queues (three hash tags, so
+ * three Cluster slots), run by worker processes of which `kills` are SIGKILLed at
+ * random moments: checks every parent runs once, after all its children, with all
+ * their results.
+ */
+export async function runCrashFlows(o: CrashRunOptions): Promise<CrashRunResult> {
+  const say = o.log ?? (() => {});
+  const redis = await startRedis();
+  const dir = mkdtempSync(join(tmpdir(), 'hopper-flows-'));
+  const log = join(dir, 'parents.log');
+  const names = [uniqueName('fa'), uniqueName('fb'), uniqueName('fc')];
+  const raw = new Redis(redis.url);
+  const queues = names.map((n) => new Queue(n, { connection: redis.url, metrics: false }));
+  const producer = new FlowProducer({ connection: redis.url });
+  const procs: FixtureProcess[] = [];
+  const killed = new Set<string>();
+  const start = performance.now();
+  try {
+    const keep = { removeOnComplete: false };
+    for (let from = 0; from < o.flows; from += 200) {
+      const batch: FlowJob[] = [];
+      for (let i = from; i < Math.min(o.flows, from + 200); i++)
+        batch.push({
+          name: 'parent',
+          queue: names[i % 3]!,
+          data: { kids: KIDS },
+          opts: { jobId: `f${i}`, ...keep },
+          children: Array.from({ length: KIDS }, (_, j) => ({
+            name: 'child',
+            queue: names[(i + j) % 3]!,
+            data: { v: j + 1 },
+            opts: keep,
+          })),
+        });
+      await producer.addBulk(batch);
+    }
+    say(`added ${o.flows} flows in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+    const env = { REDIS_URL: redis.url, QUEUES: names.join(','), LOG: log, LEASE_MS: '1000' };
+    const ready = new Set<FixtureProcess>();
+    const spawnOne = async () => {
+      const p = new FixtureProcess(FIXTURE, env);
+      procs.push(p);
+      await p.waitForExact('ready', 30_000);
+      ready.add(p);
+      return p;
+    };
+    await Promise.all(Array.from({ length: o.processes }, spawnOne));
+    const total = o.flows * (KIDS + 1);
+    let kills = 0;
+    const deadline = Date.now() + o.timeoutMs;
+    // Kills at random points of progress (5% to 95% of jobs completed), so they land
+    // throughout the run: while children complete, while parents are released and run.
+    const at = Array.from({ length: o.kills }, () => Math.floor(total * (0.05 + Math.random() * 0.9))).sort(
+      (x, y) => x - y,
+    );
+    for (;;) {
+      const counts = await Promise.all(queues.map((q) => q.getCounts()));
+      const completed = counts.reduce((s, c) => s + c.completed, 0);
+      if (completed >= total) break;
+      if (Date.now() > deadline) {
+        say(`timed out: ${completed}/${total} completed`);
+        break;
+      }
+      const live = procs.filter((p) => p.running && ready.has(p));
+      if (kills < o.kills && completed >= at[kills]! && live.length > 0) {
+        const victim = live[Math.floor(Math.random() * live.length)]!;
+        killed.add(String(victim.pid));
+        await victim.kill9();
+        kills++;
+        say(`kill ${kills}/${o.kills}: pid ${victim.pid} at ${completed}/${total} completed`);
+        // The replacement starts in the background (a few seconds of tsx), the others go on.
+        spawnOne().catch((e) => say(`replacement failed: ${(e as Error).message}`));
+      }
+      await sleep(20);
+    }
+    const seconds = (performance.now() - start) / 1000;
+    for (const p of procs) await p.kill9();
+
+    // Every parent: completed, run after all its children, never released twice.
+    const runs = new Map<string, string[][]>();
+    for (const line of readFileSync(log, 'utf8').split('\n')) {
+      if (!line) continue;
+      const f = line.split(' ');
+      const list = runs.get(f[2]!) ?? [];
+      list.push(f);
+      runs.set(f[2]!, list);
+    }
+    let unfinished = 0;
+    let incomplete = 0;
+    let doubled = 0;
+    let rerunAfterKill = 0;
+    const problems: string[] = [];
+    for (let i = 0; i < o.flows; i++) {
+      const id = `f${i}`;
+      const state = await raw.zscore(queues[i % 3]!.keys.completed, id);
+      if (state === null) {
+        unfinished++;
+        if (problems.length < 10) problems.push(`${id} did not complete`);
+      }
+      const list = runs.get(id) ?? [];
+      for (const f of list)
+        if (f[4] !== String(KIDS) || f[5] !== String(KIDS) || f[6] !== String(SUM)) {
+          incomplete++;
+          if (problems.length < 10) problems.push(`${id} ran seeing ${f.slice(4).join(' ')}`);
+        }
+      if (list.length > 1) {
+        const earlier = list.slice(0, -1);
+        if (earlier.every((f) => killed.has(f[3]!))) rerunAfterKill += earlier.length;
+        else {
+          doubled++;
+          if (problems.length < 10)
+            problems.push(`${id} ran ${list.length} times: ${list.map((f) => f[3]).join(',')}`);
+        }
+      }
+    }
+    let leftovers = 0;
+    for (const q of queues) {
+      const k = q.keys;
+      const [failed, deps, blocked, outbox] = await Promise.all([
+        raw.zcard(k.failed),
+        raw.hlen(k.fdeps),
+        raw.hlen(k.fblocked),
+        raw.zcard(k.fout),
+      ]);
+      leftovers += failed + deps + blocked + outbox;
+      if (failed + deps + blocked + outbox > 0)
+        problems.push(
+          `${q.name}: failed ${failed}, waiting-children ${deps}, blocked ${blocked}, outbox ${outbox}`,
+        );
+    }
+    return {
+      flows: o.flows,
+      jobs: total,
+      kills,
+      seconds,
+      unfinished,
+      incomplete,
+      doubled,
+      rerunAfterKill,
+      leftovers,
+      problems,
+    };
+  } finally {
+    for (const p of procs) await p.kill9();
+    await producer.close();
+    await Promise.all(queues.map((q) => q.close()));
+    raw.disconnect();
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
