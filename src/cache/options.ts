@@ -1,4 +1,5 @@
 import type { ConnectionOptions } from '../redis/connection.js';
+import { isRestConnection } from '../transport/rest/options.js';
 import { ValidationError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 
@@ -96,7 +97,8 @@ export function resolveSettings(o: CacheOptions): Settings {
   if (typeof prefix !== 'string' || prefix.length === 0 || prefix.includes('|'))
     throw new ValidationError('prefix', 'must be a non-empty string without "|"');
   const memory =
-    o.memory === false
+    // Over REST no invalidation reaches other processes' memory: off unless asked for.
+    o.memory === false || (o.memory === undefined && isRestConnection(o.connection))
       ? false
       : {
           maxEntries: positiveInt(o.memory?.maxEntries ?? 10_000, 'memory.maxEntries'),

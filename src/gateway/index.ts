@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { type ConnectionOptions, createClient } from '../redis/connection.js';
+import { type ConnectionOptions, createClient, resolveConnection } from '../redis/connection.js';
 import { buildGateway } from './app.js';
 import { type GatewayConfig, gatewayConfig } from './config.js';
 
@@ -26,7 +26,8 @@ export function createRestGateway(
 ): RestGateway {
   const checked = gatewayConfig(config);
   // A producer's client: while Redis is away, commands fail after a few reconnect tries (503).
-  const redis = createClient(connection, 'producer');
+  // RESP2: replies in the shapes Upstash sends (RESP3 would give maps and pairs).
+  const redis = createClient({ ...resolveConnection(connection), protocol: 2 }, 'producer');
   redis.on('error', () => {});
   const app = buildGateway(redis, checked);
   return {
