@@ -104,7 +104,9 @@ export function resolveSettings(o: CacheOptions): Settings {
           maxEntries: positiveInt(o.memory?.maxEntries ?? 10_000, 'memory.maxEntries'),
           maxBytes: positiveInt(o.memory?.maxBytes ?? 64 * 1024 * 1024, 'memory.maxBytes'),
         };
-  const compressAbove = o.compressAbove ?? 8 * 1024;
+  // JSON over REST carries text only: no compression there unless asked for.
+  const compressAbove =
+    o.compressAbove ?? (isRestConnection(o.connection) ? Number.POSITIVE_INFINITY : 8 * 1024);
   if (typeof compressAbove !== 'number' || !(compressAbove >= 0))
     throw new ValidationError('compressAbove', 'must be a number of bytes >= 0 (Infinity: never)');
   return {

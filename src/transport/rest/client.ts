@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { exists } from '@ioredis/commands';
 import { reconnectDelay } from '../../redis/connection.js';
@@ -54,6 +54,7 @@ export class RestRedis extends EventEmitter {
       rest: true,
     };
     this.http = new RestHttp(connection.url, connection.token, connection.timeoutMs, RETRIES[role]);
+    setMaxListeners(0, this.stopped.signal);
     this.http.onDown = (err) => this.markDown(err);
     this.http.onUp = () => this.markUp();
     process.nextTick(() => {
@@ -62,10 +63,13 @@ export class RestRedis extends EventEmitter {
     const proxy = new Proxy(this, {
       get(target, prop, receiver) {
         if (typeof prop !== 'string' || prop in target) return Reflect.get(target, prop, receiver);
-        const script = target.scripts.get(prop);
-        if (script) return (...a: unknown[]) => target.runScript(script, flattenArgs(a));
-        const name = prop.toLowerCase();
-        if (exists(name)) return (...a: unknown[]) => target.command(name, flattenArgs(a));
+        // ioredis' `nameBuffer` variants: the same call, replies as Buffers.
+        const binary = prop.endsWith('Buffer');
+        const base = binary ? prop.slice(0, -6) : prop;
+        const script = target.scripts.get(base);
+        if (script) return async (...a: unknown[]) => target.runScript(script, flattenArgs(a), binary);
+        const name = base.toLowerCase();
+        if (exists(name)) return async (...a: unknown[]) => target.command(name, flattenArgs(a), binary);
         return undefined;
       },
     });
@@ -74,12 +78,12 @@ export class RestRedis extends EventEmitter {
   }
 
   /** Any command by name, as ioredis' `call`. */
-  call(command: string, ...args: unknown[]): Promise<unknown> {
+  async call(command: string, ...args: unknown[]): Promise<unknown> {
     return this.command(command.toLowerCase(), flattenArgs(args));
   }
 
-  async command(name: string, args: string[]): Promise<unknown> {
-    return transformReply(name, await this.http.post('', [name, ...args]));
+  async command(name: string, args: string[], binary = false): Promise<unknown> {
+    return transformReply(name, await this.http.post('', [name, ...args], binary));
   }
 
   /** As ioredis: afterwards `client[name](numKeys, ...keys, ...args)` runs the script. */
@@ -92,16 +96,20 @@ export class RestRedis extends EventEmitter {
   }
 
   /** EVALSHA; a script not known to be loaded goes with its SCRIPT LOAD in one pipeline request. */
-  async runScript(script: RestScript, args: string[]): Promise<unknown> {
+  async runScript(script: RestScript, args: string[], binary = false): Promise<unknown> {
     if (this.loaded.has(script.sha)) {
       try {
-        return await this.http.post('', evalsha(script, args));
+        return await this.http.post('', evalsha(script, args), binary);
       } catch (err) {
         if (!isNoScript(err)) throw err;
         this.loaded.delete(script.sha);
       }
     }
-    const [loaded, ran] = (await this.http.post('pipeline', [load(script), evalsha(script, args)])) as {
+    const [loaded, ran] = (await this.http.post(
+      'pipeline',
+      [load(script), evalsha(script, args)],
+      binary,
+    )) as {
       result?: unknown;
       error?: string;
     }[];
@@ -197,7 +205,7 @@ export class RestRedis extends EventEmitter {
     this.probing = true;
     for (let attempt = 0; this.status === 'reconnecting'; attempt++) {
       await sleep(reconnectDelay(attempt), undefined, { signal: this.stopped.signal }).catch(() => {});
-      await this.http.post('', ['ping'], 0).catch(() => {});
+      await this.http.post('', ['ping'], false, 0).catch(() => {});
     }
     this.probing = false;
   }

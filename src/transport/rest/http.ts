@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -39,15 +40,17 @@ export class RestHttp {
     this.agent = https ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
     this.send = https ? httpsRequest : httpRequest;
     this.auth = `Bearer ${token}`;
+    // Every request in flight listens for close(): many at once is normal here.
+    setMaxListeners(0, this.closed.signal);
   }
 
   /** `path` '' for one command, 'pipeline' or 'multi-exec' for many. */
-  async post(path: string, body: unknown, retries = this.retries): Promise<unknown> {
+  async post(path: string, body: unknown, binary = false, retries = this.retries): Promise<unknown> {
     const payload = JSON.stringify(body);
     for (let attempt = 0; ; attempt++) {
       if (this.closed.signal.aborted) throw new RestUnavailableError('the client is closed');
       try {
-        const reply = await this.once(path, payload);
+        const reply = await this.once(path, payload, binary);
         if (this.down) {
           this.down = false;
           this.onUp();
@@ -78,7 +81,7 @@ export class RestHttp {
     this.agent.destroy();
   }
 
-  private once(path: string, payload: string): Promise<unknown> {
+  private once(path: string, payload: string, binary: boolean): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const req = this.send(
         new URL(path, this.base),
@@ -118,7 +121,7 @@ export class RestHttp {
             if (status === 400 && error) return reject(new RestReplyError(error));
             if (status !== 200 || json === undefined)
               return reject(new RestRequestError(status, error ?? 'unexpected reply'));
-            resolve(decode(Array.isArray(json) ? json : json.result));
+            resolve(decode(Array.isArray(json) ? json : json.result, binary));
           });
         },
       );
@@ -135,14 +138,20 @@ export class RestHttp {
   }
 }
 
-/** Base64 strings back to text, except a plain "OK"; pipeline entries keep their `{ result | error }` shape. */
-function decode(value: unknown): unknown {
-  if (typeof value === 'string')
-    return value === 'OK' ? value : Buffer.from(value, 'base64').toString('utf8');
-  if (Array.isArray(value)) return value.map(decode);
+/**
+ * Base64 strings back to text (or to Buffers for ioredis' `...Buffer` variants: exact
+ * bytes), a plain "OK" as is; pipeline entries keep their `{ result | error }` shape.
+ */
+function decode(value: unknown, binary: boolean): unknown {
+  if (typeof value === 'string') {
+    if (value === 'OK') return binary ? Buffer.from(value) : value;
+    const bytes = Buffer.from(value, 'base64');
+    return binary ? bytes : bytes.toString('utf8');
+  }
+  if (Array.isArray(value)) return value.map((v) => decode(v, binary));
   if (value && typeof value === 'object') {
     const o = value as { result?: unknown; error?: unknown };
-    return 'error' in o ? { error: o.error } : { result: decode(o.result) };
+    return 'error' in o ? { error: o.error } : { result: decode(o.result, binary) };
   }
   return value;
 }

@@ -12,8 +12,22 @@ export function flattenArgs(args: readonly unknown[]): string[] {
   return out;
 }
 
-/** ioredis sends numbers as String(n) and Buffers as bytes; JSON carries text, so Buffers go as UTF-8. */
-const text = (v: unknown): string => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
+/**
+ * ioredis sends numbers as String(n) and Buffers as bytes. The REST protocol's JSON carries
+ * text: a Buffer that is UTF-8 text goes as that text, other bytes are refused rather than
+ * altered (a cache over REST does not compress for that reason).
+ */
+function text(v: unknown): string {
+  if (!Buffer.isBuffer(v)) return String(v);
+  const s = v.toString('utf8');
+  if (Buffer.byteLength(s) !== v.length || !Buffer.from(s, 'utf8').equals(v))
+    throw new BinaryArgumentError('binary (non-UTF-8) arguments cannot be sent over the REST protocol');
+  return s;
+}
+
+export class BinaryArgumentError extends Error {
+  override name = 'BinaryArgumentError';
+}
 
 /** The reply shapes ioredis gives that differ from the raw reply (RESP2): HGETALL as an object. */
 export function transformReply(command: string, reply: unknown): unknown {
