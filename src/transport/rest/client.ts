@@ -133,30 +133,41 @@ export class RestRedis extends EventEmitter {
   }
 
   /**
-   * BRPOP by polling: RPOP each key, and while all are empty wait (POLL's backoff, reset
-   * when an element arrives) until the timeout (seconds, 0 for none) or disconnect().
+   * BRPOP by polling, seed 002's way: wait a step (POLL: 500 ms, ×1.5 per empty step, at
+   * most 5 s), RPOP each key, again until the timeout (seconds, 0 for none) or disconnect().
+   * No poll at the deadline: the caller (a worker) fetches then anyway.
    */
   async brpop(...args: unknown[]): Promise<[string, string] | null> {
     const flat = flattenArgs(args);
     const timeout = Number(flat.pop());
     const deadline = timeout > 0 ? Date.now() + timeout * 1000 : Number.POSITIVE_INFINITY;
     while (this.status !== 'end') {
+      const left = deadline - Date.now();
+      if (left <= 0) return null;
+      const step = Math.min(this.idleMs, left);
+      await sleep(step, undefined, { signal: this.stopped.signal }).catch(() => {});
+      if (step === this.idleMs) this.idleMs = Math.min(this.idleMs * POLL.factor, POLL.maxMs);
+      if (Date.now() >= deadline || (this.status as string) === 'end') return null;
       const popped = (await this.pipeline(flat.map((k) => ['rpop', k])).exec()) as [
         Error | null,
         string | null,
       ][];
       const i = popped.findIndex(([err, v]) => !err && v !== null);
       if (i >= 0) {
-        this.idleMs = POLL.minMs;
+        this.resetPoll();
         return [flat[i]!, popped[i]![1]!];
       }
-      const left = deadline - Date.now();
-      if (left <= 0) return null;
-      await sleep(Math.min(this.idleMs, left), undefined, { signal: this.stopped.signal }).catch(() => {});
-      this.idleMs = Math.min(this.idleMs * POLL.factor, POLL.maxMs);
     }
     return null;
   }
+
+  /** Work was seen (a fetch brought jobs): the next wait polls soon again. */
+  resetPoll(): void {
+    this.idleMs = POLL.minMs;
+  }
+
+  /** How long a worker may wait between fetches when idle (over TCP it blocks 2 s at most). */
+  readonly pollMaxMs = POLL.maxMs;
 
   /** No pub/sub over HTTP: resolves with the channel count, and no message ever arrives. */
   async subscribe(...channels: unknown[]): Promise<number> {
