@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { type ConnectionOptions, reconnectDelay, resolveConnection } from '../redis/connection.js';
 import { guardSecrets } from '../redis/secret-guard.js';
+import { createRestClient, isRestConnection, type RestConnection } from '../transport/rest/index.js';
 
 /**
  * The command connection. A cache must not make callers wait through an outage: a
@@ -8,6 +9,7 @@ import { guardSecrets } from '../redis/secret-guard.js';
  * reads skip Redis entirely while it is down (see Cache.redisUsable).
  */
 export function createCommandClient(connection: ConnectionOptions | undefined): Redis {
+  if (isRestConnection(connection)) return createRestClient(connection as RestConnection, 'cache');
   return guardSecrets(
     new Redis({
       retryStrategy: (attempt) => reconnectDelay(attempt),
@@ -22,6 +24,8 @@ export function createCommandClient(connection: ConnectionOptions | undefined): 
 
 /** The bus connection: subscriber mode only, so it cannot share the command connection. */
 export function createSubscriberClient(connection: ConnectionOptions | undefined): Redis {
+  // No pub/sub over REST: it subscribes to nothing, so the memory tier is off by default (options.ts).
+  if (isRestConnection(connection)) return createRestClient(connection as RestConnection, 'command');
   return guardSecrets(
     new Redis({
       retryStrategy: (attempt) => reconnectDelay(attempt),

@@ -1,4 +1,5 @@
 import type { ConnectionOptions } from '../redis/connection.js';
+import { isRestConnection } from '../transport/rest/options.js';
 import { ValidationError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 
@@ -96,13 +97,16 @@ export function resolveSettings(o: CacheOptions): Settings {
   if (typeof prefix !== 'string' || prefix.length === 0 || prefix.includes('|'))
     throw new ValidationError('prefix', 'must be a non-empty string without "|"');
   const memory =
-    o.memory === false
+    // Over REST no invalidation reaches other processes' memory: off unless asked for.
+    o.memory === false || (o.memory === undefined && isRestConnection(o.connection))
       ? false
       : {
           maxEntries: positiveInt(o.memory?.maxEntries ?? 10_000, 'memory.maxEntries'),
           maxBytes: positiveInt(o.memory?.maxBytes ?? 64 * 1024 * 1024, 'memory.maxBytes'),
         };
-  const compressAbove = o.compressAbove ?? 8 * 1024;
+  // JSON over REST carries text only: no compression there unless asked for.
+  const compressAbove =
+    o.compressAbove ?? (isRestConnection(o.connection) ? Number.POSITIVE_INFINITY : 8 * 1024);
   if (typeof compressAbove !== 'number' || !(compressAbove >= 0))
     throw new ValidationError('compressAbove', 'must be a number of bytes >= 0 (Infinity: never)');
   return {

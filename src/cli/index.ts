@@ -10,6 +10,7 @@ import { pauseCommand, resumeCommand } from './pause.js';
 import { pingCommand } from './ping.js';
 import { redriveCommand } from './redrive.js';
 import { removeCommand } from './remove.js';
+import { restGatewayCommand } from './rest-gateway.js';
 import { retryCommand } from './retry.js';
 import { serveCommand } from './serve.js';
 import { statsCommand } from './stats.js';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
     .addCommand(redriveCommand())
     .addCommand(demoCommand())
     .addCommand(serveCommand())
+    .addCommand(restGatewayCommand())
     .showSuggestionAfterError();
 }
 

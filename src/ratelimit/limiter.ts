@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { type ConnectionOptions, createClient, resolveConnection } from '../redis/connection.js';
 import { redactError } from '../redis/redact.js';
 import { defineScripts } from '../redis/scripts.js';
+import { createRestClient, isRestConnection, type RestConnection } from '../transport/rest/index.js';
 import { ScriptBatcher } from './batcher.js';
 import { fallbackAnswer } from './fallback.js';
 import { keyBuilder } from './keys.js';
@@ -44,6 +45,11 @@ export class RateLimiter {
     if (opts.connection instanceof Redis) {
       this.client = opts.connection;
       this.ownsClient = false;
+    } else if (isRestConnection(opts.connection)) {
+      // Over REST: no retries either (RETRIES.ratelimit), the same fallbacks.
+      this.client = createRestClient(opts.connection as RestConnection, 'ratelimit');
+      this.ownsClient = true;
+      this.client.on('error', () => {});
     } else {
       const base = resolveConnection(opts.connection as ConnectionOptions | undefined);
       if (base.password) this.secrets.push(base.password);

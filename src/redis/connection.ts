@@ -1,10 +1,14 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { createRestClient, isRestConnection, type RestConnection } from '../transport/rest/index.js';
 import { ValidationError } from '../util/errors.js';
 import { redactUrl } from './redact.js';
 import { guardSecrets } from './secret-guard.js';
 
-/** A Redis URL (`redis://`, `rediss://`, with user, password and db) or ioredis options. */
-export type ConnectionOptions = string | RedisOptions;
+/**
+ * A Redis URL (`redis://`, `rediss://`, with user, password and db) or ioredis options;
+ * or an Upstash-compatible REST endpoint (`{ url, token }`, see src/transport/rest).
+ */
+export type ConnectionOptions = string | RedisOptions | RestConnection;
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -23,7 +27,12 @@ export function reconnectDelay(attempt: number, baseMs = 50, capMs = 5000): numb
 /** Turns the user's `connection` into ioredis options (URL parsed, env default applied). */
 export function resolveConnection(connection?: ConnectionOptions): RedisOptions {
   const source = connection ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
-  if (typeof source !== 'string') return { ...source };
+  if (isRestConnection(source))
+    throw new ValidationError(
+      'connection',
+      'this part needs Redis over TCP, not a REST endpoint (see docs/rest.md)',
+    );
+  if (typeof source !== 'string') return { ...(source as RedisOptions) };
   let url: URL;
   try {
     url = new URL(source);
@@ -71,6 +80,8 @@ export function describeConnection(options: RedisOptions): string {
  * give up on a command after a few reconnect attempts so callers see the outage.
  */
 export function createClient(connection: ConnectionOptions | undefined, role: ClientRole): Redis {
+  // The REST transport: same calls, over HTTP (docs/rest.md).
+  if (isRestConnection(connection)) return createRestClient(connection as RestConnection, role);
   const base = resolveConnection(connection);
   // Errors and 'error' events of this client never carry its password (secret-guard.ts).
   return guardSecrets(

@@ -5,6 +5,7 @@
  * (the queue's own validation names the field, e.g. `opts.delay`), and their
  * schemas here document them.
  */
+import { pullRoutes } from './pull-schemas.js';
 import type { Scope } from './tokens.js';
 
 type Schema = Record<string, unknown>;
@@ -303,6 +304,7 @@ export function apiRoutes(maxDays: number): ApiRoute[] {
         503: { description: 'event store unavailable; Retry-After', schema: error },
       },
     },
+    ...pullRoutes(),
   ];
 }
 

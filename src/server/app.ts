@@ -20,6 +20,7 @@ import { JobQueues } from './queues.js';
 import { healthRoute } from './routes/health.js';
 import { jobsRoutes } from './routes/jobs.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { pullRoutes } from './routes/pull.js';
 import { trackRoute } from './routes/track.js';
 import { DepthWatch, deadline, ProgressWatch, readStatus, type StatusDeps } from './status.js';
 import { SubmitLimit } from './submit-limit.js';
@@ -109,6 +110,7 @@ export function createServer(config: ServerConfig, options: ServerOptions = {}):
   const queues = new JobQueues(config, logger);
   const limit = config.submitLimit > 0 ? new SubmitLimit(config, queues) : undefined;
   jobsRoutes(app, api, { queues, limit, probe, jobTtl: config.jobTtl });
+  pullRoutes(app, api, { queues, probe, redisUrl: config.redisUrl });
   metricsRoutes(app, api, { client: probe, queues, stream, version: VERSION });
 
   let monitoring = false;

@@ -5,9 +5,9 @@ import { ValidationError } from '../util/errors.js';
  * What a token may do. `submit`: add jobs and track events, and read the jobs it added.
  * `read`: the metrics summary (without failed jobs' data and stacks), Prometheus, the
  * OpenAPI document. `metrics`: `GET /metrics` only (a scraper). `admin`: everything,
- * any job, failure data and stacks.
+ * any job, failure data and stacks. `work`: pull jobs and report their outcomes (HTTP workers).
  */
-export const SCOPES = ['submit', 'read', 'metrics', 'admin'] as const;
+export const SCOPES = ['submit', 'read', 'metrics', 'admin', 'work'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** A configured bearer token. `name` is what the server stores and logs; the secret never leaves memory. */

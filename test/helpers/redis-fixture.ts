@@ -1,6 +1,12 @@
 import { after, afterEach, before } from 'node:test';
 import { Redis } from 'ioredis';
+import { createRestGateway, type RestGateway } from '../../src/gateway/index.js';
+import type { ConnectionOptions } from '../../src/redis/connection.js';
 import { type RedisProcess, requireRedisServer, startRedis } from './redis-server.js';
+
+/** `HOPPER_TEST_TRANSPORT=rest`: Hopper's own clients go through a REST gateway (npm run test:rest). */
+const REST = process.env.HOPPER_TEST_TRANSPORT === 'rest';
+const REST_TOKEN = 'fixture-rest-token-0123456789';
 
 /** Something a test opened, for the file to close at the end. */
 export interface Closable {
@@ -15,6 +21,8 @@ export interface Closable {
 export class RedisFixture {
   private redis: RedisProcess | undefined;
   private client: Redis | undefined;
+  private gateway: RestGateway | undefined;
+  private restUrl = '';
   private readonly open: Closable[] = [];
 
   constructor(opts: { closeAfterEach?: boolean } = {}) {
@@ -22,11 +30,16 @@ export class RedisFixture {
     before(async () => {
       this.redis = await startRedis();
       this.client = new Redis(this.redis.url);
+      if (REST) {
+        this.gateway = createRestGateway(this.redis.url, { tokens: [REST_TOKEN] });
+        this.restUrl = await this.gateway.listen();
+      }
     });
     if (opts.closeAfterEach) afterEach(() => this.closeTracked());
     after(async () => {
       await this.closeTracked();
       this.client?.disconnect();
+      await this.gateway?.close();
       await this.redis?.stop();
     });
   }
@@ -37,6 +50,11 @@ export class RedisFixture {
 
   get url(): string {
     return this.redis!.url;
+  }
+
+  /** What Hopper's clients connect with: the URL, or the gateway under HOPPER_TEST_TRANSPORT=rest. */
+  get connection(): ConnectionOptions {
+    return REST ? { url: this.restUrl, token: REST_TOKEN } : this.redis!.url;
   }
 
   get raw(): Redis {

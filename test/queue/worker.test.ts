@@ -8,10 +8,10 @@ const fx = new RedisFixture();
 let n = 0;
 
 function queue(): Queue {
-  return fx.track(new Queue(`w-${++n}`, { connection: fx.url }));
+  return fx.track(new Queue(`w-${++n}`, { connection: fx.connection }));
 }
 function worker<D>(q: Queue, handler: (job: Job<D>) => unknown, opts: WorkerOptions = {}): Worker<D> {
-  return fx.track(new Worker<D>(q.name, handler, { connection: fx.url, ...opts }));
+  return fx.track(new Worker<D>(q.name, handler, { connection: fx.connection, ...opts }));
 }
 async function until(check: () => Promise<boolean> | boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;

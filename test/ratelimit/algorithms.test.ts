@@ -14,7 +14,9 @@ const fx = new RedisFixture();
 let n = 0;
 
 function make(algorithm: Algorithm, extra: Partial<RateLimiterOptions> = {}): RateLimiter {
-  return fx.track(new RateLimiter({ connection: fx.url, algorithm, limit: 5, window: 1000, ...extra }));
+  return fx.track(
+    new RateLimiter({ connection: fx.connection, algorithm, limit: 5, window: 1000, ...extra }),
+  );
 }
 const fresh = (label: string) => `${label}-${++n}`;
 

@@ -15,7 +15,7 @@ const fresh = (label: string) => `${label}-${++n}`;
 function make(limit: number, extra: Partial<RateLimiterOptions> = {}): RateLimiter {
   return fx.track(
     new RateLimiter({
-      connection: fx.url,
+      connection: fx.connection,
       algorithm: 'sliding-window',
       limit,
       window: 1000,

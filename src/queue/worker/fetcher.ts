@@ -80,6 +80,8 @@ export class Fetcher {
       for (let i = 0; i < parts.length; i += 3)
         jobs.push(new HeldJob(parts[i]!, parts[i + 2]!, Number(parts[i + 1]), token, this.notes));
     }
+    // The REST driver polls instead of blocking: work seen, its backoff starts again.
+    if (jobs.length > 0) (this.blocking as { resetPoll?: () => void }).resetPoll?.();
     return { jobs, nextDue: Number(nextDue), limited: limited === 1, state: Number(state) };
   }
 

@@ -256,7 +256,9 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
         }
         this.maybeDrained();
         if (this.closing) break;
-        await this.fetcher.waitForWork(nextDue >= 0 ? Math.min(nextDue + 1, MAX_BLOCK_MS) : MAX_BLOCK_MS);
+        // Over REST (polling, each poll a request) the idle wait may grow to 5 s (docs/rest.md).
+        const maxBlock = (this.blocking as { pollMaxMs?: number }).pollMaxMs ?? MAX_BLOCK_MS;
+        await this.fetcher.waitForWork(nextDue >= 0 ? Math.min(nextDue + 1, maxBlock) : maxBlock);
       } catch (err) {
         if (this.closing) break;
         this.fail(err);
