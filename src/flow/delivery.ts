@@ -29,6 +29,8 @@ export class FlowDelivery {
     private readonly queue: string,
     private readonly keys: QueueKeys,
     private readonly onError: (err: unknown) => void,
+    /** Outcomes a sweep delivered: a crash or error had cut their delivery short. */
+    private readonly onRecovered: (n: number) => void = () => {},
   ) {
     defineScripts(client, flowScripts);
     this.periodic = new Periodic(SWEEP_EVERY_MS, () => this.sweep(), onError);
@@ -75,7 +77,10 @@ export class FlowDelivery {
       const d = parseEntry(this.queue, pairs[i]!, pairs[i + 1]!);
       if (d) list.push(d);
     }
-    if (list.length > 0) await deliver(this.client, this.prefix, list);
+    if (list.length > 0) {
+      await deliver(this.client, this.prefix, list);
+      this.onRecovered(list.length);
+    }
     return list.length;
   }
 

@@ -39,7 +39,8 @@ export interface CrashRunResult {
   rerunAfterKill: number;
   /** Jobs left failed, waiting for children, or undelivered in an outbox. */
   leftovers: number;
-  /** Outbox entries the recovery sweep delivered (a kill between settle and delivery, or a failed delivery). */
+  /** Outcomes the recovery sweep delivered (a kill between settle and delivery, or a delivery slower than 5 s). */
+  recovered: number;
   problems: string[];
 }
 
@@ -174,6 +175,10 @@ export async function runCrashFlows(o: CrashRunOptions): Promise<CrashRunResult>
           `${q.name}: failed ${failed}, waiting-children ${deps}, blocked ${blocked}, outbox ${outbox}`,
         );
     }
+    let recovered = 0;
+    for (const p of procs)
+      for (const line of p.lines)
+        if (line.includes('recovery sweep')) recovered += (JSON.parse(line) as { outcomes: number }).outcomes;
     return {
       flows: o.flows,
       jobs: total,
@@ -184,6 +189,7 @@ export async function runCrashFlows(o: CrashRunOptions): Promise<CrashRunResult>
       doubled,
       rerunAfterKill,
       leftovers,
+      recovered,
       problems,
     };
   } finally {

@@ -169,7 +169,14 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
       },
       (e) => this.fail(e),
     );
-    this.flows = new FlowDelivery(this.client, this.prefix, name, this.keys, (e) => this.fail(e));
+    this.flows = new FlowDelivery(
+      this.client,
+      this.prefix,
+      name,
+      this.keys,
+      (e) => this.fail(e),
+      (n) => this.logger.info({ queue: name, outcomes: n }, 'flow outcomes delivered by the recovery sweep'),
+    );
     this.metrics = metrics && new WorkerMetrics(this.client, this.keys.tag, metrics, (e) => this.fail(e));
     if (options.schedules !== false)
       this.scheduler = new Scheduler(
