@@ -9,6 +9,9 @@ import { scriptKeys } from './script-keys.js';
 /** One add() or addBulk() chunk of a spooled queue: its jobs, each with a client-made id. */
 export type SpooledJobs = { job: PreparedJob; generated: boolean }[];
 
+/** Jobs add-spooled.lua takes on its fast path (given a generated id): priority 0, no delay, group or dedup. */
+const isPlain = (j: PreparedJob) => j.priority === 0 && j.delay === 0 && j.group === '' && j.dedupMode === '';
+
 /** Refusals that say "not now" or "full": the batch waits in the spool and is sent again. */
 const RETRYABLE = /^(LOADING|BUSY|TRYAGAIN|READONLY|MASTERDOWN|CLUSTERDOWN|NOSCRIPT|OOM)\b/;
 
@@ -22,12 +25,19 @@ export function queueSpoolTarget(
     async apply(run, items, force) {
       const allKeys = [...scriptKeys(keys), spoolMarkKey(keys, run)];
       const dedupIndex = new Map<string, number>();
-      const args: (string | number)[] = [MARK_TTL_MS, force ? '1' : '0', items.length];
-      const counts: number[] = [];
+      let heads = '';
+      let kinds = '';
+      const plain: string[] = [];
+      const other: (string | number)[] = [];
       for (const item of items) {
-        args.push(item.seq, item.value.length);
-        counts.push(item.value.length);
+        heads += `${item.seq},${item.value.length};`;
         for (const { job: j, generated } of item.value) {
+          if (generated && isPlain(j)) {
+            kinds += 'p';
+            plain.push(j.id, j.record);
+            continue;
+          }
+          kinds += generated ? 'g' : 'o';
           let dedup: string | number = j.dedupKey;
           if (j.dedupMode === 't' || j.dedupMode === 'd') {
             dedup = dedupIndex.get(j.dedupKey) ?? 0;
@@ -36,23 +46,22 @@ export function queueSpoolTarget(
               dedupIndex.set(j.dedupKey, dedup);
             }
           }
-          args.push(
-            j.id,
-            generated ? '1' : '0',
-            j.record,
-            j.priority,
-            j.delay,
-            j.group,
-            j.dedupMode,
-            dedup,
-            j.dedupTtl,
-          );
+          other.push(j.id, j.record, j.priority, j.delay, j.group, j.dedupMode, dedup, j.dedupTtl);
         }
       }
+      const args = [MARK_TTL_MS, force ? '1' : '0', heads, kinds, plain.join(SEP), ...other];
       const reply = await callScript<string[]>(client, 'add-spooled', allKeys, args);
       if (reply[0] === 'gap') return { gap: Number(reply[1]) };
-      const ids = reply.slice(1).map((s) => (s === '' ? null : s.split(SEP)));
-      onAdded?.(counts.reduce((sum, n, i) => (ids[i] ? sum + n : sum), 0));
+      let count = 0;
+      let at = 2;
+      const flags = reply[1]!;
+      const ids = items.map((item, i) => {
+        const flag = flags[i];
+        if (flag === '-') return null;
+        count += item.value.length;
+        return flag === '=' ? item.value.map((j) => j.job.id) : reply[at++]!.split(SEP);
+      });
+      onAdded?.(count);
       return { ids };
     },
     encode: (jobs) =>
