@@ -108,9 +108,18 @@ export class SpoolLog {
     if (this.bytes() + size > this.maxBytes) throw new SpoolFullError(this.dir, this.maxBytes);
     if (this.sizes.get(this.writeSeg)! >= this.segmentBytes) this.roll();
     const buf = frames.length === 1 ? frames[0]! : Buffer.concat(frames, size);
-    let at = 0;
-    while (at < buf.length) at += writeSync(this.fd, buf, at);
-    this.sizes.set(this.writeSeg, this.sizes.get(this.writeSeg)! + size);
+    const before = this.sizes.get(this.writeSeg)!;
+    try {
+      let at = 0;
+      while (at < buf.length) at += writeSync(this.fd, buf, at);
+    } catch (err) {
+      // A partial write (disk full) must not leave half a record for later ones to follow.
+      try {
+        ftruncateSync(this.fd, before);
+      } catch {}
+      throw err;
+    }
+    this.sizes.set(this.writeSeg, before + size);
     this.depth += records.length;
     const ts = records[0]!.ts;
     const last = this.ages[this.ages.length - 1];
