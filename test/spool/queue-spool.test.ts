@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
 import { Queue, Worker } from '../../src/index.js';
 import { SpoolFullError, SpoolLockedError } from '../../src/spool/index.js';
 import { ValidationError } from '../../src/util/errors.js';
@@ -88,6 +89,51 @@ describe('queue spool', () => {
       );
     }
     await Promise.all(producers.map((q) => q.close()));
+  });
+
+  test('Redis frozen (SIGSTOP) for 2 s: batches it answers late are not applied again by the replay', async () => {
+    const name = uniqueName('frozen');
+    const q = new Queue(name, {
+      connection: redis.url,
+      logger: silent,
+      spool: { dir: spoolDir('frozen'), timeout: 200 },
+    });
+    await q.add('warm', { p: 0, n: -1 });
+    const pid = Number(
+      /process_id:(\d+)/.exec(await (q as unknown as { client: Redis }).client.info('server'))![1],
+    );
+    let n = 0;
+    let stop = false;
+    const produce = (async () => {
+      while (!stop) {
+        await Promise.all(Array.from({ length: 10 }, () => q.add('j', { p: 0, n: n++ })));
+        await sleep(5);
+      }
+    })();
+    await sleep(100);
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await sleep(2000);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await sleep(300);
+    stop = true;
+    await produce;
+    assert.ok(q.spoolStats()!.replayed > 0 || q.spoolStats()!.depth > 0, 'adds were spooled');
+    await waitFor(
+      'spool drained',
+      () => q.spoolStats()!.depth === 0 && q.spoolStats()!.state === 'direct',
+      15_000,
+    );
+    const ns = (await q.getJobs('waiting', 0, -1)).map((j) => (j.data as { n: number }).n);
+    assert.deepEqual(
+      ns,
+      Array.from({ length: n + 1 }, (_, i) => i - 1),
+      'each job once, in order',
+    );
+    await q.obliterate({ force: true });
+    await q.close();
   });
 
   test('a full spool refuses with SpoolFullError; what it took is replayed', async () => {
