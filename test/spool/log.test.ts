@@ -64,7 +64,7 @@ test('damaged bytes mid-log: the rest of that segment is skipped and reported, l
   second.close();
   const [older] = segments(dir);
   const bytes = readFileSync(join(dir, older!));
-  bytes[bytes.length - 3] ^= 0xff; // inside record 2's body
+  bytes[bytes.length - 3] = bytes[bytes.length - 3]! ^ 0xff; // inside record 2's body
   writeFileSync(join(dir, older!), bytes);
   const messages: string[] = [];
   const third = open(dir, 64 * 1024, messages);
