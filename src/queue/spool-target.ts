@@ -95,6 +95,7 @@ export function queueSpoolTarget(
         job: { id, record, priority, delay, group, dedupMode, dedupKey, dedupTtl },
         generated: generated === 1,
       })),
+    weight: (jobs) => jobs.length,
     isDefinite: (err) =>
       err instanceof (ReplyError as typeof Error) && !RETRYABLE.test((err as Error).message),
   };

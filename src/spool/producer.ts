@@ -5,7 +5,7 @@ import { Coalescer } from '../util/coalescer.js';
 import type { Logger } from '../util/logger.js';
 import { type ReadRecord, SpoolLog, type SpoolLogStats } from './log.js';
 import type { CheckedSpoolOptions } from './options.js';
-import type { ApplyResult, SpoolItem, SpoolTarget } from './target.js';
+import { type ApplyResult, MAX_REPLAY_ITEMS, type SpoolItem, type SpoolTarget } from './target.js';
 
 /** One producer call waiting for the next batch. */
 interface Pending<V> {
@@ -206,7 +206,15 @@ export class SpooledProducer<V> extends EventEmitter {
       const part: ReadRecord[] = records.slice(0, n);
       let items: SpoolItem<V>[];
       try {
-        items = part.map((r) => ({ seq: r.seq, value: this.target.decode(r.body) }));
+        items = [];
+        let weight = 0;
+        for (const r of part) {
+          const value = this.target.decode(r.body);
+          weight += this.target.weight(value);
+          if (items.length > 0 && weight > MAX_REPLAY_ITEMS) break;
+          items.push({ seq: r.seq, value });
+        }
+        part.length = items.length;
       } catch (err) {
         // Intact bytes (the CRC matched) that do not decode: written by another version? Keep them.
         this.lastError = `spool record does not decode: ${(err as Error).message}`;

@@ -23,9 +23,14 @@ export interface SpoolTarget<V> {
   /** A call's value as the spool stores it (one line of text is not required), and back. */
   encode(value: V): string;
   decode(body: string): V;
+  /** Items (jobs, events) in a value: a replay call carries about MAX_REPLAY_ITEMS of them. */
+  weight(value: V): number;
   /** Redis refusals that will not go away on a retry: the call is rejected, not spooled. */
   isDefinite?(err: unknown): boolean;
 }
+
+/** A replay call stops adding records once it holds this many jobs or events (Lua argument counts, Redis's time per call). */
+export const MAX_REPLAY_ITEMS = 1000;
 
 /** How long Redis keeps a run's mark after its last call (30 days): the longest a spool may wait for replay. */
 export const MARK_TTL_MS = 30 * 24 * 3600 * 1000;

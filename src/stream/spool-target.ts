@@ -55,6 +55,7 @@ export function streamSpoolTarget(client: Redis, keys: StreamKeys): SpoolTarget<
       const [together, events] = JSON.parse(body) as [number, string[]];
       return { events, together: together === 1 };
     },
+    weight: (v) => v.events.length,
     isDefinite: (err) =>
       err instanceof (ReplyError as typeof Error) && !RETRYABLE.test((err as Error).message),
   };
