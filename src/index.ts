@@ -55,6 +55,13 @@ export {
   type ServerOptions,
   startServer,
 } from './server/index.js';
+export {
+  type FsyncPolicy,
+  SpoolFullError,
+  SpoolLockedError,
+  type SpoolOptions,
+  type SpoolStats,
+} from './spool/index.js';
 export * from './stream/index.js';
 export type { TraceCarrier } from './tracing/carrier.js';
 export {

@@ -149,3 +149,9 @@ export const flowChildrenKey = (keys: QueueKeys, parentId: string) => `${keys.ta
 
 /** Global set of queue names (outside any queue's tag), for `hopper stats` with no queue given. */
 export const registryKey = (prefix: string) => `${prefix}:queues`;
+
+/**
+ * STRING: the highest sequence number applied of one spooled producer run (add-spooled.lua),
+ * so a call sent twice, directly and from the spool, is applied once. Expires after MARK_TTL_MS.
+ */
+export const spoolMarkKey = (keys: QueueKeys, run: string) => `${keys.tag}:spool:${run}`;

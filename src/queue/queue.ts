@@ -6,6 +6,7 @@ import { MetricsRecorder } from '../metrics/recorder.js';
 import type { QueueMetrics } from '../metrics/types.js';
 import { createClient } from '../redis/connection.js';
 import { callScript, defineScripts } from '../redis/scripts.js';
+import { SpooledProducer, type SpoolStats, validateSpoolOptions } from '../spool/index.js';
 import { activeCarrier, loadTracing, tracingPending } from '../tracing/index.js';
 import { JobStateError, ValidationError } from '../util/errors.js';
 import { defaultLogger, type Logger } from '../util/logger.js';
@@ -20,6 +21,7 @@ import type { Repeat, ScheduleInfo, ScheduleOptions, ScheduleTemplate } from './
 import { scriptKeys } from './script-keys.js';
 import { queueScripts } from './scripts.js';
 import { warnAboutServer } from './server-warnings.js';
+import { queueSpoolTarget, type SpooledJobs } from './spool-target.js';
 import { START_WINDOW_MS } from './start-window.js';
 import type {
   GroupLimits,
@@ -64,11 +66,18 @@ export class Queue<D = unknown, R = unknown> {
   readonly metrics: MetricsRecorder | undefined;
   private registered = false;
   private closing = false;
+  /**
+   * With the `spool` option: where adds go while Redis does not answer (see docs/spool.md).
+   * An EventEmitter: `spooling`, `replayed`, `drained`, `corrupt`.
+   */
+  readonly spool: SpooledProducer<SpooledJobs> | undefined;
+  private spooledIds = 0;
   private readonly scheduling: Schedules;
 
   constructor(name: string, options: QueueOptions = {}) {
     this.name = validateQueueName(name);
     const checked = validateQueueOptions(options);
+    const spool = options.spool === undefined ? undefined : validateSpoolOptions('spool', options.spool);
     this.prefix = checked.prefix;
     this.keys = queueKeys(this.prefix, name);
     this.maxPayloadBytes = checked.maxPayloadBytes;
@@ -93,6 +102,19 @@ export class Queue<D = unknown, R = unknown> {
       checked.addTimeout,
     );
     this.scheduling = new Schedules(this.client, this.keys, this.defaults, this.maxPayloadBytes);
+    if (spool) {
+      const target = queueSpoolTarget(
+        this.client,
+        this.keys,
+        this.metrics && ((n) => this.metrics!.count('added', n)),
+      );
+      try {
+        this.spool = new SpooledProducer(spool, target, this.logger);
+      } catch (err) {
+        this.client.disconnect();
+        throw err;
+      }
+    }
     loadTracing();
   }
 
@@ -143,7 +165,27 @@ export class Queue<D = unknown, R = unknown> {
       return Promise.reject(err);
     }
     this.register();
+    if (this.spool) return this.spoolAdd([job]).then((ids) => ids[0]!);
     return this.batcher.addOne(job);
+  }
+
+  /** Gives generated ids to jobs without a jobId (so a spooled job has its id at once) and submits them. */
+  private spoolAdd(jobs: PreparedJob[]): Promise<string[]> {
+    const spool = this.spool!;
+    const value: SpooledJobs = jobs.map((job) => {
+      if (job.id !== '') return { job, generated: false };
+      return { job: { ...job, id: `${spool.run}-${(++this.spooledIds).toString(36)}` }, generated: true };
+    });
+    return spool.submit(
+      value,
+      value.map((v) => v.job.id),
+      value.length,
+    );
+  }
+
+  /** The spool's depth, bytes, oldest record's age and state; null without the `spool` option. */
+  spoolStats(): SpoolStats | null {
+    return this.spool?.stats() ?? null;
   }
 
   /** Adds many jobs in few round trips: chunks of 1,000, each chunk atomic. All are validated before any is written. */
@@ -154,8 +196,10 @@ export class Queue<D = unknown, R = unknown> {
     if (tracing) await tracing;
     const prepared = jobs.map((j, i) => this.prepare(`jobs[${i}].`, j?.name, j?.data, j?.opts));
     const chunks: Promise<string[]>[] = [];
-    for (let i = 0; i < prepared.length; i += 1000)
-      chunks.push(this.batcher.add(prepared.slice(i, i + 1000)));
+    for (let i = 0; i < prepared.length; i += 1000) {
+      const chunk = prepared.slice(i, i + 1000);
+      chunks.push(this.spool ? this.spoolAdd(chunk) : this.batcher.add(chunk));
+    }
     const ids = (await Promise.all(chunks)).flat();
     this.register();
     return ids;
@@ -464,6 +508,7 @@ export class Queue<D = unknown, R = unknown> {
     // Adds made before close() may still wait for the tracing import, then batch.
     await tracingPending();
     await this.batcher.drain();
+    await this.spool?.close();
     await this.metrics?.close().catch(() => {});
     await this.client.quit().catch(() => this.client.disconnect());
   }

@@ -1,6 +1,7 @@
 import type { FlowChild } from '../flow/types.js';
 import type { MetricsOptions } from '../metrics/types.js';
 import type { ConnectionOptions } from '../redis/connection.js';
+import type { SpoolOptions } from '../spool/options.js';
 import type { TraceCarrier } from '../tracing/carrier.js';
 import type { Logger } from '../util/logger.js';
 
@@ -157,6 +158,12 @@ export interface QueueOptions {
    * rejects with AddOutcomeUnknownError (100 .. 2^31-1). Default 10 s.
    */
   addTimeout?: number;
+  /**
+   * A producer spool: while Redis does not answer, add() and addBulk() write to this
+   * local log and resolve with client-made ids; it is replayed in order, exactly once,
+   * when Redis answers again (see docs/spool.md).
+   */
+  spool?: SpoolOptions;
 }
 
 export interface WorkerOptions {

@@ -274,6 +274,7 @@ const QUEUE_OPTIONS = [
   'logger',
   'metrics',
   'addTimeout',
+  'spool',
 ];
 
 /**

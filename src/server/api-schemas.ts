@@ -286,13 +286,18 @@ export function apiRoutes(maxDays: number): ApiRoute[] {
       },
       responses: {
         202: {
-          description: 'stored as one stream entry; one id per event, `<entryId>:<index>`, in body order',
+          description:
+            "stored as one stream entry; one id per event, `<entryId>:<index>`, in body order. With TRACK_SPOOL_DIR, while Redis does not answer: held in the server's spool (`spooled: true`, ids `spool-<run>-<n>`), stored when Redis returns",
           schema: {
             type: 'object',
             required: ['accepted', 'ids'],
             properties: {
               accepted: { type: 'integer' },
-              ids: { type: 'array', items: { type: 'string', pattern: '^\\d+-\\d+:\\d+$' } },
+              ids: {
+                type: 'array',
+                items: { type: 'string', pattern: '^(\\d+-\\d+:\\d+|spool-[A-Za-z0-9_-]+-[0-9a-z]+)$' },
+              },
+              spooled: { type: 'boolean' },
             },
           },
         },

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import type { Redis } from 'ioredis';
 import { createClient, describeConnection, resolveConnection } from '../redis/connection.js';
-import { EventStream } from '../stream/event-stream.js';
+import type { EventStream } from '../stream/event-stream.js';
 import { type PostgresSink, postgresSink } from '../stream/postgres-sink.js';
 import { StreamProcessor } from '../stream/processor.js';
 import { ValidationError } from '../util/errors.js';
@@ -24,6 +24,7 @@ import { pullRoutes } from './routes/pull.js';
 import { trackRoute } from './routes/track.js';
 import { DepthWatch, deadline, ProgressWatch, readStatus, type StatusDeps } from './status.js';
 import { SubmitLimit } from './submit-limit.js';
+import { openTrackStream } from './track-spool.js';
 
 export interface ServerOptions {
   /** Default: pino JSON lines on stderr. */
@@ -69,11 +70,12 @@ const DATABASE_READY_TIMEOUT_MS = 60_000;
  */
 export function createServer(config: ServerConfig, options: ServerOptions = {}): HopperServer {
   const logger = options.logger ?? defaultLogger('hopper:server');
-  const stream = new EventStream(config.stream, {
+  const stream = openTrackStream(config.stream, config.trackSpoolDir, (spool) => ({
     connection: config.redisUrl,
     maxLen: config.streamMaxLen > 0 ? config.streamMaxLen : undefined,
     logger,
-  });
+    spool: spool ? { dir: spool, maxBytes: config.trackSpoolMaxBytes } : undefined,
+  }));
   const probe: Redis = createClient(config.redisUrl, 'producer');
   probe.on('error', () => {}); // its status is what matters; reconnects on its own
   const sink = config.processor

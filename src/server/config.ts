@@ -26,6 +26,13 @@ export interface ServerConfig {
   /** bytes */
   bodyLimit: number;
   trackMaxEvents: number;
+  /**
+   * TRACK_SPOOL_DIR: while Redis does not answer, tracking events go to a spool under this
+   * directory (one sub-directory per HTTP process) and get a 202 saying so; unset: 503.
+   */
+  trackSpoolDir: string | undefined;
+  /** TRACK_SPOOL_MAX_BYTES: the spool's bound per HTTP process; past it, 503. */
+  trackSpoolMaxBytes: number;
   queueDepthWarn: number;
   /** Run the StreamProcessor (stream -> PostgreSQL) in this process too. */
   processor: boolean;
@@ -141,6 +148,14 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     auth,
     bodyLimit: bytes(env, 'BODY_LIMIT', DEFAULTS.bodyLimit),
     trackMaxEvents: integer(env, 'TRACK_MAX_EVENTS', DEFAULTS.trackMaxEvents, 1, 100_000),
+    trackSpoolDir: nonEmpty(env, 'TRACK_SPOOL_DIR'),
+    trackSpoolMaxBytes: integer(
+      env,
+      'TRACK_SPOOL_MAX_BYTES',
+      256 * 1024 * 1024,
+      64 * 1024,
+      Number.MAX_SAFE_INTEGER,
+    ),
     queueDepthWarn: integer(env, 'QUEUE_DEPTH_WARN', DEFAULTS.queueDepthWarn, 1, Number.MAX_SAFE_INTEGER),
     processor: onOff(env, 'HOPPER_PROCESSOR', true),
     streamMaxLen: integer(env, 'STREAM_MAX_LEN', DEFAULTS.streamMaxLen, 0, Number.MAX_SAFE_INTEGER),
@@ -201,6 +216,9 @@ export function describeConfig(c: ServerConfig): Record<string, unknown> {
       : 'off',
     bodyLimit: c.bodyLimit,
     trackMaxEvents: c.trackMaxEvents,
+    trackSpool: c.trackSpoolDir
+      ? `${c.trackSpoolDir} (max ${c.trackSpoolMaxBytes} bytes per process)`
+      : 'off',
     processor: c.processor,
     queues: c.autoCreateQueues ? `auto-create (${c.queues.length} listed)` : c.queues,
     jobTtl: c.jobTtl,

@@ -14,6 +14,8 @@ export interface HealthBody {
   /** Consumers Redis knows in the processor group, all processes (registered on their first delivery). */
   consumers: number | null;
   warnings?: string[];
+  /** With TRACK_SPOOL_DIR: this process's spool (events held while Redis did not answer). */
+  spool?: { state: 'direct' | 'spooling'; depth: number; bytes: number; age_ms: number };
   /** Why the status is unhealthy, when it is. */
   reasons?: string[];
 }
@@ -144,5 +146,7 @@ export async function readStatus(deps: StatusDeps): Promise<HealthBody> {
   const warnings = deps.watch.check(depth, pending);
   if (warnings.length > 0) body.warnings = warnings;
   if (reasons.length > 0) body.reasons = reasons;
+  const spool = deps.stream.spoolStats();
+  if (spool) body.spool = { state: spool.state, depth: spool.depth, bytes: spool.bytes, age_ms: spool.ageMs };
   return body;
 }

@@ -2,12 +2,14 @@ import type { Redis } from 'ioredis';
 import { createClient } from '../redis/connection.js';
 import { redactError } from '../redis/redact.js';
 import { callScript, defineScripts } from '../redis/scripts.js';
-import { ValidationError } from '../util/errors.js';
+import { SpooledProducer, type SpoolStats, validateSpoolOptions } from '../spool/index.js';
+import { HopperError, ValidationError } from '../util/errors.js';
 import { defaultLogger, type Logger } from '../util/logger.js';
 import { AppendBatcher } from './append-batcher.js';
 import { readInfo } from './info.js';
 import { type StreamKeys, streamKeys } from './keys.js';
 import { streamScripts } from './scripts.js';
+import { type SpooledEvents, streamSpoolTarget } from './spool-target.js';
 import type { EventStreamOptions, StreamInfo } from './types.js';
 import { integerOption, serializeEvent, validateName } from './validate.js';
 
@@ -30,18 +32,30 @@ export class EventStream {
   private timer: NodeJS.Timeout | undefined;
   private trimming = false;
   private closed = false;
+  /** With the `spool` option: where appends go while Redis does not answer. An EventEmitter (see Queue.spool). */
+  readonly spool: SpooledProducer<SpooledEvents> | undefined;
+  private spooledIds = 0;
 
   constructor(name: string, options: EventStreamOptions = {}) {
     this.name = validateName('name', name);
     this.prefix = validateName('prefix', options.prefix ?? 'hopper');
     this.maxLen = options.maxLen === undefined ? undefined : integerOption('maxLen', options.maxLen, 0, 1);
     const trimInterval = integerOption('trimInterval', options.trimInterval, 5000, 10);
+    const spool = options.spool === undefined ? undefined : validateSpoolOptions('spool', options.spool);
     this.keys = streamKeys(this.prefix, this.name);
     this.logger = options.logger ?? defaultLogger('hopper:stream');
     this.client = createClient(options.connection, 'producer');
     this.client.on('error', () => {}); // reconnects on its own; callers see failed commands
     defineScripts(this.client, streamScripts);
     this.batcher = new AppendBatcher(this.client, this.keys);
+    if (spool) {
+      try {
+        this.spool = new SpooledProducer(spool, streamSpoolTarget(this.client, this.keys), this.logger);
+      } catch (err) {
+        this.client.disconnect();
+        throw err;
+      }
+    }
     if (this.maxLen !== undefined) {
       this.timer = setInterval(() => this.trimTick(), trimInterval);
       this.timer.unref();
@@ -52,7 +66,7 @@ export class EventStream {
   async append(event: unknown): Promise<string> {
     const json = serializeEvent('event', event);
     this.checkOpen();
-    const [id] = await this.batcher.append([json]).catch(this.redact);
+    const [id] = await this.send([json], false);
     return id!;
   }
 
@@ -91,7 +105,21 @@ export class EventStream {
         throw new ValidationError(`json[${i}]`, 'must be a non-empty JSON string');
     this.checkOpen();
     if (json.length === 0) return [];
-    return this.batcher.append(json, options.together === true).catch(this.redact);
+    return this.send(json, options.together === true);
+  }
+
+  private send(json: string[], together: boolean): Promise<string[]> {
+    if (!this.spool) return this.batcher.append(json, together).catch(this.redact);
+    const ids = json.map(() => `spool-${this.spool!.run}-${(++this.spooledIds).toString(36)}`);
+    // The spool's own errors (SpoolFullError) carry no secret and keep their class.
+    return this.spool
+      .submit({ events: json, together }, ids, json.length)
+      .catch((err) => (err instanceof HopperError ? Promise.reject(err) : this.redact(err)));
+  }
+
+  /** The spool's depth, bytes, oldest record's age and state; null without the `spool` option. */
+  spoolStats(): SpoolStats | null {
+    return this.spool?.stats() ?? null;
   }
 
   length(): Promise<number> {
@@ -135,6 +163,7 @@ export class EventStream {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    await this.spool?.close();
     await this.client.quit().catch(() => {});
     this.client.disconnect();
   }

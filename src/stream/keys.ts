@@ -20,3 +20,6 @@ export function streamKeys(prefix: string, name: string): StreamKeys {
  * answered from it instead of storing its events twice (append.lua).
  */
 export const appendReplyKey = (keys: StreamKeys, requestId: string) => `${keys.tag}:a:${requestId}`;
+
+/** STRING: the highest sequence number applied of one spooled producer run (append-spooled.lua). */
+export const streamSpoolMarkKey = (keys: StreamKeys, run: string) => `${keys.tag}:spool:${run}`;

@@ -1,4 +1,5 @@
 import type { ConnectionOptions } from '../redis/connection.js';
+import type { SpoolOptions } from '../spool/options.js';
 import type { Logger } from '../util/logger.js';
 
 /** One stream entry as a sink sees it. */
@@ -39,6 +40,12 @@ export interface EventStreamOptions {
   /** How often the trim runs when `maxLen` is set (ms, default 5000). */
   trimInterval?: number;
   logger?: Logger;
+  /**
+   * A producer spool: while Redis does not answer, appends go to this local log and
+   * resolve with spool ids (`spool-<run>-<n>`, not entry ids); it is replayed in order,
+   * exactly once, when Redis answers again (see docs/spool.md).
+   */
+  spool?: SpoolOptions;
 }
 
 export interface StreamProcessorOptions {

@@ -4,6 +4,7 @@ import { PrometheusExporter } from '../../metrics/prometheus.js';
 import { readMetrics } from '../../metrics/reader.js';
 import type { QueueMetrics } from '../../metrics/types.js';
 import { queueKeys } from '../../queue/keys.js';
+import { registerSpoolGauges } from '../../spool/prometheus.js';
 import type { EventStream } from '../../stream/event-stream.js';
 import { type ApiRoute, fastifySchema, route } from '../api-schemas.js';
 import { callerOf, isAdmin } from '../auth.js';
@@ -65,6 +66,9 @@ export function metricsRoutes(app: FastifyInstance, routes: ApiRoute[], deps: Me
     queues: () => deps.queues.names(deps.client),
     streams: [{ name: deps.stream.name, info: () => deps.stream.info() }],
   });
+  registerSpoolGauges(exporter.registry, () => [
+    { kind: 'stream', name: deps.stream.name, stats: () => deps.stream.spoolStats() },
+  ]);
   const prom = route(routes, 'GET', '/metrics');
   app.route({
     method: prom.method,

@@ -28,8 +28,10 @@ export interface TrackDeps {
 export function trackRoute(app: FastifyInstance, deps: TrackDeps): void {
   app.post('/api/v1/track', async (req, reply) => {
     const json = trackEventsJson(req.body, deps.maxEvents);
-    // Fail fast while the connection is down instead of queueing behind reconnect attempts.
-    if (deps.probe.status !== 'ready') return unavailable(reply);
+    const spooled = deps.stream.spool !== undefined;
+    // Fail fast while the connection is down instead of queueing behind reconnect attempts
+    // (with a spool, the append goes to disk instead).
+    if (!spooled && deps.probe.status !== 'ready') return unavailable(reply);
     let ids: string[];
     try {
       ids = await deadline(deps.stream.appendJson(json, { together: true }), APPEND_TIMEOUT_MS, 'append');
@@ -38,11 +40,12 @@ export function trackRoute(app: FastifyInstance, deps: TrackDeps): void {
       req.log.warn({ err: (err as Error).message }, 'track append failed: answering 503');
       return unavailable(reply);
     }
-    // Built by hand: ids are `<ms>-<seq>:<index>`, so this is valid JSON without a serializer pass.
+    // Built by hand: ids are `<ms>-<seq>:<index>` (spooled: `spool-<run>-<n>`, base64url), valid JSON as is.
+    const held = spooled && ids[0]!.startsWith('spool-') ? ',"spooled":true' : '';
     return reply
       .code(202)
       .type('application/json; charset=utf-8')
-      .send(`{"accepted":${ids.length},"ids":["${ids.join('","')}"]}`);
+      .send(`{"accepted":${ids.length},"ids":["${ids.join('","')}"]${held}}`);
   });
 }
 
