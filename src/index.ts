@@ -13,6 +13,7 @@ export {
 } from './metrics/index.js';
 export * from './pubsub/index.js';
 export { AddOutcomeUnknownError, QueueClosedError } from './queue/errors.js';
+export * from './queue/events/index.js';
 export type { GroupCounts } from './queue/limits.js';
 export { Queue } from './queue/queue.js';
 export { MISFIRE_MS } from './queue/schedule/plan.js';

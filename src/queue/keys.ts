@@ -72,6 +72,12 @@ export interface QueueKeys {
    * reports its own count with every fetch, settle and heartbeat call; getCounts subtracts the sum from `active`.
    */
   reserved: string;
+  /**
+   * STREAM of job events (added, active, progress, completed, failed, retried, stalled,
+   * removed, drained) for QueueEvents; an entry holds one event of many jobs (ids joined
+   * by byte 30), never a result. Capped with MAXLEN ~ (meta `evlen`, default 10,000 entries).
+   */
+  events: string;
   /** Prefix of dedup keys: STRING `<dedup>:<key>` -> first job id, with the dedup TTL. */
   dedup: string;
   /** Hash tag prefix shared by all keys, for SCAN patterns. */
@@ -108,6 +114,7 @@ export const SCRIPT_KEYS = [
   'udone',
   'gnext',
   'reserved',
+  'events',
 ] as const satisfies readonly (keyof QueueKeys)[];
 
 export function queueKeys(prefix: string, name: string): QueueKeys {

@@ -11,6 +11,7 @@ import { JobStateError, ValidationError } from '../util/errors.js';
 import { defaultLogger, type Logger } from '../util/logger.js';
 import { AddBatcher, type PreparedJob } from './add-batcher.js';
 import { AddOutcomeUnknownError, QueueClosedError } from './errors.js';
+import { type EventsSettings, readEventsSettings, writeEventsSettings } from './events/settings.js';
 import { addRequestKey, type QueueKeys, queueKeys, registryKey } from './keys.js';
 import { configureGroup, type GroupCounts, readGroup, readLimits, writeLimits } from './limits.js';
 import { readJob } from './read-job.js';
@@ -442,6 +443,18 @@ export class Queue<D = unknown, R = unknown> {
     await this.scheduling.clear();
     await this.client.srem(registryKey(this.prefix), this.name);
     this.registered = false;
+  }
+
+  /**
+   * Job events (QueueEvents): the stream keeps `maxLen` entries (default 10,000);
+   * `{ maxLen: 0 }` turns events off and deletes the stream. Holds for every process.
+   */
+  setEvents(settings: EventsSettings): Promise<void> {
+    return writeEventsSettings(this.client, this.keys, settings);
+  }
+
+  getEvents(): Promise<EventsSettings> {
+    return readEventsSettings(this.client, this.keys);
   }
 
   /** Counts, execution and wait time percentiles and recent failures over the last `days` days (or `minutes`). */

@@ -13,6 +13,7 @@
 --@include enqueue
 --@include groups
 --@include until-done
+--@include events
 
 local S = readSettings()
 local ids = {}
@@ -24,6 +25,7 @@ else
 end
 
 local moved, refused = 0, {}
+local movedIds = {}
 for _, id in ipairs(ids) do
   if redis.call('ZSCORE', K.failed, id) then
     local key, holder = retakeUntilDone(S, id)
@@ -37,8 +39,12 @@ for _, id in ipairs(ids) do
       redis.call('HDEL', K.stalls, id)
       place(S, id, redis.call('INCR', K.seq), false)
       moved = moved + 1
+      movedIds[moved] = id
     end
   end
 end
-if moved > 0 then signal(moved) end
+if moved > 0 then
+  signal(moved)
+  emitEvent(eventCap(S.evlen), 'retried', movedIds)
+end
 return { moved, refused }

@@ -26,6 +26,7 @@
 --@include retain
 --@include until-done
 --@include split
+--@include events
 
 local replies = KEYS[EXTRA]
 local wid = ARGV[2]
@@ -43,6 +44,8 @@ end
 local rejected = {}
 local wake = 0
 local ended = 0
+-- The jobs of this call's events (events.lua).
+local completedIds, failedIds, retriedIds = {}, {}, {}
 
 -- Splits `ids` into those `token` still holds (their lease is ended here) and the rest.
 -- The jobs of one fetch share one lease value, so a value is checked and parsed
@@ -77,6 +80,7 @@ for _ = 1, tonumber(ARGV[6]) do
     local done = {}
     for k, j in ipairs(held) do done[k] = ids[j] end
     ended = ended + #done
+    for _, id in ipairs(done) do completedIds[#completedIds + 1] = id end
     redis.call('HDEL', K.active, unpack(done))
     wake = wake + groupLeave(S, done)
     releaseUntilDone(S, done)
@@ -114,6 +118,7 @@ for i = 0, nFailed - 1 do
     local retryDelay, keepCount = tonumber(ARGV[f + 3]), tonumber(ARGV[f + 5])
     redis.call('HSET', K.errors, id,
       '{"p":' .. started[1] .. ',"f":' .. S.nowText .. ',"a":' .. attempt .. ',"e":' .. ARGV[f + 2] .. '}')
+    if retryDelay >= 0 then retriedIds[#retriedIds + 1] = id else failedIds[#failedIds + 1] = id end
     if retryDelay > 0 then
       redis.call('ZADD', K.delayed, now + retryDelay, id)
       wake = wake + 1
@@ -137,6 +142,10 @@ if S.held then
   wake = wake + 1
 end
 if wake > 0 then signal(wake) end
+local cap = eventCap(S.evlen)
+emitEvent(cap, 'completed', completedIds)
+emitEvent(cap, 'retried', retriedIds)
+emitEvent(cap, 'failed', failedIds)
 -- `held` counts the worker's entries in `active` (a hint the heartbeat checks).
 redis.call('HSET', replies, 'settle', ARGV[1], 'rejected', table.concat(rejected, SEP),
   'held', tonumber(last[5] or '0') - ended)

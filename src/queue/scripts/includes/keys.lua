@@ -6,8 +6,8 @@ local K = {
   failed = KEYS[11], results = KEYS[12], errors = KEYS[13], meta = KEYS[14], seq = KEYS[15],
   signal = KEYS[16], progress = KEYS[17], logs = KEYS[18], gwait = KEYS[19], gjob = KEYS[20],
   gready = KEYS[21], gparked = KEYS[22], gcount = KEYS[23], gconf = KEYS[24], grate = KEYS[25],
-  udone = KEYS[26], gnext = KEYS[27], reserved = KEYS[28],
+  udone = KEYS[26], gnext = KEYS[27], reserved = KEYS[28], events = KEYS[29],
 }
-local EXTRA = 29
+local EXTRA = 30
 -- The hashes holding a job's records: forget() deletes an id from each.
 K.rec = { K.jobs, K.atts, K.pri, K.stalls, K.results, K.errors, K.progress, K.logs, K.gjob }
