@@ -134,7 +134,10 @@ export class QueueEvents extends EventEmitter<QueueEventsMap> {
     const entry = decodeEntry(fields);
     if (!entry) return;
     const { event, ids } = entry;
-    if (event === 'drained') return this.notify('drained', eventId);
+    if (event === 'drained') {
+      this.notify('drained', eventId);
+      return;
+    }
     const ending = event === 'completed' || event === 'failed' || event === 'removed';
     if (this.listenerCount(event) > 0) {
       let data: unknown;

@@ -104,12 +104,13 @@ export class FinishWaiters {
   private check(jobId: string, how: Ending | undefined): void {
     readJob(this.client, this.keys, jobId).then(
       (job) => {
-        if (job?.state === 'completed') return this.settle(jobId, true, job.returnValue);
-        if (job?.state === 'failed') return this.settle(jobId, false, new JobFailedError(jobId, job.error));
-        if (job) return; // waiting, delayed or active (a retry may have followed the event): keep waiting
+        if (job?.state === 'completed') this.settle(jobId, true, job.returnValue);
+        else if (job?.state === 'failed') this.settle(jobId, false, new JobFailedError(jobId, job.error));
+        // Waiting, delayed or active (a retry may have followed the event): keep waiting.
+        else if (job) return;
         // Gone: deleted as it finished (removeOnComplete: true) or removed. Its event is in
         // the stream before now; once the reader got that far, `recent` knows which.
-        if (how) this.gone(jobId, how);
+        else if (how) this.gone(jobId, how);
         else this.whenCaughtUp(() => this.gone(jobId, this.recent.get(jobId)));
       },
       // Redis away: a later event (or the timeout) settles the wait.
