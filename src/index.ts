@@ -43,6 +43,7 @@ export type {
   WorkerOptions,
 } from './queue/types.js';
 export { LOG_LINES, MAX_GROUP_LENGTH, MAX_PRIORITY, Priority } from './queue/types.js';
+export type { WorkerEventsMap } from './queue/worker/events.js';
 export { Worker } from './queue/worker/worker.js';
 export * from './ratelimit/index.js';
 export type { ConnectionOptions } from './redis/connection.js';
@@ -58,6 +59,7 @@ export {
 export * from './stream/index.js';
 export type { TraceCarrier } from './tracing/carrier.js';
 export {
+  CancelledError,
   HopperError,
   JobStateError,
   TimeoutError,

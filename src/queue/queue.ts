@@ -15,7 +15,7 @@ import { type EventsSettings, readEventsSettings, writeEventsSettings } from './
 import { addRequestKey, type QueueKeys, queueKeys, registryKey } from './keys.js';
 import { configureGroup, type GroupCounts, readGroup, readLimits, writeLimits } from './limits.js';
 import { readJob } from './read-job.js';
-import { encodeRecord } from './record.js';
+import { encodeRecord, SEP } from './record.js';
 import { Schedules } from './schedule/schedules.js';
 import type { Repeat, ScheduleInfo, ScheduleOptions, ScheduleTemplate } from './schedule/types.js';
 import { scriptKeys } from './script-keys.js';
@@ -38,6 +38,7 @@ import {
   validateQueueName,
   validateQueueOptions,
 } from './validate.js';
+import { cancelChannel } from './worker/cancel.js';
 
 /** How long resolveAdd's fence keeps a late copy of an abandoned batch from being applied. */
 const FENCE_MS = 10 * 60_000;
@@ -443,6 +444,25 @@ export class Queue<D = unknown, R = unknown> {
     await this.scheduling.clear();
     await this.client.srem(registryKey(this.prefix), this.name);
     this.registered = false;
+  }
+
+  /**
+   * Cancels a running job from any process: the worker running it aborts its `signal`
+   * with a CancelledError and fails it for good. Resolves true when a worker heard it,
+   * false when none did (its subscriber connection was down); JobStateError when the
+   * job is not active (remove() deletes a waiting one).
+   */
+  async cancel(id: string, reason = 'cancelled'): Promise<boolean> {
+    if (typeof id !== 'string' || id === '') throw new ValidationError('id', 'must be a non-empty string');
+    if (typeof reason !== 'string' || reason.length > 1000 || reason.includes(SEP))
+      throw new ValidationError('reason', 'must be a string of at most 1000 characters');
+    const r = await callScript<number>(this.client, 'cancel-job', scriptKeys(this.keys), [
+      id,
+      cancelChannel(this.keys),
+      reason,
+    ]);
+    if (r === -1) throw new JobStateError(`job ${id} is not active: only a running job can be cancelled`);
+    return r > 0;
   }
 
   /**

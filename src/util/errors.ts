@@ -28,3 +28,8 @@ export class TimeoutError extends HopperError {
 export class JobStateError extends HopperError {
   override name = 'JobStateError';
 }
+
+/** A running job was cancelled (worker.cancelJob, queue.cancel): its signal fires with this reason and it fails for good. */
+export class CancelledError extends HopperError {
+  override name = 'CancelledError';
+}

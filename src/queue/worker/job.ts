@@ -15,6 +15,8 @@ export class HeldJob<D = unknown> implements Job<D> {
   startedAt = 0;
   /** The current attempt's OpenTelemetry span, while tracing is on. */
   span: OpenSpan | undefined;
+  /** Set by the worker: told of each progress value once it is stored. */
+  onProgress: ((value: unknown) => void) | undefined;
   private controller: AbortController | undefined;
   private abortReason: unknown;
 
@@ -41,12 +43,18 @@ export class HeldJob<D = unknown> implements Job<D> {
     return this.controller.signal;
   }
 
-  updateProgress(value: unknown): Promise<void> {
-    return this.notes.progress(this.id, this.token, value);
+  async updateProgress(value: unknown): Promise<void> {
+    await this.notes.progress(this.id, this.token, value);
+    this.onProgress?.(value);
   }
 
   log(line: string): Promise<void> {
     return this.notes.log(this.id, this.token, line);
+  }
+
+  /** Whether the attempt was aborted (timeout, cancel, close). */
+  get aborted(): boolean {
+    return this.abortReason !== undefined;
   }
 
   abort(reason: Error): void {

@@ -8,7 +8,7 @@ import { createClient, reconnectDelay } from '../../redis/connection.js';
 import { redactError } from '../../redis/redact.js';
 import { callScript, defineScripts } from '../../redis/scripts.js';
 import { endAttempt, loadTracing, traceAttempt } from '../../tracing/index.js';
-import { ValidationError } from '../../util/errors.js';
+import { CancelledError, ValidationError } from '../../util/errors.js';
 import { defaultLogger, type Logger } from '../../util/logger.js';
 import { within } from '../../util/within.js';
 import { backoffDelay } from '../backoff.js';
@@ -24,6 +24,8 @@ import type { Handler, WorkerOptions } from '../types.js';
 import { validatePrefix, validateQueueName } from '../validate.js';
 import { Acker, type Settlement } from './acker.js';
 import { Annotator } from './annotator.js';
+import { CancelListener, cancelChannel } from './cancel.js';
+import type { WorkerEventsMap } from './events.js';
 import { Fetcher, WorkerState } from './fetcher.js';
 import { Heartbeat, type HeldReport } from './heartbeat.js';
 import type { HeldJob } from './job.js';
@@ -42,14 +44,16 @@ const MAX_PREFETCH = 500;
  * jobs in batches and blocks for new ones, runAttempt runs one handler, the Acker
  * acknowledges outcomes in batches, and the Heartbeat keeps the lease.
  *
- * Events: `completed` (job, result), `failed` (job, error), `error` (error),
- * `drained` (the queue had nothing left for this worker), `lost` (job: its
- * outcome was rejected because the lease had lapsed).
+ * Events (typed, WorkerEventsMap): `active` (job), `progress` (job, value),
+ * `completed` (job, result), `failed` (job, error), `error` (error), `drained`
+ * (the queue had nothing left for this worker), `lost` (job: its outcome was
+ * rejected because the lease had lapsed), `paused`, `resumed`.
  */
-export class Worker<D = unknown, R = unknown> extends EventEmitter {
+export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsMap<D, R>> {
   readonly id: string;
   readonly name: string;
-  readonly concurrency: number;
+  /** Handlers running at once; `worker.concurrency = n` changes it while the worker runs. */
+  private slots: number;
   private readonly keys: QueueKeys;
   private readonly repliesKey: string;
   private readonly prefix: string;
@@ -89,6 +93,11 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   /** The last fetch found nothing: once in-hand work ends, the worker is drained. */
   private queueEmpty = false;
   private closed: Promise<void> | undefined;
+  /** worker.pause(): fetch and start nothing until resume(). */
+  private paused = false;
+  private resumeLoop: (() => void) | undefined;
+  /** Hears queue.cancel() from any process (one subscriber connection, opened by run()). */
+  private readonly cancels: CancelListener;
 
   constructor(
     name: string,
@@ -104,7 +113,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
       throw new ValidationError('options', 'must be an object of WorkerOptions');
     this.prefix = validatePrefix(options.prefix);
     this.keys = queueKeys(this.prefix, name);
-    this.concurrency = integerOption('concurrency', options.concurrency, 1, 1, 10_000);
+    this.slots = integerOption('concurrency', options.concurrency, 1, 1, 10_000);
     this.fixedPrefetch =
       options.prefetch === undefined ? undefined : integerOption('prefetch', options.prefetch, 0, 0, 10_000);
     // Timers cannot wait longer than MAX_TIMER_MS: a longer one fires at once.
@@ -172,6 +181,10 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
         (e) => this.fail(e),
         (r) => this.metrics?.added(r.made),
       );
+    this.cancels = new CancelListener(options.connection, cancelChannel(this.keys), (id, token, reason) => {
+      const job = this.running.get(id);
+      if (job && job.token === token) this.cancelJob(id, reason);
+    });
     this.timeouts = new Timeouts((job, err) => {
       job.abort(err);
       this.finish({ ok: false, job, error: err, unrecoverable: false });
@@ -188,16 +201,86 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
    */
   private capacity(): number {
     // Under limits, a job fetched ahead holds a slot of the limit while it idles here.
-    if (this.limited) return this.concurrency;
+    if (this.limited) return this.slots;
     let prefetch = this.fixedPrefetch;
     if (prefetch === undefined) {
       prefetch =
         this.avgJobMs === undefined
-          ? Math.min(this.concurrency, 100)
-          : Math.round((this.concurrency * PREFETCH_WINDOW_MS) / Math.max(this.avgJobMs, 0.001));
+          ? Math.min(this.slots, 100)
+          : Math.round((this.slots * PREFETCH_WINDOW_MS) / Math.max(this.avgJobMs, 0.001));
       prefetch = Math.min(MAX_PREFETCH, Math.max(1, prefetch));
     }
-    return this.concurrency + prefetch;
+    return this.slots + prefetch;
+  }
+
+  get concurrency(): number {
+    return this.slots;
+  }
+
+  /**
+   * Changes how many handlers run at once, while the worker runs: a raise starts
+   * reserved or newly fetched jobs at once; a cut lets running jobs finish and
+   * starts no new one until fewer than `n` run.
+   */
+  set concurrency(n: number) {
+    this.slots = integerOption('concurrency', n, 1, 1, 10_000);
+    this.pump();
+    this.wakeLoop();
+  }
+
+  /** Whether worker.pause() is in effect. */
+  isPaused(): boolean {
+    return this.paused;
+  }
+
+  /**
+   * This worker stops taking jobs (other workers go on; queue.pause() stops them all):
+   * jobs it fetched ahead go back in line at once, and the promise resolves once its
+   * running jobs ended (at once with `doNotWaitActive`).
+   */
+  async pause(opts: { doNotWaitActive?: boolean } = {}): Promise<void> {
+    if (this.closing) return;
+    if (!this.paused) {
+      this.paused = true;
+      if (this.buffer.length > 0) await this.release(this.buffer.splice(0), 'back');
+      this.notify('paused');
+    }
+    while (!opts.doNotWaitActive && this.paused && this.running.size > 0) {
+      await new Promise<void>((resolve) => {
+        // The fetch loop may be waiting on slotFreed too: wake both.
+        const loopWaiting = this.slotFreed;
+        this.slotFreed = () => {
+          loopWaiting?.();
+          resolve();
+        };
+        setTimeout(resolve, 100);
+      });
+    }
+  }
+
+  /** Undoes pause(): the worker takes and starts jobs again. */
+  resume(): void {
+    if (!this.paused || this.closing) return;
+    this.paused = false;
+    const wake = this.resumeLoop;
+    this.resumeLoop = undefined;
+    wake?.();
+    this.notify('resumed');
+  }
+
+  /**
+   * Cancels a job this worker is running: its `signal` aborts with a CancelledError,
+   * its slot frees at once, and it fails for good (no further attempt), unless its
+   * handler had already returned. False when this worker does not run it.
+   * queue.cancel(id) does this from any process.
+   */
+  cancelJob(id: string, reason = 'cancelled'): boolean {
+    const job = this.running.get(id);
+    if (!job) return false;
+    const err = new CancelledError(`job ${id} cancelled: ${reason}`);
+    job.abort(err);
+    this.finish({ ok: false, job, error: err, unrecoverable: true });
+    return true;
   }
 
   /** Starts fetching and processing (done by the constructor unless `autorun: false`). */
@@ -207,6 +290,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     this.client.sadd(registryKey(this.prefix), this.name).catch(() => {});
     this.heartbeat.start();
     this.scheduler?.start();
+    this.cancels.start((e) => this.fail(e));
     // The optional OpenTelemetry import settles before the first job runs.
     this.loopDone = loadTracing().then(() => this.loop());
   }
@@ -214,6 +298,12 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   private async loop(): Promise<void> {
     let failures = 0;
     while (!this.closing) {
+      if (this.paused) {
+        await new Promise<void>((resolve) => {
+          this.resumeLoop = resolve;
+        });
+        continue;
+      }
       const inHand = this.buffer.length + this.running.size;
       const capacity = this.capacity();
       const room = capacity - inHand;
@@ -226,14 +316,14 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
       }
       try {
         const sentAt = performance.now();
-        const free = Math.max(0, this.concurrency - this.running.size);
+        const free = Math.max(0, this.slots - this.running.size);
         const { jobs, nextDue, limited, state } = await this.fetcher.fetch(room, this.buffer.length, free);
         failures = 0;
         this.limited = limited;
         this.queueEmpty = jobs.length === 0;
         // First, as it concerns the jobs held before this fetch (and permits this fetch's).
         this.renewed(sentAt, state);
-        if (jobs.length > 0 && state & WorkerState.LAPSED) {
+        if (jobs.length > 0 && (state & WorkerState.LAPSED || this.paused)) {
           // The reply may be a replay (fetch.lua answers a resent request id with its stored
           // reply): its jobs may have been taken back and run while the lease was lapsed.
           // Release puts back only those still leased to this worker.
@@ -260,17 +350,19 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
 
   /** Starts reserved jobs while slots are free, if Redis recently said they may start. */
   private pump(): void {
-    if (this.buffer.length === 0 || this.running.size >= this.concurrency || this.closing) return;
+    if (this.buffer.length === 0 || this.running.size >= this.slots || this.closing || this.paused) return;
     if (performance.now() >= this.startUntil) {
       // Ask Redis: a settle about to be sent (a job just ended) will say, else a beat now.
       if (!this.acker.hasUnsent) this.heartbeat.beatNow();
       return;
     }
-    while (this.running.size < this.concurrency && this.buffer.length > 0) {
+    while (this.running.size < this.slots && this.buffer.length > 0) {
       const job = this.buffer.shift()!;
       this.running.set(job.id, job);
       this.timeouts.watch(job, job.opts.timeout ?? this.jobTimeout, this.isRunning, this.running.size);
       job.startedAt = performance.now();
+      if (this.listenerCount('progress') > 0) job.onProgress = (v) => this.notify('progress', job, v);
+      if (this.listenerCount('active') > 0) this.notify('active', job);
       traceAttempt(this.name, job, this.attempt).then((o) => this.finish(o));
     }
   }
@@ -291,6 +383,8 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     // A job that timed out, or that close gave back, is not acknowledged again.
     if (!this.isRunning(job)) return;
     this.running.delete(job.id);
+    // A cancelled job fails for good, whatever its handler did after the signal fired.
+    if (!outcome.ok && outcome.error instanceof CancelledError) outcome.unrecoverable = true;
     const tookMs = performance.now() - job.startedAt;
     endAttempt(job, outcome.ok ? undefined : outcome.error);
     this.avgJobMs = this.avgJobMs === undefined ? tookMs : this.avgJobMs * 0.9 + tookMs * 0.1;
@@ -377,9 +471,9 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
    * them (the acknowledgement loop would wedge with its jobs left active): the throw
    * is reported on `error` instead.
    */
-  private notify(event: string, ...args: unknown[]): void {
+  private notify<K extends keyof WorkerEventsMap<D, R>>(event: K, ...args: unknown[]): void {
     try {
-      this.emit(event, ...args);
+      (this.emit as (e: K, ...a: unknown[]) => boolean)(event, ...args);
     } catch (err) {
       this.fail(err);
     }
@@ -414,6 +508,8 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
 
   private async shutdown(timeout: number): Promise<void> {
     this.closing = true;
+    this.resumeLoop?.();
+    const cancelsClosed = this.cancels.close();
     const deadline = Date.now() + timeout;
     const left = () => Math.max(0, deadline - Date.now());
     this.blocking.disconnect(); // ends a BRPOP in progress
@@ -441,6 +537,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     await within(this.release(unfinished, 'close'), Math.max(1000, left()));
     this.heartbeat.stop();
     await within(schedulerStopped, left());
+    await within(cancelsClosed, 1000);
     await within(
       this.metrics?.close().catch((e) => this.fail(e)),
       1000,
