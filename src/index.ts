@@ -14,6 +14,7 @@ export {
 export * from './pubsub/index.js';
 export { AddOutcomeUnknownError, QueueClosedError } from './queue/errors.js';
 export * from './queue/events/index.js';
+export type { JobLogs } from './queue/job-admin.js';
 export type { GroupCounts } from './queue/limits.js';
 export { Queue } from './queue/queue.js';
 export { MISFIRE_MS } from './queue/schedule/plan.js';
@@ -61,6 +62,7 @@ export type { TraceCarrier } from './tracing/carrier.js';
 export {
   CancelledError,
   HopperError,
+  JobDeferredError,
   JobStateError,
   TimeoutError,
   UnrecoverableError,

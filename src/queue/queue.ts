@@ -12,6 +12,7 @@ import { defaultLogger, type Logger } from '../util/logger.js';
 import { AddBatcher, type PreparedJob } from './add-batcher.js';
 import { AddOutcomeUnknownError, QueueClosedError } from './errors.js';
 import { type EventsSettings, readEventsSettings, writeEventsSettings } from './events/settings.js';
+import * as jobAdmin from './job-admin.js';
 import { addRequestKey, type QueueKeys, queueKeys, registryKey } from './keys.js';
 import { configureGroup, type GroupCounts, readGroup, readLimits, writeLimits } from './limits.js';
 import { readJob } from './read-job.js';
@@ -301,17 +302,41 @@ export class Queue<D = unknown, R = unknown> {
   }
 
   /**
-   * Moves one failed job back to waiting with a fresh attempt count. A job added with
-   * dedup mode until-done takes its key again; if another live job holds the key now,
-   * the retry is refused (JobStateError) and the job stays failed.
+   * Moves one failed job back to waiting with a fresh attempt count (`{ state: 'completed' }`:
+   * a completed job, its result dropped). A job added with dedup mode until-done takes its
+   * key again; if another live job holds the key now, the retry is refused (JobStateError)
+   * and the job stays where it was.
    */
-  async retry(id: string): Promise<void> {
-    const [moved, refused] = await this.retryScript(['ids', id]);
+  async retry(id: string, opts: { state?: 'failed' | 'completed' } = {}): Promise<void> {
+    const state = opts.state ?? 'failed';
+    if (state !== 'failed' && state !== 'completed')
+      throw new ValidationError('opts.state', `must be 'failed' or 'completed', got ${String(state)}`);
+    const [moved, refused] = await this.retryScript([state === 'completed' ? 'completed' : 'ids', id]);
     if (refused.length > 0)
       throw new JobStateError(
         `job ${id} was not retried: its until-done key ${JSON.stringify(refused[1])} is held by live job ${refused[2]}`,
       );
-    if (moved === 0) throw new JobStateError(`job ${id} is not in the failed set`);
+    if (moved === 0) throw new JobStateError(`job ${id} is not in the ${state} set`);
+  }
+
+  /** Replaces a job's data, in any state (a running handler keeps what it got; later attempts see the new data). */
+  updateData(id: string, data: D): Promise<void> {
+    return jobAdmin.updateData(this.client, this.keys, id, data, this.maxPayloadBytes);
+  }
+
+  /** A waiting or delayed job's new priority (0..1000, higher first); a waiting one goes behind its new peers. */
+  changePriority(id: string, priority: number): Promise<void> {
+    return jobAdmin.changePriority(this.client, this.keys, id, priority);
+  }
+
+  /** A delayed job becomes due `delay` ms from now. */
+  changeDelay(id: string, delay: number): Promise<void> {
+    return jobAdmin.changeDelay(this.client, this.keys, id, delay);
+  }
+
+  /** A page of a job's log lines (`asc: false`: newest first) and how many are kept. */
+  getJobLogs(id: string, start = 0, end = -1, opts: { asc?: boolean } = {}): Promise<jobAdmin.JobLogs> {
+    return jobAdmin.getJobLogs(this.client, this.keys, id, start, end, opts);
   }
 
   /**

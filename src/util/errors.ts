@@ -33,3 +33,11 @@ export class JobStateError extends HopperError {
 export class CancelledError extends HopperError {
   override name = 'CancelledError';
 }
+
+/**
+ * What `job.snooze(ms)` and `job.rateLimit(ms)` return, for the handler to throw: the
+ * attempt ends without counting, and the job runs again later.
+ */
+export class JobDeferredError extends HopperError {
+  override name = 'JobDeferredError';
+}

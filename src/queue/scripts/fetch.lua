@@ -66,6 +66,11 @@ if S.paused then
   recordReserved(wid, reservedBefore, seen, false)
   return reply('', '')
 end
+-- A handler signalled a rate limit (job.rateLimit): nothing starts until it ends.
+if S.limitedUntil > now then
+  recordReserved(wid, reservedBefore, seen, false)
+  return { '', S.limitedUntil - now, '', limited, state }
+end
 
 local want = count
 if S.conc > 0 then

@@ -8,7 +8,7 @@ import { createClient, reconnectDelay } from '../../redis/connection.js';
 import { redactError } from '../../redis/redact.js';
 import { callScript, defineScripts } from '../../redis/scripts.js';
 import { endAttempt, loadTracing, traceAttempt } from '../../tracing/index.js';
-import { CancelledError, ValidationError } from '../../util/errors.js';
+import { CancelledError, JobDeferredError, ValidationError } from '../../util/errors.js';
 import { defaultLogger, type Logger } from '../../util/logger.js';
 import { within } from '../../util/within.js';
 import { backoffDelay } from '../backoff.js';
@@ -20,8 +20,8 @@ import { scriptKeys } from '../script-keys.js';
 import { queueScripts } from '../scripts.js';
 import { warnAboutServer } from '../server-warnings.js';
 import { START_WINDOW_MS } from '../start-window.js';
-import type { Handler, WorkerOptions } from '../types.js';
-import { validatePrefix, validateQueueName } from '../validate.js';
+import type { Handler, Job, WorkerOptions } from '../types.js';
+import { MAX_DELAY_MS, validatePrefix, validateQueueName } from '../validate.js';
 import { Acker, type Settlement } from './acker.js';
 import { Annotator } from './annotator.js';
 import { CancelListener, cancelChannel } from './cancel.js';
@@ -96,6 +96,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
   /** worker.pause(): fetch and start nothing until resume(). */
   private paused = false;
   private resumeLoop: (() => void) | undefined;
+  private readonly backoffStrategy: WorkerOptions['backoffStrategy'];
   /** Hears queue.cancel() from any process (one subscriber connection, opened by run()). */
   private readonly cancels: CancelListener;
 
@@ -123,6 +124,9 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
     // Within the lease: a permission to start never outlives the lease renewed with it.
     this.startWindow = Math.min(START_WINDOW_MS, Math.floor(this.leaseMs / 2));
     booleanOption('autorun', options.autorun);
+    if (options.backoffStrategy !== undefined && typeof options.backoffStrategy !== 'function')
+      throw new ValidationError('backoffStrategy', 'must be a function (attemptsMade, error, job) => ms');
+    this.backoffStrategy = options.backoffStrategy;
     booleanOption('schedules', options.schedules);
     const metrics = metricsOption(options.metrics);
     this.logger = options.logger ?? defaultLogger('hopper:worker');
@@ -385,6 +389,8 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
     this.running.delete(job.id);
     // A cancelled job fails for good, whatever its handler did after the signal fired.
     if (!outcome.ok && outcome.error instanceof CancelledError) outcome.unrecoverable = true;
+    else if (job.deferral && outcome.ok)
+      outcome = { ok: false, job, error: new JobDeferredError('deferred'), unrecoverable: false };
     const tookMs = performance.now() - job.startedAt;
     endAttempt(job, outcome.ok ? undefined : outcome.error);
     this.avgJobMs = this.avgJobMs === undefined ? tookMs : this.avgJobMs * 0.9 + tookMs * 0.1;
@@ -397,6 +403,16 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
 
   private settlement(outcome: Outcome): Settlement {
     const opts = outcome.job.opts;
+    const deferral = outcome.job.deferral;
+    if (deferral && !outcome.ok && !(outcome.error instanceof CancelledError))
+      return {
+        outcome,
+        payload: deferral.kind === 'snooze' ? '' : '!',
+        retryDelay: deferral.ms,
+        keepAge: 0,
+        keepCount: 0,
+        deferred: true,
+      };
     if (outcome.ok) {
       const [keepAge, keepCount] = retentionArgs(opts.removeOnComplete ?? DEFAULT_KEEP_COMPLETED);
       return { outcome, payload: outcome.resultJson, retryDelay: -1, keepAge, keepCount };
@@ -404,8 +420,27 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
     const [keepAge, keepCount] = retentionArgs(opts.removeOnFail ?? DEFAULT_KEEP_FAILED);
     const attempt = outcome.job.attemptsMade + 1;
     const last = outcome.unrecoverable || attempt >= (opts.attempts ?? 1);
-    const retryDelay = last ? -1 : backoffDelay(opts.backoff, attempt);
+    const retryDelay = last
+      ? -1
+      : (this.customBackoff(attempt, outcome.error, outcome.job) ?? backoffDelay(opts.backoff, attempt));
     return { outcome, payload: serializeError(outcome.error), retryDelay, keepAge, keepCount };
+  }
+
+  /** The worker's backoffStrategy, checked: undefined to use the job's own backoff. */
+  private customBackoff(attempt: number, error: Error, job: Job): number | undefined {
+    if (!this.backoffStrategy) return undefined;
+    try {
+      const ms = this.backoffStrategy(attempt, error, job);
+      if (ms === undefined) return undefined;
+      if (typeof ms === 'number' && Number.isInteger(ms) && ms >= 0 && ms <= MAX_DELAY_MS) return ms;
+      throw new ValidationError(
+        'backoffStrategy',
+        `returned ${String(ms)}, not an integer from 0 to ${MAX_DELAY_MS}`,
+      );
+    } catch (err) {
+      this.fail(err);
+      return undefined;
+    }
   }
 
   /**
@@ -452,8 +487,9 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
 
   private settled(applied: Settlement[], lost: Settlement[], sentAt: number, state: number): void {
     this.renewed(sentAt, state);
-    this.metrics?.settled(applied);
-    for (const { outcome } of applied) {
+    this.metrics?.settled(applied.some((s) => s.deferred) ? applied.filter((s) => !s.deferred) : applied);
+    for (const { outcome, deferred } of applied) {
+      if (deferred) continue;
       if (outcome.ok) this.notify('completed', outcome.job, outcome.result);
       else this.notify('failed', outcome.job, outcome.error);
     }
