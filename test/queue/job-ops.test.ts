@@ -191,3 +191,39 @@ describe('handlers deciding when a job runs again', () => {
     void rest;
   });
 });
+
+describe('manual fetch, complete and fail (custom consumers)', () => {
+  test('getNextJob leases a job; completeJob and failJob store the outcome; none waiting gives undefined', async () => {
+    const q = queue();
+    const w = fx.track(
+      new Worker<{ n: number }, number>(q.name, null, {
+        connection: fx.url,
+        metrics: false,
+        schedules: false,
+      }),
+    );
+    assert.equal(await w.getNextJob(), undefined);
+    const a = await q.add('a', { n: 1 });
+    const b = await q.add('b', { n: 2 }, { attempts: 2, backoff: 10 });
+    const ja = await w.getNextJob();
+    assert.equal(ja?.id, a);
+    assert.equal(await stateOf(q, a), 'active');
+    assert.equal((await q.getCounts()).active, 1);
+    await w.completeJob(ja!, ja!.data.n * 10);
+    assert.equal((await q.getJob(a))?.returnValue, 10);
+    await assert.rejects(w.completeJob(ja!, 1), JobStateError);
+    const jb = await w.getNextJob();
+    await w.failJob(jb!, new Error('first try'));
+    const retried = await q.getJob(b);
+    assert.equal(retried?.attemptsMade, 1);
+    const again = await w.getNextJob({ block: 2000 });
+    assert.equal(again?.id, b);
+    await w.failJob(again!, new Error('for good'), { unrecoverable: true });
+    assert.equal(await stateOf(q, b), 'failed');
+    const blockedFor = Date.now();
+    assert.equal(await w.getNextJob({ block: 200 }), undefined);
+    assert.ok(Date.now() - blockedFor >= 150);
+    const auto = worker(q, () => 1);
+    await assert.rejects(auto.getNextJob(), /manual worker/);
+  });
+});

@@ -8,7 +8,7 @@ import { createClient, reconnectDelay } from '../../redis/connection.js';
 import { redactError } from '../../redis/redact.js';
 import { callScript, defineScripts } from '../../redis/scripts.js';
 import { endAttempt, loadTracing, traceAttempt } from '../../tracing/index.js';
-import { CancelledError, JobDeferredError, ValidationError } from '../../util/errors.js';
+import { CancelledError, JobDeferredError, JobStateError, ValidationError } from '../../util/errors.js';
 import { defaultLogger, type Logger } from '../../util/logger.js';
 import { within } from '../../util/within.js';
 import { backoffDelay } from '../backoff.js';
@@ -102,14 +102,18 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
 
   constructor(
     name: string,
-    private readonly handler: Handler<D, R>,
+    /** null: a manual worker (getNextJob, completeJob, failJob), for custom consumers. */
+    private readonly handler: Handler<D, R> | null,
     options: WorkerOptions = {},
   ) {
     super();
     this.name = validateQueueName(name);
     // Everything is checked before anything connects: a bad worker writes nothing.
-    if (typeof handler !== 'function')
-      throw new ValidationError('handler', `must be a function (job) => result, got ${typeof handler}`);
+    if (typeof handler !== 'function' && handler !== null)
+      throw new ValidationError(
+        'handler',
+        `must be a function (job) => result or null, got ${typeof handler}`,
+      );
     if (typeof options !== 'object' || options === null)
       throw new ValidationError('options', 'must be an object of WorkerOptions');
     this.prefix = validatePrefix(options.prefix);
@@ -295,6 +299,8 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
     this.heartbeat.start();
     this.scheduler?.start();
     this.cancels.start((e) => this.fail(e));
+    // A manual worker takes jobs only when asked (getNextJob).
+    if (this.handler === null) return;
     // The optional OpenTelemetry import settles before the first job runs.
     this.loopDone = loadTracing().then(() => this.loop());
   }
@@ -487,6 +493,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
 
   private settled(applied: Settlement[], lost: Settlement[], sentAt: number, state: number): void {
     this.renewed(sentAt, state);
+    if (this.manual.size > 0) this.manualSettled(applied, lost);
     this.metrics?.settled(applied.some((s) => s.deferred) ? applied.filter((s) => !s.deferred) : applied);
     for (const { outcome, deferred } of applied) {
       if (deferred) continue;
@@ -583,6 +590,91 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
       1000,
     );
     this.client.disconnect();
+  }
+
+  /** Acknowledgements manual calls (completeJob, failJob) wait for. */
+  private readonly manual = new Map<HeldJob, { resolve: () => void; reject: (e: Error) => void }>();
+
+  /**
+   * Manual worker (handler null): takes the next job, or undefined when none waits
+   * (within `block` ms, default 0). The job stays leased to this worker (its heartbeat
+   * renews it; no attempt timeout) until completeJob or failJob. Undefined too while the
+   * queue is paused.
+   */
+  async getNextJob(opts: { block?: number } = {}): Promise<Job<D> | undefined> {
+    if (this.handler !== null)
+      throw new ValidationError('handler', 'getNextJob needs a manual worker (handler null)');
+    const block = integerOption('block', opts.block, 0, 0, MAX_TIMER_MS);
+    if (this.closing) return undefined;
+    this.run();
+    const deadline = performance.now() + block;
+    for (;;) {
+      const sentAt = performance.now();
+      const { jobs, state, nextDue } = await this.fetcher.fetch(1, 0, 1);
+      if (jobs.length > 0 && state & (WorkerState.LAPSED | WorkerState.PAUSED)) {
+        await this.release(jobs, 'back');
+        return undefined;
+      }
+      const job = jobs[0];
+      if (job) {
+        this.renewed(sentAt, state);
+        this.running.set(job.id, job);
+        job.startedAt = performance.now();
+        return job as unknown as Job<D>;
+      }
+      const left = deadline - performance.now();
+      if (left <= 0 || this.closing) return undefined;
+      await this.fetcher.waitForWork(Math.min(left, nextDue >= 0 ? nextDue + 1 : left, MAX_BLOCK_MS));
+    }
+  }
+
+  /** Manual worker: completes a job from getNextJob; resolves once Redis stored the result. */
+  completeJob(job: Job<D>, result: R): Promise<void> {
+    let resultJson: string;
+    try {
+      resultJson = JSON.stringify(result === undefined ? null : result);
+    } catch (err) {
+      return Promise.reject(
+        new ValidationError('result', `is not JSON-serialisable: ${(err as Error).message}`),
+      );
+    }
+    return this.settleManual(job, { ok: true, job: job as unknown as HeldJob, result, resultJson });
+  }
+
+  /**
+   * Manual worker: fails an attempt of a job from getNextJob (retried per its attempts
+   * and backoff unless `unrecoverable`); resolves once Redis stored it.
+   */
+  failJob(job: Job<D>, error: Error, opts: { unrecoverable?: boolean } = {}): Promise<void> {
+    if (!(error instanceof Error)) return Promise.reject(new ValidationError('error', 'must be an Error'));
+    const held = job as unknown as HeldJob;
+    return this.settleManual(job, {
+      ok: false,
+      job: held,
+      error,
+      unrecoverable: opts.unrecoverable === true,
+    });
+  }
+
+  private settleManual(job: Job<D>, outcome: Outcome): Promise<void> {
+    const held = job as unknown as HeldJob;
+    if (!this.isRunning(held))
+      return Promise.reject(new JobStateError(`job ${job.id} is not held by this worker (already settled?)`));
+    return new Promise<void>((resolve, reject) => {
+      this.manual.set(held, { resolve, reject });
+      this.finish(outcome);
+    });
+  }
+
+  private manualSettled(applied: Settlement[], lost: Settlement[]): void {
+    for (const { outcome } of applied) {
+      this.manual.get(outcome.job)?.resolve();
+      this.manual.delete(outcome.job);
+    }
+    for (const { outcome } of lost) {
+      this.manual.get(outcome.job)?.reject(new JobStateError(`job ${outcome.job.id}: the lease had lapsed`));
+      this.manual.delete(outcome.job);
+    }
   }
 
   /** Gives jobs back to the queue, in their order ('close' also ends the lease). */
