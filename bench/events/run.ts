@@ -11,6 +11,7 @@
  *    default caps; and the per-job producer cost is covered by bench:queue.
  * Writes the `events` section of docs/benchmarks.md. Env: BENCH_JOBS (100,000), BENCH_ROUNDS (4).
  */
+import { loadavg } from 'node:os';
 import { Queue as BullQueue, Worker as BullWorker } from 'bullmq';
 import { Queue, Worker } from '../../src/index.js';
 import { writeSection } from '../doc.js';
@@ -43,6 +44,7 @@ async function processRound(
   server: RedisServer,
   events: boolean,
   concurrency: number,
+  prefetch: number | undefined,
   jobs: number,
   tag: string,
 ) {
@@ -64,6 +66,7 @@ async function processRound(
   const worker = new Worker(name, () => null, {
     connection: server.url,
     concurrency,
+    ...(prefetch === undefined ? {} : { prefetch }),
     metrics: false,
     schedules: false,
   });
@@ -136,16 +139,24 @@ async function main(): Promise<void> {
   const server = await startRedis({ aof: false });
   try {
     const rows: string[] = [];
-    for (const [concurrency, jobs] of [
-      [100, JOBS],
-      [1, Math.max(1000, Math.round(JOBS / 10))],
+    // c=1 without prefetch: a fetch and a settle per job, each with its own event entry (the worst case).
+    for (const [concurrency, prefetch, jobs] of [
+      [100, undefined, JOBS],
+      [1, 0, Math.max(1000, Math.round(JOBS / 20))],
     ] as const) {
       const on: Round[] = [];
       const off: Round[] = [];
       for (let round = 0; round <= ROUNDS; round++) {
         for (const events of round % 2 === 0 ? [true, false] : [false, true]) {
           await server.flushAll();
-          const r = await processRound(server, events, concurrency, jobs, `${concurrency}-${round}`);
+          const r = await processRound(
+            server,
+            events,
+            concurrency,
+            prefetch,
+            jobs,
+            `${concurrency}-${round}`,
+          );
           console.error(
             `c=${concurrency} round ${round}${round === 0 ? ' (warm-up)' : ''} events ${events ? 'on ' : 'off'}: ${fmt(r.jobsPerSecond)} jobs/s, Node ${r.nodeUs.toFixed(1)} µs, Redis ${r.redisUs.toFixed(1)} µs per job`,
           );
@@ -153,9 +164,10 @@ async function main(): Promise<void> {
         }
       }
       const m = (rs: Round[], k: keyof Round) => median(rs.map((r) => r[k]));
-      const ratio = m(on, 'jobsPerSecond') / m(off, 'jobsPerSecond');
+      // The median of each round's on/off ratio: a round's two runs share the machine's load of the moment.
+      const ratio = median(on.map((r, i) => r.jobsPerSecond / off[i]!.jobsPerSecond));
       rows.push(
-        `| ${concurrency} | ${fmt(jobs)} | ${fmt(m(off, 'jobsPerSecond'))} | ${fmt(m(on, 'jobsPerSecond'))} | **${(ratio * 100).toFixed(0)}%** | ${m(off, 'nodeUs').toFixed(1)} / ${m(on, 'nodeUs').toFixed(1)} | ${m(off, 'redisUs').toFixed(1)} / ${m(on, 'redisUs').toFixed(1)} |`,
+        `| ${concurrency}${prefetch === 0 ? ', prefetch 0' : ''} | ${fmt(jobs)} | ${fmt(m(off, 'jobsPerSecond'))} | ${fmt(m(on, 'jobsPerSecond'))} | **${(ratio * 100).toFixed(0)}%** | ${m(off, 'nodeUs').toFixed(1)} / ${m(on, 'nodeUs').toFixed(1)} | ${m(off, 'redisUs').toFixed(1)} / ${m(on, 'redisUs').toFixed(1)} |`,
       );
     }
     const memJobs = 20_000;
@@ -168,7 +180,7 @@ async function main(): Promise<void> {
       '## Job events (QueueEvents)',
       '',
       `\`npm run bench:events\`, ${new Date().toISOString().slice(0, 10)}, ${describeMachine(server.version)} (AOF off).`,
-      `No-op jobs pre-added, processed by one in-process worker; rounds alternate events on (default) and off; medians of ${ROUNDS} rounds each after a warm-up.`,
+      `No-op jobs pre-added, processed by one in-process worker; rounds alternate events on (default) and off; medians of ${ROUNDS} rounds each after a warm-up; on / off is the median of the rounds' own ratios (a round's two runs share the machine's load of the moment). Load average (1 min) when written: ${loadavg()[0]!.toFixed(1)}.`,
       '',
       '| concurrency | jobs | events off, jobs/s | events on, jobs/s | on / off | Node µs per job off / on | Redis µs per job off / on |',
       '|---:|---:|---:|---:|---:|---:|---:|',
