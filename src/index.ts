@@ -17,6 +17,7 @@ export * from './queue/events/index.js';
 export type { JobLogs } from './queue/job-admin.js';
 export type { GroupCounts } from './queue/limits.js';
 export { Queue } from './queue/queue.js';
+export { type SandboxedHandler, sandbox } from './queue/sandbox/pool.js';
 export { MISFIRE_MS } from './queue/schedule/plan.js';
 export type {
   CatchUp,
