@@ -32,6 +32,17 @@ interface Round {
   jobsPerSecond: number;
   nodeUs: number;
   redisUs: number;
+  /** Redis time inside scripts (EVALSHA) and of the events XADDs within them, µs per job (commandstats: load-independent). */
+  scriptUs: number;
+  xaddUs: number;
+}
+
+/** usec spent per command since the last CONFIG RESETSTAT (commands run by scripts are counted too). */
+async function commandUsec(server: RedisServer): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const m of (await server.admin.info('commandstats')).matchAll(/cmdstat_(\w+):calls=\d+,usec=(\d+)/g))
+    out[m[1]!] = Number(m[2]);
+  return out;
 }
 
 async function redisCpuSeconds(server: RedisServer): Promise<number> {
@@ -60,6 +71,7 @@ async function processRound(
   const finished = new Promise<void>((r) => {
     resolve = r;
   });
+  await server.admin.config('RESETSTAT');
   const redisBefore = await redisCpuSeconds(server);
   const cpu = process.cpuUsage();
   const started = performance.now();
@@ -77,6 +89,7 @@ async function processRound(
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
   const redisUsed = (await redisCpuSeconds(server)) - redisBefore;
+  const usec = await commandUsec(server);
   await worker.close();
   const streamLen = await server.admin.xlen(queue.keys.events);
   if (events === (streamLen === 0))
@@ -87,6 +100,8 @@ async function processRound(
     jobsPerSecond: jobs / seconds,
     nodeUs: (used.user + used.system) / jobs,
     redisUs: (redisUsed * 1e6) / jobs,
+    scriptUs: ((usec.evalsha ?? 0) + (usec.eval ?? 0)) / jobs,
+    xaddUs: (usec.xadd ?? 0) / jobs,
   } satisfies Round;
 }
 
@@ -158,7 +173,7 @@ async function main(): Promise<void> {
             `${concurrency}-${round}`,
           );
           console.error(
-            `c=${concurrency} round ${round}${round === 0 ? ' (warm-up)' : ''} events ${events ? 'on ' : 'off'}: ${fmt(r.jobsPerSecond)} jobs/s, Node ${r.nodeUs.toFixed(1)} µs, Redis ${r.redisUs.toFixed(1)} µs per job`,
+            `c=${concurrency} round ${round}${round === 0 ? ' (warm-up)' : ''} events ${events ? 'on ' : 'off'}: ${fmt(r.jobsPerSecond)} jobs/s, Node ${r.nodeUs.toFixed(1)} µs, Redis ${r.redisUs.toFixed(1)} µs per job (scripts ${r.scriptUs.toFixed(2)}, XADD ${r.xaddUs.toFixed(2)})`,
           );
           if (round > 0) (events ? on : off).push(r);
         }
@@ -167,7 +182,7 @@ async function main(): Promise<void> {
       // The median of each round's on/off ratio: a round's two runs share the machine's load of the moment.
       const ratio = median(on.map((r, i) => r.jobsPerSecond / off[i]!.jobsPerSecond));
       rows.push(
-        `| ${concurrency}${prefetch === 0 ? ', prefetch 0' : ''} | ${fmt(jobs)} | ${fmt(m(off, 'jobsPerSecond'))} | ${fmt(m(on, 'jobsPerSecond'))} | **${(ratio * 100).toFixed(0)}%** | ${m(off, 'nodeUs').toFixed(1)} / ${m(on, 'nodeUs').toFixed(1)} | ${m(off, 'redisUs').toFixed(1)} / ${m(on, 'redisUs').toFixed(1)} |`,
+        `| ${concurrency}${prefetch === 0 ? ', prefetch 0' : ''} | ${fmt(jobs)} | ${fmt(m(off, 'jobsPerSecond'))} | ${fmt(m(on, 'jobsPerSecond'))} | **${(ratio * 100).toFixed(0)}%** | ${m(off, 'nodeUs').toFixed(1)} / ${m(on, 'nodeUs').toFixed(1)} | ${m(off, 'redisUs').toFixed(1)} / ${m(on, 'redisUs').toFixed(1)} | ${m(off, 'scriptUs').toFixed(2)} / ${m(on, 'scriptUs').toFixed(2)} | ${m(on, 'xaddUs').toFixed(2)} |`,
       );
     }
     const memJobs = 20_000;
@@ -182,9 +197,11 @@ async function main(): Promise<void> {
       `\`npm run bench:events\`, ${new Date().toISOString().slice(0, 10)}, ${describeMachine(server.version)} (AOF off).`,
       `No-op jobs pre-added, processed by one in-process worker; rounds alternate events on (default) and off; medians of ${ROUNDS} rounds each after a warm-up; on / off is the median of the rounds' own ratios (a round's two runs share the machine's load of the moment). Load average (1 min) when written: ${loadavg()[0]!.toFixed(1)}.`,
       '',
-      '| concurrency | jobs | events off, jobs/s | events on, jobs/s | on / off | Node µs per job off / on | Redis µs per job off / on |',
-      '|---:|---:|---:|---:|---:|---:|---:|',
+      '| concurrency | jobs | events off, jobs/s | events on, jobs/s | on / off | Node µs per job off / on | Redis CPU µs per job off / on | Redis script time µs per job off / on | of which events XADD |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...rows,
+      '',
+      "Redis script time (INFO commandstats, EVALSHA usec per job) does not depend on the machine's load the way jobs/s and CPU do; the XADD column is the part of it the events cost.",
       '',
       `The events stream after ${fmt(memJobs)} jobs that each return a 200-byte result, default caps:`,
       '',
