@@ -14,8 +14,11 @@ export {
 } from './metrics/index.js';
 export * from './pubsub/index.js';
 export { AddOutcomeUnknownError, QueueClosedError } from './queue/errors.js';
+export * from './queue/events/index.js';
+export type { JobLogs } from './queue/job-admin.js';
 export type { GroupCounts } from './queue/limits.js';
 export { Queue } from './queue/queue.js';
+export { type SandboxedHandler, sandbox } from './queue/sandbox/pool.js';
 export { MISFIRE_MS } from './queue/schedule/plan.js';
 export type {
   CatchUp,
@@ -43,6 +46,7 @@ export type {
   WorkerOptions,
 } from './queue/types.js';
 export { LOG_LINES, MAX_GROUP_LENGTH, MAX_PRIORITY, Priority } from './queue/types.js';
+export type { WorkerEventsMap } from './queue/worker/events.js';
 export { Worker } from './queue/worker/worker.js';
 export * from './ratelimit/index.js';
 export type { ConnectionOptions } from './redis/connection.js';
@@ -65,7 +69,9 @@ export {
 export * from './stream/index.js';
 export type { TraceCarrier } from './tracing/carrier.js';
 export {
+  CancelledError,
   HopperError,
+  JobDeferredError,
   JobStateError,
   TimeoutError,
   UnrecoverableError,

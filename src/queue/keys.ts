@@ -82,6 +82,12 @@ export interface QueueKeys {
   fout: string;
   /** HASH child id -> "token SEP kind SEP policy SEP parent queue SEP parent id SEP payload": outcomes to deliver. */
   foutv: string;
+  /**
+   * STREAM of job events (added, active, progress, completed, failed, retried, stalled,
+   * removed, drained) for QueueEvents; an entry holds one event of many jobs (ids joined
+   * by byte 30), never a result. Capped with MAXLEN ~ (meta `evlen`, default 10,000 entries).
+   */
+  events: string;
   /** Prefix of dedup keys: STRING `<dedup>:<key>` -> first job id, with the dedup TTL. */
   dedup: string;
   /** Hash tag prefix shared by all keys, for SCAN patterns. */
@@ -123,6 +129,7 @@ export const SCRIPT_KEYS = [
   'fparent',
   'fout',
   'foutv',
+  'events',
 ] as const satisfies readonly (keyof QueueKeys)[];
 
 export function queueKeys(prefix: string, name: string): QueueKeys {

@@ -12,10 +12,12 @@ import { JobStateError, ValidationError } from '../util/errors.js';
 import { defaultLogger, type Logger } from '../util/logger.js';
 import { AddBatcher, type PreparedJob } from './add-batcher.js';
 import { AddOutcomeUnknownError, QueueClosedError } from './errors.js';
+import { type EventsSettings, readEventsSettings, writeEventsSettings } from './events/settings.js';
+import * as jobAdmin from './job-admin.js';
 import { addRequestKey, type QueueKeys, queueKeys, registryKey } from './keys.js';
 import { configureGroup, type GroupCounts, readGroup, readLimits, writeLimits } from './limits.js';
 import { readJob } from './read-job.js';
-import { encodeRecord } from './record.js';
+import { encodeRecord, SEP } from './record.js';
 import { Schedules } from './schedule/schedules.js';
 import type { Repeat, ScheduleInfo, ScheduleOptions, ScheduleTemplate } from './schedule/types.js';
 import { scriptKeys } from './script-keys.js';
@@ -39,6 +41,7 @@ import {
   validateQueueName,
   validateQueueOptions,
 } from './validate.js';
+import { cancelChannel } from './worker/cancel.js';
 
 /** How long resolveAdd's fence keeps a late copy of an abandoned batch from being applied. */
 const FENCE_MS = 10 * 60_000;
@@ -347,17 +350,41 @@ export class Queue<D = unknown, R = unknown> {
   }
 
   /**
-   * Moves one failed job back to waiting with a fresh attempt count. A job added with
-   * dedup mode until-done takes its key again; if another live job holds the key now,
-   * the retry is refused (JobStateError) and the job stays failed.
+   * Moves one failed job back to waiting with a fresh attempt count (`{ state: 'completed' }`:
+   * a completed job, its result dropped). A job added with dedup mode until-done takes its
+   * key again; if another live job holds the key now, the retry is refused (JobStateError)
+   * and the job stays where it was.
    */
-  async retry(id: string): Promise<void> {
-    const [moved, refused] = await this.retryScript(['ids', id]);
+  async retry(id: string, opts: { state?: 'failed' | 'completed' } = {}): Promise<void> {
+    const state = opts.state ?? 'failed';
+    if (state !== 'failed' && state !== 'completed')
+      throw new ValidationError('opts.state', `must be 'failed' or 'completed', got ${String(state)}`);
+    const [moved, refused] = await this.retryScript([state === 'completed' ? 'completed' : 'ids', id]);
     if (refused.length > 0)
       throw new JobStateError(
         `job ${id} was not retried: its until-done key ${JSON.stringify(refused[1])} is held by live job ${refused[2]}`,
       );
-    if (moved === 0) throw new JobStateError(`job ${id} is not in the failed set`);
+    if (moved === 0) throw new JobStateError(`job ${id} is not in the ${state} set`);
+  }
+
+  /** Replaces a job's data, in any state (a running handler keeps what it got; later attempts see the new data). */
+  updateData(id: string, data: D): Promise<void> {
+    return jobAdmin.updateData(this.client, this.keys, id, data, this.maxPayloadBytes);
+  }
+
+  /** A waiting or delayed job's new priority (0..1000, higher first); a waiting one goes behind its new peers. */
+  changePriority(id: string, priority: number): Promise<void> {
+    return jobAdmin.changePriority(this.client, this.keys, id, priority);
+  }
+
+  /** A delayed job becomes due `delay` ms from now. */
+  changeDelay(id: string, delay: number): Promise<void> {
+    return jobAdmin.changeDelay(this.client, this.keys, id, delay);
+  }
+
+  /** A page of a job's log lines (`asc: false`: newest first) and how many are kept. */
+  getJobLogs(id: string, start = 0, end = -1, opts: { asc?: boolean } = {}): Promise<jobAdmin.JobLogs> {
+    return jobAdmin.getJobLogs(this.client, this.keys, id, start, end, opts);
   }
 
   /**
@@ -491,6 +518,37 @@ export class Queue<D = unknown, R = unknown> {
     await this.scheduling.clear();
     await this.client.srem(registryKey(this.prefix), this.name);
     this.registered = false;
+  }
+
+  /**
+   * Cancels a running job from any process: the worker running it aborts its `signal`
+   * with a CancelledError and fails it for good. Resolves true when a worker heard it,
+   * false when none did (its subscriber connection was down); JobStateError when the
+   * job is not active (remove() deletes a waiting one).
+   */
+  async cancel(id: string, reason = 'cancelled'): Promise<boolean> {
+    if (typeof id !== 'string' || id === '') throw new ValidationError('id', 'must be a non-empty string');
+    if (typeof reason !== 'string' || reason.length > 1000 || reason.includes(SEP))
+      throw new ValidationError('reason', 'must be a string of at most 1000 characters');
+    const r = await callScript<number>(this.client, 'cancel-job', scriptKeys(this.keys), [
+      id,
+      cancelChannel(this.keys),
+      reason,
+    ]);
+    if (r === -1) throw new JobStateError(`job ${id} is not active: only a running job can be cancelled`);
+    return r > 0;
+  }
+
+  /**
+   * Job events (QueueEvents): the stream keeps `maxLen` entries (default 10,000);
+   * `{ maxLen: 0 }` turns events off and deletes the stream. Holds for every process.
+   */
+  setEvents(settings: EventsSettings): Promise<void> {
+    return writeEventsSettings(this.client, this.keys, settings);
+  }
+
+  getEvents(): Promise<EventsSettings> {
+    return readEventsSettings(this.client, this.keys);
   }
 
   /** Counts, execution and wait time percentiles and recent failures over the last `days` days (or `minutes`). */

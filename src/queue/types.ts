@@ -186,6 +186,12 @@ export interface WorkerOptions {
   logger?: Logger;
   /** Record counts, timings and failed jobs (see docs/metrics.md); false turns it off. Default true. */
   metrics?: boolean | MetricsOptions;
+  /**
+   * Computes the delay before a failed job's next attempt (ms), for every job of this
+   * worker; `undefined` falls back to the job's `backoff`. `attemptsMade` counts the
+   * attempt that just failed. A throw is reported on `error` and the job's backoff used.
+   */
+  backoffStrategy?: (attemptsMade: number, error: Error, job: Job) => number | undefined;
 }
 
 /** What a handler receives. */
@@ -208,6 +214,16 @@ export interface Job<D = unknown> {
   log(line: string): Promise<void>;
   /** A flow parent's children and their outcomes (empty for a job without children); see docs/flows.md. */
   children(): Promise<FlowChild[]>;
+  /**
+   * Ends this attempt without using one (`throw job.snooze(ms)`): the job runs again in
+   * `ms` (0: at the back of the line), however the handler ends after the call.
+   */
+  snooze(ms: number): Error;
+  /**
+   * The handler hit an outside rate limit (`throw job.rateLimit(ms)`): the job goes back
+   * first in line without using an attempt, and no worker of the queue starts a job for `ms`.
+   */
+  rateLimit(ms: number): Error;
 }
 
 export type Handler<D = unknown, R = unknown> = (job: Job<D>) => R | Promise<R>;

@@ -28,3 +28,16 @@ export class TimeoutError extends HopperError {
 export class JobStateError extends HopperError {
   override name = 'JobStateError';
 }
+
+/** A running job was cancelled (worker.cancelJob, queue.cancel): its signal fires with this reason and it fails for good. */
+export class CancelledError extends HopperError {
+  override name = 'CancelledError';
+}
+
+/**
+ * What `job.snooze(ms)` and `job.rateLimit(ms)` return, for the handler to throw: the
+ * attempt ends without counting, and the job runs again later.
+ */
+export class JobDeferredError extends HopperError {
+  override name = 'JobDeferredError';
+}

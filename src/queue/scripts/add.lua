@@ -29,6 +29,7 @@
 --@include write-job
 --@include split
 --@include dedup
+--@include events
 
 local request = KEYS[EXTRA]
 local last = redis.call('GET', request)
@@ -45,6 +46,7 @@ local plain = #records
 local base = redis.call('INCRBY', K.seq, n) - n
 local out = { base }
 local added = 0
+local addedIds = {} -- the jobs of the 'added' event, plain ones first
 
 if plain > 0 then
   local fields, ids = {}, {}
@@ -57,6 +59,7 @@ if plain > 0 then
   redis.call('HSET', K.jobs, unpack(fields))
   redis.call('LPUSH', K.wait, unpack(ids))
   added = plain
+  addedIds = ids
 end
 
 
@@ -78,11 +81,15 @@ for i = 0, n - plain - 1 do
   else
     writeJob(id, record, priority, delay, group, seq)
     added = added + 1 -- a delayed job wakes workers too: they shorten their wait to its due time
+    addedIds[#addedIds + 1] = id
     out[#out + 1] = id
   end
 end
 
-if added > 0 then signal(added) end
+if added > 0 then
+  signal(added)
+  emitEvent(eventCap(S and S.evlen), 'added', addedIds)
+end
 out[1] = string.format('%d', base)
 redis.call('SET', request, table.concat(out, SEP), 'PX', ARGV[2])
 out[1] = base

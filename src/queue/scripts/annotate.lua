@@ -6,8 +6,10 @@
 --       job id, lease token, value (progress JSON, or the line)
 -- Returns the ids whose note was refused (lease lost).
 --@include keys
+--@include events
 
 local keep = tonumber(ARGV[1])
+local cap = nil -- read at the first progress value
 local refused = {}
 for i = 2, #ARGV, 4 do
   local kind, id, prefix, value = ARGV[i], ARGV[i + 1], ARGV[i + 2] .. '|', ARGV[i + 3]
@@ -16,6 +18,8 @@ for i = 2, #ARGV, 4 do
     refused[#refused + 1] = id
   elseif kind == 'p' then
     redis.call('HSET', K.progress, id, value)
+    cap = cap or eventCap()
+    emitEvent(cap, 'progress', id, 'd', value)
   else
     local text = redis.call('HGET', K.logs, id)
     text = text and (text .. '\n' .. value) or value

@@ -11,6 +11,7 @@
 --@include groups
 --@include forget
 --@include until-done
+--@include events
 
 local budget = tonumber(ARGV[1])
 local ids = {}
@@ -48,6 +49,8 @@ if #ids < budget then
   end
 end
 -- A delayed grouped job has a gjob entry but no place in a line or gwait: drained as delayed.
-releaseUntilDone(readSettings(), ids)
+local S = readSettings()
+releaseUntilDone(S, ids)
 forget(ids)
+emitEvent(eventCap(S.evlen), 'removed', ids)
 return #ids

@@ -28,6 +28,7 @@
 --@include groups
 --@include promote
 --@include split
+--@include events
 
 local wid, count, lease, request = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local reservedBefore, seen, free = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
@@ -67,6 +68,11 @@ promoteDue(S, now) -- due delayed jobs, in add order (promote.lua)
 if S.paused then
   recordReserved(wid, reservedBefore, seen, false)
   return reply('', '')
+end
+-- A handler signalled a rate limit (job.rateLimit): nothing starts until it ends.
+if S.limitedUntil > now then
+  recordReserved(wid, reservedBefore, seen, false)
+  return { '', S.limitedUntil - now, '', limited, state }
 end
 
 local want = count
@@ -138,6 +144,18 @@ for i, id in ipairs(ids) do
   end
 end
 if #held > 0 then redis.call('HSET', K.active, unpack(held)) end
+local cap = eventCap(S.evlen)
+if cap ~= '0' and #held > 0 then
+  local started = {}
+  for i = 1, #held, 2 do started[#started + 1] = held[i] end
+  emitEvent(cap, 'active', started)
+  -- 'drained': this call took the last waiting jobs (delayed ones do not count).
+  if #ids < count then
+    local left = redis.call('LLEN', K.wait) + redis.call('ZCARD', K.waitp)
+    if S.groups then left = left + redis.call('HLEN', K.gnext) + redis.call('ZCARD', K.gwait) end
+    if left == 0 then emitEvent(cap, 'drained', '') end
+  end
+end
 
 -- More work left that another worker may take: pass the wake-up on.
 if #ids == count then

@@ -27,6 +27,7 @@
 --@include until-done
 --@include split
 --@include flow-outbox
+--@include events
 
 local wid, lease, maxStalls = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local replies = KEYS[EXTRA]
@@ -35,6 +36,7 @@ local now = S.now
 local state = leaseState(S, wid, now, lease, replies)
 
 local reclaimed, stalledOut, trimmed = 0, 0, 0
+local stalledIds, failedIds = {}, {} -- for the events (events.lua)
 local woken = 0
 
 -- Puts a job its worker no longer runs back at the front of waiting, or fails it
@@ -43,6 +45,7 @@ local function takeBack(id, value)
   redis.call('HDEL', K.active, id)
   woken = woken + groupLeave(S, { id })
   local stalls = redis.call('HINCRBY', K.stalls, id, 1)
+  stalledIds[#stalledIds + 1] = id
   if stalls > maxStalls then
     local attempt = redis.call('HINCRBY', K.atts, id, 1)
     local started = string.match(value, '|(%d+)$')
@@ -53,6 +56,7 @@ local function takeBack(id, value)
     if S.flows then flowOutbox(S, { id }, { 1 }, string.match(value, '^([^|]*)|'), 'f', err) end
     retain(K.failed, { id }, now, tonumber(ARGV[4]), tonumber(ARGV[5]))
     stalledOut = stalledOut + 1
+    failedIds[#failedIds + 1] = id
   else
     place(S, id, redis.call('INCR', K.seq), true)
     reclaimed = reclaimed + 1
@@ -107,6 +111,11 @@ if #dead > 0 or sweep or checkOwn then
   redis.call('HSET', replies, 'held', own)
   if S.held and (reclaimed + stalledOut) > 0 then redis.call('HDEL', K.meta, 'held') end
   if reclaimed + woken + stalledOut > 0 then signal(reclaimed + woken + stalledOut) end
+  if #stalledIds > 0 then
+    local cap = eventCap(S.evlen)
+    emitEvent(cap, 'stalled', stalledIds)
+    emitEvent(cap, 'failed', failedIds)
+  end
 end
 
 for _, setKey in ipairs({ K.completed, K.failed }) do

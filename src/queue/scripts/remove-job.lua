@@ -11,6 +11,7 @@
 --@include groups
 --@include forget
 --@include until-done
+--@include events
 
 local id = ARGV[1]
 if redis.call('HEXISTS', K.active, id) == 1 then return -1 end
@@ -23,4 +24,5 @@ local group = redis.call('HGET', K.gjob, id)
 if group then groupDrop(group, id) end
 releaseUntilDone(S, { id })
 forget({ id })
+emitEvent(eventCap(S.evlen), 'removed', { id })
 return 1

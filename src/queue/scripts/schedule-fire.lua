@@ -17,11 +17,13 @@
 --@include enqueue
 --@include groups
 --@include write-job
+--@include events
 
 local NEXT, RUNS, SPECS, CLAIMS = KEYS[EXTRA], KEYS[EXTRA + 1], KEYS[EXTRA + 2], KEYS[EXTRA + 3]
 
 local advanced, made = 0, 0
 local ids = {}
+local madeIds = {}
 for a = 1, #ARGV, 10 do
   local id = ARGV[a]
   ids[#ids + 1] = id
@@ -34,6 +36,7 @@ for a = 1, #ARGV, 10 do
       local seq = (priority > 0 or group ~= '') and redis.call('INCR', K.seq) or 0
       writeJob(jobId, ARGV[a + 6], priority, tonumber(ARGV[a + 8]), group, seq)
       made = made + 1
+      madeIds[made] = jobId
     end
     if ARGV[a + 3] == '-1' then
       redis.call('ZREM', NEXT, id)
@@ -47,5 +50,8 @@ for a = 1, #ARGV, 10 do
   end
 end
 if #ids > 0 then redis.call('HDEL', CLAIMS, unpack(ids)) end
-if made > 0 then signal(made) end
+if made > 0 then
+  signal(made)
+  emitEvent(eventCap(S and S.evlen), 'added', madeIds)
+end
 return { advanced, made }

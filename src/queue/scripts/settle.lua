@@ -12,7 +12,9 @@
 --   lease token, keep age ms (0: no limit), keep count (-1: no limit, 0: delete now),
 --   the ids and the result JSONs (none when deleting), each joined by byte 30;
 -- then the number of failures, and per failure 6 fields:
---   id, lease token, error JSON, retry delay ms (-1: no retry left), keep age, keep count
+--   id, lease token, error JSON, retry delay ms (-1: no retry left), keep age, keep count;
+--   the error JSON '' (job.snooze: run again after the delay) or '!' (job.rateLimit:
+--   back in front, and the queue starts nothing for the delay) uses no attempt
 -- A flow child that finished for good leaves its outcome in the flow outbox (flow-outbox.lua).
 -- Returns the worker's state (worker-lease.lua), then the ids whose lease was lost:
 -- their outcome was not applied.
@@ -28,6 +30,7 @@
 --@include until-done
 --@include split
 --@include flow-outbox
+--@include events
 
 local replies = KEYS[EXTRA]
 local wid = ARGV[2]
@@ -45,6 +48,8 @@ end
 local rejected = {}
 local wake = 0
 local ended = 0
+-- The jobs of this call's events (events.lua).
+local completedIds, failedIds, retriedIds = {}, {}, {}
 
 -- Splits `ids` into those `token` still holds (their lease is ended here) and the rest.
 -- The jobs of one fetch share one lease value, so a value is checked and parsed
@@ -80,6 +85,7 @@ for _ = 1, tonumber(ARGV[6]) do
     for k, j in ipairs(held) do done[k] = ids[j] end
     ended = ended + #done
     if S.flows then flowOutbox(S, ids, held, token, 'c', ARGV[a + 4]) end
+    for _, id in ipairs(done) do completedIds[#completedIds + 1] = id end
     redis.call('HDEL', K.active, unpack(done))
     wake = wake + groupLeave(S, done)
     releaseUntilDone(S, done)
@@ -113,23 +119,43 @@ for i = 0, nFailed - 1 do
     redis.call('HDEL', K.active, id)
     ended = ended + 1
     wake = wake + groupLeave(S, { id })
-    local attempt = redis.call('HINCRBY', K.atts, id, 1)
+    local payload = ARGV[f + 2]
     local retryDelay, keepCount = tonumber(ARGV[f + 3]), tonumber(ARGV[f + 5])
-    redis.call('HSET', K.errors, id,
-      '{"p":' .. started[1] .. ',"f":' .. S.nowText .. ',"a":' .. attempt .. ',"e":' .. ARGV[f + 2] .. '}')
-    if retryDelay > 0 then
-      redis.call('ZADD', K.delayed, now + retryDelay, id)
-      wake = wake + 1
-    elseif retryDelay == 0 then
-      place(S, id, redis.call('INCR', K.seq), false)
+    if payload == '!' then
+      -- Rate limited by its handler: first in line once the queue's pause ends.
+      local limitEnd = now + retryDelay
+      if limitEnd > S.limitedUntil then
+        redis.call('HSET', K.meta, 'rlu', limitEnd)
+        S.limitedUntil = limitEnd
+      end
+      place(S, id, redis.call('INCR', K.seq), true)
+    elseif payload == '' then
+      -- Snoozed by its handler: due again after the delay.
+      if retryDelay > 0 then
+        redis.call('ZADD', K.delayed, now + retryDelay, id)
+      else
+        place(S, id, redis.call('INCR', K.seq), false)
+      end
       wake = wake + 1
     else
-      releaseUntilDone(S, { id })
-      if S.flows then flowOutbox(S, { id }, { 1 }, ARGV[f + 1], 'f', ARGV[f + 2]) end
-      if keepCount == 0 then
-        forget({ id })
+      local attempt = redis.call('HINCRBY', K.atts, id, 1)
+      redis.call('HSET', K.errors, id,
+        '{"p":' .. started[1] .. ',"f":' .. S.nowText .. ',"a":' .. attempt .. ',"e":' .. payload .. '}')
+      if retryDelay >= 0 then retriedIds[#retriedIds + 1] = id else failedIds[#failedIds + 1] = id end
+      if retryDelay > 0 then
+        redis.call('ZADD', K.delayed, now + retryDelay, id)
+        wake = wake + 1
+      elseif retryDelay == 0 then
+        place(S, id, redis.call('INCR', K.seq), false)
+        wake = wake + 1
       else
-        retain(K.failed, { id }, now, tonumber(ARGV[f + 4]), keepCount)
+        releaseUntilDone(S, { id })
+        if S.flows then flowOutbox(S, { id }, { 1 }, ARGV[f + 1], 'f', payload) end
+        if keepCount == 0 then
+          forget({ id })
+        else
+          retain(K.failed, { id }, now, tonumber(ARGV[f + 4]), keepCount)
+        end
       end
     end
   end
@@ -141,6 +167,10 @@ if S.held then
   wake = wake + 1
 end
 if wake > 0 then signal(wake) end
+local cap = eventCap(S.evlen)
+emitEvent(cap, 'completed', completedIds)
+emitEvent(cap, 'retried', retriedIds)
+emitEvent(cap, 'failed', failedIds)
 -- `held` counts the worker's entries in `active` (a hint the heartbeat checks).
 redis.call('HSET', replies, 'settle', ARGV[1], 'rejected', table.concat(rejected, SEP),
   'held', tonumber(last[5] or '0') - ended)

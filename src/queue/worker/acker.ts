@@ -17,6 +17,8 @@ export interface Settlement {
   retryDelay: number;
   keepAge: number;
   keepCount: number;
+  /** job.snooze or job.rateLimit ended the attempt: no event, no metrics. */
+  deferred?: boolean;
 }
 
 const MAX_PER_CALL = 1000;

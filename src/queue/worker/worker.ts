@@ -9,7 +9,7 @@ import { createClient, reconnectDelay } from '../../redis/connection.js';
 import { redactError } from '../../redis/redact.js';
 import { callScript, defineScripts } from '../../redis/scripts.js';
 import { endAttempt, loadTracing, traceAttempt } from '../../tracing/index.js';
-import { ValidationError } from '../../util/errors.js';
+import { CancelledError, JobDeferredError, JobStateError, ValidationError } from '../../util/errors.js';
 import { defaultLogger, type Logger } from '../../util/logger.js';
 import { within } from '../../util/within.js';
 import { backoffDelay } from '../backoff.js';
@@ -21,10 +21,12 @@ import { scriptKeys } from '../script-keys.js';
 import { queueScripts } from '../scripts.js';
 import { warnAboutServer } from '../server-warnings.js';
 import { START_WINDOW_MS } from '../start-window.js';
-import type { Handler, WorkerOptions } from '../types.js';
-import { validatePrefix, validateQueueName } from '../validate.js';
+import type { Handler, Job, WorkerOptions } from '../types.js';
+import { MAX_DELAY_MS, validatePrefix, validateQueueName } from '../validate.js';
 import { Acker, type Settlement } from './acker.js';
 import { Annotator } from './annotator.js';
+import { CancelListener, cancelChannel } from './cancel.js';
+import type { WorkerEventsMap } from './events.js';
 import { Fetcher, lapseTime, WorkerState } from './fetcher.js';
 import { Heartbeat, type HeldReport } from './heartbeat.js';
 import type { HeldJob } from './job.js';
@@ -43,14 +45,16 @@ const MAX_PREFETCH = 500;
  * jobs in batches and blocks for new ones, runAttempt runs one handler, the Acker
  * acknowledges outcomes in batches, and the Heartbeat keeps the lease.
  *
- * Events: `completed` (job, result), `failed` (job, error), `error` (error),
- * `drained` (the queue had nothing left for this worker), `lost` (job: its
- * outcome was rejected because the lease had lapsed).
+ * Events (typed, WorkerEventsMap): `active` (job), `progress` (job, value),
+ * `completed` (job, result), `failed` (job, error), `error` (error), `drained`
+ * (the queue had nothing left for this worker), `lost` (job: its outcome was
+ * rejected because the lease had lapsed), `paused`, `resumed`.
  */
-export class Worker<D = unknown, R = unknown> extends EventEmitter {
+export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsMap<D, R>> {
   readonly id: string;
   readonly name: string;
-  readonly concurrency: number;
+  /** Handlers running at once; `worker.concurrency = n` changes it while the worker runs. */
+  private slots: number;
   private readonly keys: QueueKeys;
   private readonly repliesKey: string;
   private readonly prefix: string;
@@ -94,22 +98,32 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   /** The last fetch found nothing: once in-hand work ends, the worker is drained. */
   private queueEmpty = false;
   private closed: Promise<void> | undefined;
+  /** worker.pause(): fetch and start nothing until resume(). */
+  private paused = false;
+  private resumeLoop: (() => void) | undefined;
+  private readonly backoffStrategy: WorkerOptions['backoffStrategy'];
+  /** Hears queue.cancel() from any process (one subscriber connection, opened by run()). */
+  private readonly cancels: CancelListener;
 
   constructor(
     name: string,
-    private readonly handler: Handler<D, R>,
+    /** null: a manual worker (getNextJob, completeJob, failJob), for custom consumers. */
+    private readonly handler: Handler<D, R> | null,
     options: WorkerOptions = {},
   ) {
     super();
     this.name = validateQueueName(name);
     // Everything is checked before anything connects: a bad worker writes nothing.
-    if (typeof handler !== 'function')
-      throw new ValidationError('handler', `must be a function (job) => result, got ${typeof handler}`);
+    if (typeof handler !== 'function' && handler !== null)
+      throw new ValidationError(
+        'handler',
+        `must be a function (job) => result or null, got ${typeof handler}`,
+      );
     if (typeof options !== 'object' || options === null)
       throw new ValidationError('options', 'must be an object of WorkerOptions');
     this.prefix = validatePrefix(options.prefix);
     this.keys = queueKeys(this.prefix, name);
-    this.concurrency = integerOption('concurrency', options.concurrency, 1, 1, 10_000);
+    this.slots = integerOption('concurrency', options.concurrency, 1, 1, 10_000);
     this.fixedPrefetch =
       options.prefetch === undefined ? undefined : integerOption('prefetch', options.prefetch, 0, 0, 10_000);
     // Timers cannot wait longer than MAX_TIMER_MS: a longer one fires at once.
@@ -119,6 +133,9 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     // Within the lease: a permission to start never outlives the lease renewed with it.
     this.startWindow = Math.min(START_WINDOW_MS, Math.floor(this.leaseMs / 2));
     booleanOption('autorun', options.autorun);
+    if (options.backoffStrategy !== undefined && typeof options.backoffStrategy !== 'function')
+      throw new ValidationError('backoffStrategy', 'must be a function (attemptsMade, error, job) => ms');
+    this.backoffStrategy = options.backoffStrategy;
     booleanOption('schedules', options.schedules);
     const metrics = metricsOption(options.metrics);
     this.logger = options.logger ?? defaultLogger('hopper:worker');
@@ -185,6 +202,10 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
         (e) => this.fail(e),
         (r) => this.metrics?.added(r.made),
       );
+    this.cancels = new CancelListener(options.connection, cancelChannel(this.keys), (id, token, reason) => {
+      const job = this.running.get(id);
+      if (job && job.token === token) this.cancelJob(id, reason);
+    });
     this.timeouts = new Timeouts((job, err) => {
       job.abort(err);
       this.finish({ ok: false, job, error: err, unrecoverable: false });
@@ -201,16 +222,86 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
    */
   private capacity(): number {
     // Under limits, a job fetched ahead holds a slot of the limit while it idles here.
-    if (this.limited) return this.concurrency;
+    if (this.limited) return this.slots;
     let prefetch = this.fixedPrefetch;
     if (prefetch === undefined) {
       prefetch =
         this.avgJobMs === undefined
-          ? Math.min(this.concurrency, 100)
-          : Math.round((this.concurrency * PREFETCH_WINDOW_MS) / Math.max(this.avgJobMs, 0.001));
+          ? Math.min(this.slots, 100)
+          : Math.round((this.slots * PREFETCH_WINDOW_MS) / Math.max(this.avgJobMs, 0.001));
       prefetch = Math.min(MAX_PREFETCH, Math.max(1, prefetch));
     }
-    return this.concurrency + prefetch;
+    return this.slots + prefetch;
+  }
+
+  get concurrency(): number {
+    return this.slots;
+  }
+
+  /**
+   * Changes how many handlers run at once, while the worker runs: a raise starts
+   * reserved or newly fetched jobs at once; a cut lets running jobs finish and
+   * starts no new one until fewer than `n` run.
+   */
+  set concurrency(n: number) {
+    this.slots = integerOption('concurrency', n, 1, 1, 10_000);
+    this.pump();
+    this.wakeLoop();
+  }
+
+  /** Whether worker.pause() is in effect. */
+  isPaused(): boolean {
+    return this.paused;
+  }
+
+  /**
+   * This worker stops taking jobs (other workers go on; queue.pause() stops them all):
+   * jobs it fetched ahead go back in line at once, and the promise resolves once its
+   * running jobs ended (at once with `doNotWaitActive`).
+   */
+  async pause(opts: { doNotWaitActive?: boolean } = {}): Promise<void> {
+    if (this.closing) return;
+    if (!this.paused) {
+      this.paused = true;
+      if (this.buffer.length > 0) await this.release(this.buffer.splice(0), 'back');
+      this.notify('paused');
+    }
+    while (!opts.doNotWaitActive && this.paused && this.running.size > 0) {
+      await new Promise<void>((resolve) => {
+        // The fetch loop may be waiting on slotFreed too: wake both.
+        const loopWaiting = this.slotFreed;
+        this.slotFreed = () => {
+          loopWaiting?.();
+          resolve();
+        };
+        setTimeout(resolve, 100);
+      });
+    }
+  }
+
+  /** Undoes pause(): the worker takes and starts jobs again. */
+  resume(): void {
+    if (!this.paused || this.closing) return;
+    this.paused = false;
+    const wake = this.resumeLoop;
+    this.resumeLoop = undefined;
+    wake?.();
+    this.notify('resumed');
+  }
+
+  /**
+   * Cancels a job this worker is running: its `signal` aborts with a CancelledError,
+   * its slot frees at once, and it fails for good (no further attempt), unless its
+   * handler had already returned. False when this worker does not run it.
+   * queue.cancel(id) does this from any process.
+   */
+  cancelJob(id: string, reason = 'cancelled'): boolean {
+    const job = this.running.get(id);
+    if (!job) return false;
+    const err = new CancelledError(`job ${id} cancelled: ${reason}`);
+    job.abort(err);
+    this.finish({ ok: false, job, error: err, unrecoverable: true });
+    return true;
   }
 
   /** Starts fetching and processing (done by the constructor unless `autorun: false`). */
@@ -221,6 +312,9 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     this.heartbeat.start();
     this.scheduler?.start();
     this.flows.start();
+    this.cancels.start((e) => this.fail(e));
+    // A manual worker takes jobs only when asked (getNextJob).
+    if (this.handler === null) return;
     // The optional OpenTelemetry import settles before the first job runs.
     this.loopDone = loadTracing().then(() => this.loop());
   }
@@ -228,6 +322,12 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
   private async loop(): Promise<void> {
     let failures = 0;
     while (!this.closing) {
+      if (this.paused) {
+        await new Promise<void>((resolve) => {
+          this.resumeLoop = resolve;
+        });
+        continue;
+      }
       const inHand = this.buffer.length + this.running.size;
       const capacity = this.capacity();
       const room = capacity - inHand;
@@ -240,14 +340,14 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
       }
       try {
         const sentAt = performance.now();
-        const free = Math.max(0, this.concurrency - this.running.size);
+        const free = Math.max(0, this.slots - this.running.size);
         const { jobs, nextDue, limited, state } = await this.fetcher.fetch(room, this.buffer.length, free);
         failures = 0;
         this.limited = limited;
         this.queueEmpty = jobs.length === 0;
         // First, as it concerns the jobs held before this fetch (and permits this fetch's).
         this.renewed(sentAt, state);
-        if (jobs.length > 0 && state & WorkerState.LAPSED) {
+        if (jobs.length > 0 && (state & WorkerState.LAPSED || this.paused)) {
           // The reply may be a replay (fetch.lua answers a resent request id with its stored
           // reply): its jobs may have been taken back and run while the lease was lapsed.
           // Release puts back only those still leased to this worker.
@@ -276,17 +376,19 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
 
   /** Starts reserved jobs while slots are free, if Redis recently said they may start. */
   private pump(): void {
-    if (this.buffer.length === 0 || this.running.size >= this.concurrency || this.closing) return;
+    if (this.buffer.length === 0 || this.running.size >= this.slots || this.closing || this.paused) return;
     if (performance.now() >= this.startUntil) {
       // Ask Redis: a settle about to be sent (a job just ended) will say, else a beat now.
       if (!this.acker.hasUnsent) this.heartbeat.beatNow();
       return;
     }
-    while (this.running.size < this.concurrency && this.buffer.length > 0) {
+    while (this.running.size < this.slots && this.buffer.length > 0) {
       const job = this.buffer.shift()!;
       this.running.set(job.id, job);
       this.timeouts.watch(job, job.opts.timeout ?? this.jobTimeout, this.isRunning, this.running.size);
       job.startedAt = performance.now();
+      if (this.listenerCount('progress') > 0) job.onProgress = (v) => this.notify('progress', job, v);
+      if (this.listenerCount('active') > 0) this.notify('active', job);
       traceAttempt(this.name, job, this.attempt).then((o) => this.finish(o));
     }
   }
@@ -307,6 +409,10 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     // A job that timed out, or that close gave back, is not acknowledged again.
     if (!this.isRunning(job)) return;
     this.running.delete(job.id);
+    // A cancelled job fails for good, whatever its handler did after the signal fired.
+    if (!outcome.ok && outcome.error instanceof CancelledError) outcome.unrecoverable = true;
+    else if (job.deferral && outcome.ok)
+      outcome = { ok: false, job, error: new JobDeferredError('deferred'), unrecoverable: false };
     const tookMs = performance.now() - job.startedAt;
     endAttempt(job, outcome.ok ? undefined : outcome.error);
     this.avgJobMs = this.avgJobMs === undefined ? tookMs : this.avgJobMs * 0.9 + tookMs * 0.1;
@@ -319,6 +425,16 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
 
   private settlement(outcome: Outcome): Settlement {
     const opts = outcome.job.opts;
+    const deferral = outcome.job.deferral;
+    if (deferral && !outcome.ok && !(outcome.error instanceof CancelledError))
+      return {
+        outcome,
+        payload: deferral.kind === 'snooze' ? '' : '!',
+        retryDelay: deferral.ms,
+        keepAge: 0,
+        keepCount: 0,
+        deferred: true,
+      };
     if (outcome.ok) {
       const [keepAge, keepCount] = retentionArgs(opts.removeOnComplete ?? DEFAULT_KEEP_COMPLETED);
       return { outcome, payload: outcome.resultJson, retryDelay: -1, keepAge, keepCount };
@@ -326,8 +442,27 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     const [keepAge, keepCount] = retentionArgs(opts.removeOnFail ?? DEFAULT_KEEP_FAILED);
     const attempt = outcome.job.attemptsMade + 1;
     const last = outcome.unrecoverable || attempt >= (opts.attempts ?? 1);
-    const retryDelay = last ? -1 : backoffDelay(opts.backoff, attempt);
+    const retryDelay = last
+      ? -1
+      : (this.customBackoff(attempt, outcome.error, outcome.job) ?? backoffDelay(opts.backoff, attempt));
     return { outcome, payload: serializeError(outcome.error), retryDelay, keepAge, keepCount };
+  }
+
+  /** The worker's backoffStrategy, checked: undefined to use the job's own backoff. */
+  private customBackoff(attempt: number, error: Error, job: Job): number | undefined {
+    if (!this.backoffStrategy) return undefined;
+    try {
+      const ms = this.backoffStrategy(attempt, error, job);
+      if (ms === undefined) return undefined;
+      if (typeof ms === 'number' && Number.isInteger(ms) && ms >= 0 && ms <= MAX_DELAY_MS) return ms;
+      throw new ValidationError(
+        'backoffStrategy',
+        `returned ${String(ms)}, not an integer from 0 to ${MAX_DELAY_MS}`,
+      );
+    } catch (err) {
+      this.fail(err);
+      return undefined;
+    }
   }
 
   /**
@@ -378,9 +513,12 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
 
   private settled(applied: Settlement[], lost: Settlement[], sentAt: number, state: number): void {
     this.renewed(sentAt, state);
-    this.metrics?.settled(applied);
-    this.flows.settled(applied);
-    for (const { outcome } of applied) {
+    if (this.manual.size > 0) this.manualSettled(applied, lost);
+    const final = applied.some((s) => s.deferred) ? applied.filter((s) => !s.deferred) : applied;
+    this.metrics?.settled(final);
+    this.flows.settled(final);
+    for (const { outcome, deferred } of applied) {
+      if (deferred) continue;
       if (outcome.ok) this.notify('completed', outcome.job, outcome.result);
       else this.notify('failed', outcome.job, outcome.error);
     }
@@ -398,9 +536,9 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
    * them (the acknowledgement loop would wedge with its jobs left active): the throw
    * is reported on `error` instead.
    */
-  private notify(event: string, ...args: unknown[]): void {
+  private notify<K extends keyof WorkerEventsMap<D, R>>(event: K, ...args: unknown[]): void {
     try {
-      this.emit(event, ...args);
+      (this.emit as (e: K, ...a: unknown[]) => boolean)(event, ...args);
     } catch (err) {
       this.fail(err);
     }
@@ -435,6 +573,8 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
 
   private async shutdown(timeout: number): Promise<void> {
     this.closing = true;
+    this.resumeLoop?.();
+    const cancelsClosed = this.cancels.close();
     const deadline = Date.now() + timeout;
     const left = () => Math.max(0, deadline - Date.now());
     this.blocking.disconnect(); // ends a BRPOP in progress
@@ -463,6 +603,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     this.heartbeat.stop();
     await within(schedulerStopped, left());
     await within(this.flows.stop(), Math.max(1000, left()));
+    await within(cancelsClosed, 1000);
     await within(
       this.metrics?.close().catch((e) => this.fail(e)),
       1000,
@@ -472,6 +613,91 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
       1000,
     );
     this.client.disconnect();
+  }
+
+  /** Acknowledgements manual calls (completeJob, failJob) wait for. */
+  private readonly manual = new Map<HeldJob, { resolve: () => void; reject: (e: Error) => void }>();
+
+  /**
+   * Manual worker (handler null): takes the next job, or undefined when none waits
+   * (within `block` ms, default 0). The job stays leased to this worker (its heartbeat
+   * renews it; no attempt timeout) until completeJob or failJob. Undefined too while the
+   * queue is paused.
+   */
+  async getNextJob(opts: { block?: number } = {}): Promise<Job<D> | undefined> {
+    if (this.handler !== null)
+      throw new ValidationError('handler', 'getNextJob needs a manual worker (handler null)');
+    const block = integerOption('block', opts.block, 0, 0, MAX_TIMER_MS);
+    if (this.closing) return undefined;
+    this.run();
+    const deadline = performance.now() + block;
+    for (;;) {
+      const sentAt = performance.now();
+      const { jobs, state, nextDue } = await this.fetcher.fetch(1, 0, 1);
+      if (jobs.length > 0 && state & (WorkerState.LAPSED | WorkerState.PAUSED)) {
+        await this.release(jobs, 'back');
+        return undefined;
+      }
+      const job = jobs[0];
+      if (job) {
+        this.renewed(sentAt, state);
+        this.running.set(job.id, job);
+        job.startedAt = performance.now();
+        return job as unknown as Job<D>;
+      }
+      const left = deadline - performance.now();
+      if (left <= 0 || this.closing) return undefined;
+      await this.fetcher.waitForWork(Math.min(left, nextDue >= 0 ? nextDue + 1 : left, MAX_BLOCK_MS));
+    }
+  }
+
+  /** Manual worker: completes a job from getNextJob; resolves once Redis stored the result. */
+  completeJob(job: Job<D>, result: R): Promise<void> {
+    let resultJson: string;
+    try {
+      resultJson = JSON.stringify(result === undefined ? null : result);
+    } catch (err) {
+      return Promise.reject(
+        new ValidationError('result', `is not JSON-serialisable: ${(err as Error).message}`),
+      );
+    }
+    return this.settleManual(job, { ok: true, job: job as unknown as HeldJob, result, resultJson });
+  }
+
+  /**
+   * Manual worker: fails an attempt of a job from getNextJob (retried per its attempts
+   * and backoff unless `unrecoverable`); resolves once Redis stored it.
+   */
+  failJob(job: Job<D>, error: Error, opts: { unrecoverable?: boolean } = {}): Promise<void> {
+    if (!(error instanceof Error)) return Promise.reject(new ValidationError('error', 'must be an Error'));
+    const held = job as unknown as HeldJob;
+    return this.settleManual(job, {
+      ok: false,
+      job: held,
+      error,
+      unrecoverable: opts.unrecoverable === true,
+    });
+  }
+
+  private settleManual(job: Job<D>, outcome: Outcome): Promise<void> {
+    const held = job as unknown as HeldJob;
+    if (!this.isRunning(held))
+      return Promise.reject(new JobStateError(`job ${job.id} is not held by this worker (already settled?)`));
+    return new Promise<void>((resolve, reject) => {
+      this.manual.set(held, { resolve, reject });
+      this.finish(outcome);
+    });
+  }
+
+  private manualSettled(applied: Settlement[], lost: Settlement[]): void {
+    for (const { outcome } of applied) {
+      this.manual.get(outcome.job)?.resolve();
+      this.manual.delete(outcome.job);
+    }
+    for (const { outcome } of lost) {
+      this.manual.get(outcome.job)?.reject(new JobStateError(`job ${outcome.job.id}: the lease had lapsed`));
+      this.manual.delete(outcome.job);
+    }
   }
 
   /** Gives jobs back to the queue, in their order ('close' also ends the lease). */

@@ -8,7 +8,8 @@ local K = {
   gready = KEYS[21], gparked = KEYS[22], gcount = KEYS[23], gconf = KEYS[24], grate = KEYS[25],
   udone = KEYS[26], gnext = KEYS[27], reserved = KEYS[28],
   fdeps = KEYS[29], fblocked = KEYS[30], fparent = KEYS[31], fout = KEYS[32], foutv = KEYS[33],
+  events = KEYS[34],
 }
-local EXTRA = 34
+local EXTRA = 35
 -- The hashes holding a job's records: forget() deletes an id from each.
 K.rec = { K.jobs, K.atts, K.pri, K.stalls, K.results, K.errors, K.progress, K.logs, K.gjob, K.fparent }

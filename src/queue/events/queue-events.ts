@@ -1,0 +1,204 @@
+import { EventEmitter } from 'node:events';
+import type { Redis } from 'ioredis';
+import { createClient, reconnectDelay } from '../../redis/connection.js';
+import { redactError } from '../../redis/redact.js';
+import { defineScripts } from '../../redis/scripts.js';
+import { ValidationError } from '../../util/errors.js';
+import { defaultLogger, type Logger } from '../../util/logger.js';
+import { type QueueKeys, queueKeys } from '../keys.js';
+import { queueScripts } from '../scripts.js';
+import { validatePrefix, validateQueueName } from '../validate.js';
+import { booleanOption, integerOption, MAX_TIMER_MS } from '../worker/options.js';
+import { decodeEntry } from './decode.js';
+import { compareIds, validEventId } from './ids.js';
+import type { QueueEventsMap, QueueEventsOptions } from './types.js';
+import { FinishWaiters } from './waiters.js';
+
+const READ_COUNT = 1000;
+
+/**
+ * Job events of one queue, from any process: reads the queue's events stream
+ * (events.lua writes it from the scripts that change a job's state) on a
+ * connection of its own and emits one typed event per job. The stream is capped,
+ * so a subscriber that falls further behind than the cap misses the oldest events.
+ * `waitUntilFinished(id)` turns the events into request/response.
+ */
+export class QueueEvents extends EventEmitter<QueueEventsMap> {
+  readonly name: string;
+  private readonly keys: QueueKeys;
+  private readonly client: Redis;
+  private readonly blocking: Redis;
+  private readonly blockMs: number;
+  private readonly logger: Logger;
+  private readonly waiters: FinishWaiters;
+  /** The id of the last entry read ('$' until the start resolved it). */
+  private cursor: string;
+  private started = false;
+  private closing = false;
+  private loopDone: Promise<void> | undefined;
+  private readyResolve!: () => void;
+  private readonly ready = new Promise<void>((r) => {
+    this.readyResolve = r;
+  });
+  private catchUps: { id: string; then: () => void }[] = [];
+
+  constructor(name: string, options: QueueEventsOptions = {}) {
+    super();
+    this.name = validateQueueName(name);
+    if (typeof options !== 'object' || options === null)
+      throw new ValidationError('options', 'must be an object of QueueEventsOptions');
+    this.keys = queueKeys(validatePrefix(options.prefix), name);
+    const last = options.lastEventId ?? '$';
+    if (last !== '$' && !validEventId(last))
+      throw new ValidationError('lastEventId', `must be '$', '0' or a stream entry id like 1700000000000-0`);
+    this.cursor = last === '0' ? '0-0' : last;
+    this.blockMs = integerOption('blockMs', options.blockMs, 5000, 1, MAX_TIMER_MS);
+    booleanOption('autorun', options.autorun);
+    this.logger = options.logger ?? defaultLogger('hopper:events');
+    this.client = createClient(options.connection, 'command');
+    this.blocking = createClient(options.connection, 'blocking');
+    for (const c of [this.client, this.blocking]) c.on('error', () => {}); // reconnects on its own
+    defineScripts(this.client, queueScripts);
+    this.waiters = new FinishWaiters(this.client, this.keys, (then) => this.whenCaughtUp(then));
+    if (options.autorun !== false) this.run();
+  }
+
+  /** The id of the last event read: a new QueueEvents given it as `lastEventId` goes on from there. */
+  get lastEventId(): string {
+    return this.cursor;
+  }
+
+  /** Starts reading (done by the constructor unless `autorun: false`). */
+  run(): void {
+    if (this.started || this.closing) return;
+    this.started = true;
+    this.loopDone = this.loop();
+  }
+
+  /** Resolves once the reader knows where it starts: events from then on are not missed. */
+  waitUntilReady(): Promise<void> {
+    this.run();
+    return this.ready;
+  }
+
+  /**
+   * Resolves to the job's result once it completed, or rejects with JobFailedError
+   * once it failed for good (not on a failed attempt that will be retried), with
+   * JobStateError if it is removed or not found, with TimeoutError after `timeoutMs`.
+   * A job already finished answers at once. A job deleted as it completed
+   * (removeOnComplete: true) resolves to undefined: its result is not kept.
+   */
+  async waitUntilFinished<R = unknown>(jobId: string, timeoutMs = 60_000): Promise<R> {
+    if (typeof jobId !== 'string' || jobId === '')
+      throw new ValidationError('jobId', 'must be a non-empty string');
+    integerOption('timeoutMs', timeoutMs, 60_000, 1, MAX_TIMER_MS);
+    if (this.closing) throw new ValidationError('queueEvents', 'is closed');
+    await this.waitUntilReady();
+    return this.waiters.wait<R>(jobId, timeoutMs);
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    while (!this.closing) {
+      try {
+        if (this.cursor === '$') this.cursor = await this.latestId();
+        this.readyResolve();
+        const reply = (await this.blocking.xread(
+          'COUNT',
+          READ_COUNT,
+          'BLOCK',
+          this.blockMs,
+          'STREAMS',
+          this.keys.events,
+          this.cursor,
+        )) as [string, [string, string[]][]][] | null;
+        failures = 0;
+        if (reply)
+          for (const [, entries] of reply) for (const [id, fields] of entries) this.dispatch(id, fields);
+        this.runCatchUps();
+      } catch (err) {
+        if (this.closing) break;
+        this.fail(err);
+        await new Promise((r) => setTimeout(r, reconnectDelay(failures++)));
+      }
+    }
+  }
+
+  private async latestId(): Promise<string> {
+    const last = await this.client.xrevrange(this.keys.events, '+', '-', 'COUNT', 1);
+    return last[0]?.[0] ?? '0-0';
+  }
+
+  private dispatch(eventId: string, fields: string[]): void {
+    this.cursor = eventId;
+    const entry = decodeEntry(fields);
+    if (!entry) return;
+    const { event, ids } = entry;
+    if (event === 'drained') {
+      this.notify('drained', eventId);
+      return;
+    }
+    const ending = event === 'completed' || event === 'failed' || event === 'removed';
+    if (this.listenerCount(event) > 0) {
+      let data: unknown;
+      if (event === 'progress' && entry.data !== undefined) data = JSON.parse(entry.data);
+      for (const jobId of ids) {
+        if (event === 'progress') this.notify('progress', { jobId, data }, eventId);
+        else this.notify(event, { jobId }, eventId);
+      }
+    }
+    if (ending) for (const jobId of ids) this.waiters.ended(jobId, event);
+  }
+
+  /** Calls `then` once the reader has read the stream up to its last entry as of now. */
+  private whenCaughtUp(then: () => void): void {
+    this.latestId().then(
+      (id) => {
+        this.catchUps.push({ id, then });
+        this.runCatchUps();
+      },
+      () => {},
+    );
+  }
+
+  private runCatchUps(): void {
+    if (this.catchUps.length === 0 || this.cursor === '$') return;
+    const due = this.catchUps.filter((c) => compareIds(c.id, this.cursor) <= 0);
+    if (due.length === 0) return;
+    this.catchUps = this.catchUps.filter((c) => compareIds(c.id, this.cursor) > 0);
+    for (const c of due) c.then();
+  }
+
+  /** Emits without letting a throwing listener stop the reader (it is reported on `error`). */
+  private notify<K extends keyof QueueEventsMap>(event: K, ...args: QueueEventsMap[K]): void {
+    try {
+      (this.emit as (e: K, ...a: QueueEventsMap[K]) => boolean)(event, ...args);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private fail(err: unknown): void {
+    const clean = redactError(err, [this.client.options.password ?? '']);
+    if (this.listenerCount('error') > 0) {
+      try {
+        this.emit('error', clean);
+        return;
+      } catch {
+        // fall through to the log
+      }
+    }
+    this.logger.warn({ queue: this.name, err: clean.message }, 'queue events: read failed');
+  }
+
+  /** Stops reading; pending waitUntilFinished calls reject. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.readyResolve();
+    this.blocking.disconnect(); // ends a blocked XREAD
+    await this.loopDone?.catch(() => {});
+    this.waiters.closeAll(new ValidationError('queueEvents', 'closed while waiting'));
+    await this.client.quit().catch(() => this.client.disconnect());
+  }
+}
