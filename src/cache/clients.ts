@@ -1,6 +1,5 @@
-import { Redis } from 'ioredis';
-import { type ConnectionOptions, reconnectDelay, resolveConnection } from '../redis/connection.js';
-import { guardSecrets } from '../redis/secret-guard.js';
+import type { Redis } from 'ioredis';
+import { type ConnectionOptions, createClient } from '../redis/connection.js';
 
 /**
  * The command connection. A cache must not make callers wait through an outage: a
@@ -8,31 +7,16 @@ import { guardSecrets } from '../redis/secret-guard.js';
  * reads skip Redis entirely while it is down (see Cache.redisUsable).
  */
 export function createCommandClient(connection: ConnectionOptions | undefined): Redis {
-  return guardSecrets(
-    new Redis({
-      retryStrategy: (attempt) => reconnectDelay(attempt),
-      maxRetriesPerRequest: 1,
-      enableReadyCheck: true,
-      connectionName: 'hopper:cache',
-      ...resolveConnection(connection),
-      lazyConnect: false,
-    }),
-  );
+  return createClient(connection, 'producer', { maxRetriesPerRequest: 1, connectionName: 'hopper:cache' });
 }
 
 /** The bus connection: subscriber mode only, so it cannot share the command connection. */
 export function createSubscriberClient(connection: ConnectionOptions | undefined): Redis {
-  return guardSecrets(
-    new Redis({
-      retryStrategy: (attempt) => reconnectDelay(attempt),
-      maxRetriesPerRequest: null,
-      enableReadyCheck: true,
-      connectionName: 'hopper:cache:bus',
-      ...resolveConnection(connection),
-      // The Bus resubscribes itself: ioredis's own resubscription can reject unhandled
-      // ("Connection is closed") when the cache closes while it is under way.
-      autoResubscribe: false,
-      lazyConnect: false,
-    }),
-  );
+  return createClient(connection, 'blocking', {
+    maxRetriesPerRequest: null,
+    connectionName: 'hopper:cache:bus',
+    // The Bus resubscribes itself: ioredis's own resubscription can reject unhandled
+    // ("Connection is closed") when the cache closes while it is under way.
+    autoResubscribe: false,
+  });
 }

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
+import { clientPassword } from './connection.js';
 import { redactError } from './redact.js';
 
 /**
@@ -46,6 +47,6 @@ export function callScript<T>(
   const fn = (client as unknown as Record<string, (...a: unknown[]) => Promise<T>>)[name];
   if (!fn) throw new Error(`script ${name} is not defined on this client`);
   return fn.call(client, keys.length, ...keys, ...args).catch((err: unknown) => {
-    throw redactError(err, [client.options.password ?? '']);
+    throw redactError(err, [clientPassword(client)]);
   });
 }

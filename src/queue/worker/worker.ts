@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { metricsOption } from '../../metrics/options.js';
 import { WorkerMetrics } from '../../metrics/worker-metrics.js';
-import { createClient, reconnectDelay } from '../../redis/connection.js';
+import { clientPassword, createClient, reconnectDelay } from '../../redis/connection.js';
 import { redactError } from '../../redis/redact.js';
 import { callScript, defineScripts } from '../../redis/scripts.js';
 import { endAttempt, loadTracing, traceAttempt } from '../../tracing/index.js';
@@ -387,7 +387,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
 
   /** Reports an error without ever crashing the process for want of a listener, or for a listener that throws. */
   private fail(err: unknown): void {
-    const clean = redactError(err, [this.client.options.password ?? '']);
+    const clean = redactError(err, [clientPassword(this.client)]);
     if (this.listenerCount('error') > 0) {
       try {
         this.emit('error', clean);
