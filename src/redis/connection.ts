@@ -50,8 +50,12 @@ export function reconnectDelay(attempt: number, baseMs = 50, capMs = 5000): numb
 }
 
 /** True for an ioredis Cluster client (Hopper's clients are typed `Redis`; see createClient). */
-export function isCluster(client: unknown): client is Cluster {
+export function isCluster(client: unknown): boolean {
   return (client as { isCluster?: boolean } | null)?.isCluster === true;
+}
+
+function clusterInstance(x: unknown): x is Cluster {
+  return isCluster(x);
 }
 
 /** Turns the user's `connection` (or REDIS_URL, or the default) into what to open. */
@@ -61,7 +65,7 @@ export function parseConnection(connection?: ConnectionOptions): ResolvedConnect
     const parsed = parseRedisUrl(source);
     return parsed.kind === 'cluster' ? { ...parsed, clusterOptions: {} } : parsed;
   }
-  if (source instanceof Redis || isCluster(source)) return { kind: 'instance', client: source };
+  if (source instanceof Redis || clusterInstance(source)) return { kind: 'instance', client: source };
   if (typeof source !== 'object' || source === null || Array.isArray(source))
     throw new ValidationError(
       'connection',
@@ -97,16 +101,16 @@ export function resolveConnection(connection?: ConnectionOptions): RedisOptions 
 
 /** The node options of a client: its own for a Redis, its `redisOptions` for a Cluster. */
 export function nodeOptions(client: Redis | Cluster): RedisOptions {
-  return isCluster(client) ? { ...client.options.redisOptions } : client.options;
+  return clusterInstance(client) ? { ...client.options.redisOptions } : client.options;
 }
 
 /** `host:port/db`, `cluster h1:p1,h2:p2` or `sentinel name@s1:p1`, for messages: never the password. */
 export function describeConnection(target: RedisOptions | ResolvedConnection | Redis | Cluster): string {
-  if (target instanceof Redis || isCluster(target))
+  if (target instanceof Redis || clusterInstance(target))
     return describeConnection({ kind: 'instance', client: target });
   if ('kind' in target && target.kind === 'instance') {
     const c = target.client;
-    if (isCluster(c)) {
+    if (clusterInstance(c)) {
       const seeds = (c as unknown as { startupNodes: (HostPort | string | number)[] }).startupNodes;
       return `cluster ${seeds.map((n) => (typeof n === 'object' ? `${n.host}:${n.port}` : String(n))).join(',')}`;
     }
@@ -172,7 +176,7 @@ export function createClient(
       break;
     case 'instance': {
       const source = resolved.client;
-      if (isCluster(source)) {
+      if (clusterInstance(source)) {
         const { redisOptions, ...clusterOptions } = source.options;
         client = openCluster(undefined, clusterOptions, { ...redisOptions, ...settings }, source);
       } else {
