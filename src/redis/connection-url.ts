@@ -78,8 +78,8 @@ function parseHosts(list: string, defaultPort: number, bad: (why: string) => Err
   return list.split(',').map((part) => {
     // [v6]:port or host:port or host
     const m = /^(\[[^\]]+\]|[^:[\]]*)(?::(\d+))?$/.exec(part);
-    if (!m || !m[1]) throw bad('not a valid host list');
-    const port = m[2] ? Number(m[2]) : defaultPort;
+    if (!m?.[1]) throw bad('not a valid host list');
+    const port = m![2] ? Number(m[2]) : defaultPort;
     if (port < 1 || port > 65535) throw bad('port out of range');
     return { host: m[1].replace(/^\[|\]$/g, ''), port };
   });

@@ -16,6 +16,7 @@ import {
   Worker,
 } from '../../src/index.js';
 import { registryKey } from '../../src/queue/keys.js';
+import { runCli } from '../cli/run.js';
 import { type RedisClusterProcess, startCluster } from '../helpers/redis-cluster.js';
 import { requireRedisServer } from '../helpers/redis-server.js';
 
@@ -25,7 +26,10 @@ const quiet = pino({ level: 'silent' });
 let cluster: RedisClusterProcess;
 let raw: Cluster;
 const open: { close(): Promise<void> }[] = [];
-const track = <T extends { close(): Promise<void> }>(o: T): T => (open.push(o), o);
+function track<T extends { close(): Promise<void> }>(o: T): T {
+  open.push(o);
+  return o;
+}
 
 before(async () => {
   cluster = await startCluster();
@@ -214,4 +218,25 @@ test('an ioredis Cluster instance as connection is used, not 127.0.0.1:6379', as
   const q = track(new Queue('inst', { connection: raw, logger: quiet }));
   const id = await q.add('x', {});
   assert.equal(await raw.hexists('{hopper:inst}:jobs', id), 1);
+});
+
+test('CLI: ping shows the masters and where each queue lives; stats and jobs see queues on every master', async () => {
+  const names = await namesOnEveryMaster('cli');
+  for (const name of names) {
+    const q = track(new Queue(name, { connection: cluster.url, logger: quiet }));
+    await q.add('waiting-job', { n: name });
+  }
+  const ping = await runCli(cluster.url, ['ping']);
+  assert.equal(ping.code, 0, ping.stderr);
+  assert.match(ping.stdout, /Redis Cluster, 3 masters, 3 replicas/);
+  for (const name of names) {
+    const port = (await cluster.masterFor(`{hopper:${name}}`)).port;
+    assert.match(ping.stdout, new RegExp(`${name}  slot \\d+ on 127\\.0\\.0\\.1:${port}`));
+  }
+  const stats = await runCli(cluster.url, ['stats', '--json']);
+  assert.equal(stats.code, 0, stats.stderr);
+  for (const name of names) assert.match(stats.stdout, new RegExp(`"${name}"`));
+  const jobs = await runCli(cluster.url, ['jobs', names[2]!, 'waiting']);
+  assert.equal(jobs.code, 0, jobs.stderr);
+  assert.match(jobs.stdout, /waiting-job/);
 });
