@@ -92,6 +92,8 @@ export class Queue<D = unknown, R = unknown> {
       this.keys,
       this.metrics && ((n) => this.metrics!.count('added', n)),
       checked.addTimeout,
+      undefined,
+      checked.durability,
     );
     this.scheduling = new Schedules(this.client, this.keys, this.defaults, this.maxPayloadBytes);
     loadTracing();

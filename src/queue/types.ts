@@ -153,6 +153,13 @@ export interface QueueOptions {
    * rejects with AddOutcomeUnknownError (100 .. 2^31-1). Default 10 s.
    */
   addTimeout?: number;
+  /**
+   * Opt-in: each add resolves only once its batch reached `replicas` replicas (Redis WAIT,
+   * up to `timeoutMs`, default 1000), so a failover cannot lose an acknowledged add; short of
+   * that it rejects with ReplicationTimeoutError (the job is stored on the master). Off by
+   * default: replication is asynchronous (docs/architecture.md, "Failover and durability").
+   */
+  durability?: { replicas: number; timeoutMs?: number };
 }
 
 export interface WorkerOptions {
@@ -175,6 +182,11 @@ export interface WorkerOptions {
   logger?: Logger;
   /** Record counts, timings and failed jobs (see docs/metrics.md); false turns it off. Default true. */
   metrics?: boolean | MetricsOptions;
+  /**
+   * Opt-in: a batch of outcomes counts as settled only once it reached `replicas` replicas
+   * (Redis WAIT, up to `timeoutMs`); short of that the call is resent (settle is idempotent).
+   */
+  durability?: { replicas: number; timeoutMs?: number };
 }
 
 /** What a handler receives. */

@@ -21,7 +21,7 @@ import { queueScripts } from '../scripts.js';
 import { warnAboutServer } from '../server-warnings.js';
 import { START_WINDOW_MS } from '../start-window.js';
 import type { Handler, WorkerOptions } from '../types.js';
-import { validatePrefix, validateQueueName } from '../validate.js';
+import { validateDurability, validatePrefix, validateQueueName } from '../validate.js';
 import { Acker, type Settlement } from './acker.js';
 import { Annotator } from './annotator.js';
 import { Fetcher, WorkerState } from './fetcher.js';
@@ -116,6 +116,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
     booleanOption('autorun', options.autorun);
     booleanOption('schedules', options.schedules);
     const metrics = metricsOption(options.metrics);
+    const durability = validateDurability(options.durability);
     this.logger = options.logger ?? defaultLogger('hopper:worker');
     // 32 random bytes make every lease value longer than Redis's hash-max-listpack-value
     // (64), so `active` is always a real hash table with O(1) lookups, never a listpack
@@ -147,6 +148,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
       () => ({ reserved: this.buffer.length, seen: this.fetcher.seen }),
       (applied, lost, sentAt, state) => this.settled(applied, lost, sentAt, state),
       (e) => this.fail(e),
+      durability,
     );
     this.heartbeat = new Heartbeat(
       this.client,

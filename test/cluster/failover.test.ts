@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { askNode, type RedisClusterProcess, startCluster } from '../helpers/redis-cluster.js';
+import { requireRedisServer } from '../helpers/redis-server.js';
+import { Load } from './load.js';
+
+/**
+ * Failover under load on a real 3+3 Cluster (cluster-node-timeout 2 s): producers and
+ * workers carry on without a restart, every acknowledged job completes, none stays active.
+ */
+requireRedisServer();
+let cluster: RedisClusterProcess;
+const loads: Load[] = [];
+before(async () => {
+  cluster = await startCluster();
+});
+after(async () => {
+  await Promise.all(loads.map((l) => l.close()));
+  await cluster?.stop();
+});
+
+async function settle(load: Load): Promise<void> {
+  await load.stopProducing();
+  await load.untilAllCompleted(30_000);
+  const counts = await load.queue.getCounts();
+  assert.deepEqual(
+    load.missing().slice(0, 5),
+    [],
+    `${load.missing().length} acknowledged jobs never completed`,
+  );
+  assert.equal(counts.active, 0, 'no job stuck in active');
+  assert.equal(counts.waiting, 0);
+}
+
+test("CLUSTER FAILOVER of the busy queue's master under load: every acknowledged job completes", async () => {
+  const load = new Load('manual', cluster.url);
+  loads.push(load);
+  await load.untilAcked(300);
+  const master = await cluster.masterFor('{hopper:manual}');
+  const replica = await replicaOf(master.port);
+  // Run on the replica: a manual failover waits for it to catch up, so nothing is lost.
+  await askNode(replica, (c) => c.call('CLUSTER', 'FAILOVER'));
+  await untilMaster('{hopper:manual}', replica);
+  const before = load.acked.size;
+  await load.untilAcked(before + 300, 20_000);
+  await settle(load);
+});
+
+test("kill -9 of the busy queue's master with durability { replicas: 1 }: every acknowledged job completes", async () => {
+  const load = new Load('killed', cluster.url, { durability: { replicas: 1, timeoutMs: 2000 } });
+  loads.push(load);
+  await load.untilAcked(300);
+  const master = await cluster.masterFor('{hopper:killed}');
+  const replica = await replicaOf(master.port);
+  await master.kill9();
+  const killedAt = load.acked.size;
+  // A replica is promoted after cluster-node-timeout (2 s) and an election.
+  await untilMaster('{hopper:killed}', replica);
+  // The promoted master has no replica of its own, so WAIT 1 cannot succeed (adds are
+  // refused, not silently weakened) until the old master comes back as its replica.
+  await master.restart();
+  await load.untilAcked(killedAt + 300, 30_000);
+  await settle(load);
+  assert.ok(load.runs >= load.completed.size);
+  console.log(
+    `kill -9: ${load.acked.size} acknowledged, ${load.completed.size} completed, ${load.runs - load.completed.size} extra runs, ${load.addErrors} add errors`,
+  );
+});
+
+async function replicaOf(masterPort: number): Promise<number> {
+  for (const node of cluster.nodes) {
+    const info = await askNode(node.port, (c) => c.info('replication'));
+    if (info?.includes('role:slave') && info.includes(`master_port:${masterPort}`)) return node.port;
+  }
+  throw new Error(`no replica of ${masterPort}`);
+}
+
+async function untilMaster(key: string, port: number): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while ((await cluster.masterFor(key).catch(() => undefined))?.port !== port) {
+    if (Date.now() > deadline) throw new Error('manual failover did not complete');
+    await sleep(50);
+  }
+}
