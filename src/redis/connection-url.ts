@@ -30,7 +30,7 @@ export function parseRedisUrl(source: string): ParsedUrl {
   if (!SCHEMES.includes(scheme))
     throw new ValidationError(
       'connection',
-      `URL scheme must be redis://, rediss://, redis+sentinel:// or rediss+sentinel://, got ${scheme}`,
+      `URL scheme must be redis:// or rediss:// (or redis+sentinel://, rediss+sentinel:// for Sentinel), got ${scheme}`,
     );
   const rest = source.slice(scheme.length + 2);
   const pathAt = rest.search(/[/?#]/);

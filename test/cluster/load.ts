@@ -5,6 +5,9 @@ import type { ConnectionOptions } from '../../src/redis/connection.js';
 
 export const quiet = pino({ level: 'silent' });
 
+/** Jobs acknowledged before and after each failover: 300 in `npm test`, 5000 in `npm run soak:cluster`. */
+export const STEP = process.env.HOPPER_CLUSTER_SOAK ? 5000 : 300;
+
 /**
  * A busy queue for failover tests: a producer adding small batches in a loop and a worker
  * completing them. Records which adds were acknowledged and which jobs completed, so a
@@ -60,7 +63,7 @@ export class Load {
     }
   }
 
-  async untilAcked(count: number, timeoutMs = 10_000): Promise<void> {
+  async untilAcked(count: number, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.acked.size < count) {
       if (Date.now() > deadline) throw new Error(`only ${this.acked.size} adds acknowledged`);

@@ -6,7 +6,7 @@ import { runCli } from '../cli/run.js';
 import { askNode } from '../helpers/redis-cluster.js';
 import { SENTINEL_MASTER, type SentinelSetup, startSentinels } from '../helpers/redis-sentinel.js';
 import { requireRedisServer } from '../helpers/redis-server.js';
-import { Load, quiet } from './load.js';
+import { Load, quiet, STEP } from './load.js';
 
 /** Sentinel (1 master, 1 replica, 3 sentinels): the redis+sentinel:// URL, and SENTINEL FAILOVER under load. */
 requireRedisServer();
@@ -33,7 +33,7 @@ test('redis+sentinel:// reaches the master: queue, CLI ping', async () => {
 test('SENTINEL FAILOVER under load: producers and workers follow the new master, every acknowledged job completes', async () => {
   const load = new Load('busy', setup.url);
   loads.push(load);
-  await load.untilAcked(300);
+  await load.untilAcked(STEP);
   const old = await setup.currentMasterPort();
   await askNode(setup.sentinels[0]!.port, (c) => c.call('SENTINEL', 'FAILOVER', SENTINEL_MASTER));
   const deadline = Date.now() + 20_000;
@@ -42,7 +42,7 @@ test('SENTINEL FAILOVER under load: producers and workers follow the new master,
     await sleep(50);
   }
   const at = load.acked.size;
-  await load.untilAcked(at + 300, 20_000);
+  await load.untilAcked(at + STEP, 60_000);
   await load.stopProducing();
   await load.untilAllCompleted(30_000);
   assert.deepEqual(
