@@ -1,6 +1,5 @@
-import { Redis } from 'ioredis';
-import { type ConnectionOptions, reconnectDelay, resolveConnection } from '../redis/connection.js';
-import { guardSecrets } from '../redis/secret-guard.js';
+import type { Redis } from 'ioredis';
+import { type ConnectionOptions, createClient } from '../redis/connection.js';
 import { createRestClient, isRestConnection, type RestConnection } from '../transport/rest/index.js';
 
 /**
@@ -10,33 +9,18 @@ import { createRestClient, isRestConnection, type RestConnection } from '../tran
  */
 export function createCommandClient(connection: ConnectionOptions | undefined): Redis {
   if (isRestConnection(connection)) return createRestClient(connection as RestConnection, 'cache');
-  return guardSecrets(
-    new Redis({
-      retryStrategy: (attempt) => reconnectDelay(attempt),
-      maxRetriesPerRequest: 1,
-      enableReadyCheck: true,
-      connectionName: 'hopper:cache',
-      ...resolveConnection(connection),
-      lazyConnect: false,
-    }),
-  );
+  return createClient(connection, 'producer', { maxRetriesPerRequest: 1, connectionName: 'hopper:cache' });
 }
 
 /** The bus connection: subscriber mode only, so it cannot share the command connection. */
 export function createSubscriberClient(connection: ConnectionOptions | undefined): Redis {
   // No pub/sub over REST: it subscribes to nothing, so the memory tier is off by default (options.ts).
   if (isRestConnection(connection)) return createRestClient(connection as RestConnection, 'command');
-  return guardSecrets(
-    new Redis({
-      retryStrategy: (attempt) => reconnectDelay(attempt),
-      maxRetriesPerRequest: null,
-      enableReadyCheck: true,
-      connectionName: 'hopper:cache:bus',
-      ...resolveConnection(connection),
-      // The Bus resubscribes itself: ioredis's own resubscription can reject unhandled
-      // ("Connection is closed") when the cache closes while it is under way.
-      autoResubscribe: false,
-      lazyConnect: false,
-    }),
-  );
+  return createClient(connection, 'blocking', {
+    maxRetriesPerRequest: null,
+    connectionName: 'hopper:cache:bus',
+    // The Bus resubscribes itself: ioredis's own resubscription can reject unhandled
+    // ("Connection is closed") when the cache closes while it is under way.
+    autoResubscribe: false,
+  });
 }

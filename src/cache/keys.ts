@@ -1,8 +1,11 @@
 /**
- * Redis key layout of one namespace: `<prefix>:<namespace>:v:<key>` holds a value,
- * `<prefix>:<namespace>:l:<key>` its loader lock. The `v`/`l` segment keeps a user key
+ * Redis key layout of one namespace: `<prefix>:<namespace>:v:{k:<key>}` holds a value,
+ * `<prefix>:<namespace>:l:{k:<key>}` its loader lock. The `v`/`l` segment keeps a user key
  * such as `l:x` from meeting the lock of `x`; namespaces cannot hold `:`, so namespaces
  * cannot meet each other either. The bus channel is `<prefix>:bus`.
+ * The hash tag `{k:<key>}` puts a value and its lock in one Cluster slot (the scripts use
+ * both); `k:` keeps the tag non-empty, and a `}` inside the key ends the tag at the same
+ * place in both names, so they still share it.
  */
 export class CacheKeys {
   private readonly values: string;
@@ -19,11 +22,11 @@ export class CacheKeys {
   }
 
   value(key: string): string {
-    return this.values + key;
+    return `${this.values}{k:${key}}`;
   }
 
   lock(key: string): string {
-    return this.locks + key;
+    return `${this.locks}{k:${key}}`;
   }
 }
 

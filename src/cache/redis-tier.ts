@@ -1,5 +1,8 @@
 import type { Redis } from 'ioredis';
+import { isCluster } from '../redis/connection.js';
+import { scanKeys, unlinkKeys } from '../redis/scan.js';
 import { defineScripts } from '../redis/scripts.js';
+import { groupBySlot } from '../redis/slots.js';
 import { CacheKeys, namespacePattern } from './keys.js';
 import { cacheScripts } from './scripts.js';
 
@@ -9,6 +12,7 @@ type ScriptFn = (...args: (string | number | Buffer)[]) => Promise<unknown>;
 /** The Redis tier: one script call (one round trip) per operation; values read as Buffers. */
 export class RedisTier {
   readonly keys: CacheKeys;
+  private readonly bySlot: boolean;
 
   constructor(
     readonly client: Redis,
@@ -16,6 +20,7 @@ export class RedisTier {
     namespace: string,
   ) {
     this.keys = new CacheKeys(prefix, namespace);
+    this.bySlot = isCluster(client);
     defineScripts(client, cacheScripts);
   }
 
@@ -31,6 +36,34 @@ export class RedisTier {
    * An empty token reads without locking.
    */
   async read(keys: readonly string[], tokens: readonly string[], lockTtl: number): Promise<(Raw | number)[]> {
+    if (this.bySlot) return this.readBySlot(keys, tokens, lockTtl);
+    return this.readOne(keys, tokens, lockTtl);
+  }
+
+  /** On a Cluster one call may only touch one slot: one call per slot, in parallel, replies put back in order. */
+  private async readBySlot(keys: readonly string[], tokens: readonly string[], lockTtl: number) {
+    const groups = groupBySlot(
+      keys.map((_, i) => i),
+      (i) => this.keys.value(keys[i]!),
+    );
+    if (groups.length === 1) return this.readOne(keys, tokens, lockTtl);
+    const out = new Array<Raw | number>(keys.length * 3);
+    await Promise.all(
+      groups.map(async (group) => {
+        const flat = await this.readOne(
+          group.map((i) => keys[i]!),
+          group.map((i) => tokens[i]!),
+          lockTtl,
+        );
+        group.forEach((i, j) => {
+          for (let t = 0; t < 3; t++) out[3 * i + t] = flat[3 * j + t]!;
+        });
+      }),
+    );
+    return out;
+  }
+
+  private async readOne(keys: readonly string[], tokens: readonly string[], lockTtl: number) {
     const redisKeys: string[] = [];
     for (const k of keys) redisKeys.push(this.keys.value(k), this.keys.lock(k));
     return (await this.script('cache:readBuffer')(redisKeys.length, ...redisKeys, lockTtl, ...tokens)) as (
@@ -89,13 +122,10 @@ export class RedisTier {
   /** SCAN (never KEYS) with the namespace's escaped pattern, UNLINK per page. Returns keys removed. */
   async clear(prefix: string, namespace: string): Promise<number> {
     const pattern = namespacePattern(prefix, namespace);
-    let cursor = '0';
     let removed = 0;
-    do {
-      const [next, found] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (found.length) removed += await this.client.unlink(...found);
-    } while (cursor !== '0');
+    await scanKeys(this.client, pattern, async (found) => {
+      removed += await unlinkKeys(this.client, found);
+    });
     return removed;
   }
 

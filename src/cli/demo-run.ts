@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { escapeGlob } from '../cache/keys.js';
 import { queueKeys } from '../queue/keys.js';
+import { scanKeys, unlinkKeys } from '../redis/scan.js';
 import { streamKeys } from '../stream/keys.js';
 
 /** The library's default key prefix: the demo's queue then shows in `hopper stats`. */
@@ -30,12 +31,9 @@ export function newDemoRun(id = randomBytes(3).toString('hex')): DemoRun {
 export async function removeRunKeys(client: Redis, run: DemoRun): Promise<number> {
   let removed = 0;
   for (const tag of [queueKeys(PREFIX, run.queue).tag, streamKeys(PREFIX, run.stream).tag]) {
-    let cursor = '0';
-    do {
-      const [next, found] = await client.scan(cursor, 'MATCH', `${escapeGlob(tag)}*`, 'COUNT', 1000);
-      if (found.length > 0) removed += await client.unlink(...found);
-      cursor = next;
-    } while (cursor !== '0');
+    await scanKeys(client, `${escapeGlob(tag)}*`, async (found) => {
+      removed += await unlinkKeys(client, found);
+    });
   }
   return removed;
 }

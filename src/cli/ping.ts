@@ -3,7 +3,8 @@ import { Command } from 'commander';
 import type { Redis } from 'ioredis';
 import { durabilityWarnings, readServerFacts } from '../redis/server-check.js';
 import { printable } from './printable.js';
-import { connect, resolveTarget, urlOption } from './target.js';
+import { connect, prefixOption, resolveTarget, urlOption } from './target.js';
+import { describeTopology } from './topology.js';
 
 const SAMPLES = 20;
 
@@ -22,7 +23,7 @@ async function medianLatencyMs(client: Redis, samples = SAMPLES): Promise<number
 
 const onOff = (on: boolean) => (on ? 'on' : 'off');
 
-async function ping(opts: { url?: string }): Promise<void> {
+async function ping(opts: { url?: string; prefix: string }): Promise<void> {
   const target = resolveTarget(opts.url);
   const client = await connect(target);
   try {
@@ -34,6 +35,7 @@ async function ping(opts: { url?: string }): Promise<void> {
       `maxmemory-policy: ${facts.maxmemoryPolicy}`,
       `persistence:      AOF ${onOff(facts.aofEnabled)}, RDB ${onOff(facts.rdbSaves)}`,
     ];
+    lines.push(...(await describeTopology(client, opts.prefix)));
     const warnings = durabilityWarnings(facts);
     if (warnings.length === 0) lines.push('durability:       OK, no settings that lose jobs');
     for (const warning of warnings) lines.push(`warning: ${warning}`);
@@ -46,7 +48,10 @@ async function ping(opts: { url?: string }): Promise<void> {
 
 export function pingCommand(): Command {
   return new Command('ping')
-    .description('check the connection: Redis version, latency, memory policy and persistence')
+    .description(
+      'check the connection: Redis version, latency, memory policy, persistence, and the Cluster or replicas seen',
+    )
     .addOption(urlOption())
+    .addOption(prefixOption())
     .action(ping);
 }

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { Redis } from 'ioredis';
+import { scanKeys } from '../redis/scan.js';
 import { readInfo } from '../stream/info.js';
 import { streamKeys } from '../stream/keys.js';
 import type { StreamInfo } from '../stream/types.js';
@@ -18,12 +19,9 @@ export async function findStreams(client: Redis, prefix: string): Promise<string
   const head = `{${prefix}:stream:`;
   const names = new Set<string>();
   for (const suffix of ['events', 'dead']) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${glob(head)}*}:${suffix}`, 'COUNT', 1000);
+    await scanKeys(client, `${glob(head)}*}:${suffix}`, (keys) => {
       for (const key of keys) names.add(key.slice(head.length, key.length - suffix.length - 2));
-      cursor = next;
-    } while (cursor !== '0');
+    });
   }
   return [...names].sort();
 }

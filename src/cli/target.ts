@@ -4,6 +4,7 @@ import {
   createClient,
   DEFAULT_REDIS_URL,
   describeConnection,
+  parseConnection,
   resolveConnection,
 } from '../redis/connection.js';
 import { redactError } from '../redis/redact.js';
@@ -27,7 +28,7 @@ export function resolveTarget(url?: string): Target {
   const chosen = url ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
   const options = resolveConnection(chosen);
   rememberSecret(options.password);
-  return { url: chosen, options, label: describeConnection(options) };
+  return { url: chosen, options, label: describeConnection(parseConnection(chosen)) };
 }
 
 export const CONNECT_TIMEOUT_MS = 3000;

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { queueKeys } from '../queue/keys.js';
+import { isCluster } from '../redis/connection.js';
 import type { StreamInfo } from '../stream/types.js';
 import { LAST_BUCKET, PER_DOUBLING, upperMs } from './buckets.js';
 import { totalKey } from './keys.js';
@@ -138,18 +139,23 @@ export class PrometheusExporter {
 
   private async read(): Promise<Snapshot> {
     const names = await this.sources.queues();
-    const p = this.sources.client.pipeline();
-    for (const name of names) {
+    const client = this.sources.client;
+    // One pipeline for all queues on one server; on a Cluster a pipeline may not span
+    // slots, so one per queue (each queue is one slot), sent together.
+    const pipelines = isCluster(client) ? names.map(() => client.pipeline()) : [client.pipeline()];
+    names.forEach((name, i) => {
       const k = queueKeys(this.sources.prefix, name);
-      p.hgetall(totalKey(k.tag))
+      pipelines[pipelines.length === 1 ? 0 : i]!.hgetall(totalKey(k.tag))
         .llen(k.wait)
         .zcard(k.waitp)
         .zcard(k.delayed)
         .hlen(k.active)
         .zcard(k.completed)
         .zcard(k.failed);
-    }
-    const replies = names.length ? ((await p.exec()) ?? []) : [];
+    });
+    const replies = names.length
+      ? (await Promise.all(pipelines.map(async (p) => (await p.exec()) ?? []))).flat()
+      : [];
     for (const [err] of replies) if (err) throw err;
     const v = (i: number) => replies[i]![1];
     const queues = names.map((name, q) => {

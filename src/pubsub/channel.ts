@@ -201,10 +201,10 @@ export class Channel extends EventEmitter {
     // Our own registry resubscribes after a reconnect (see onReady): ioredis's
     // autoResubscribe only knows what Redis had acknowledged before the drop, and
     // races subscriptions still in flight or made during the outage.
-    const client = createClient(
-      { ...resolveConnection(this.connection), autoResubscribe: false, connectionName: 'hopper:subscriber' },
-      'blocking',
-    );
+    const client = createClient(this.connection, 'blocking', {
+      autoResubscribe: false,
+      connectionName: 'hopper:subscriber',
+    });
     client.on('message', (channel: string, raw: string) =>
       this.dispatch(this.subs.get(`c:${channel}`), channel, raw),
     );

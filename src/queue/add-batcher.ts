@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type Redis, ReplyError } from 'ioredis';
-import { callScript } from '../redis/scripts.js';
+import { callScriptDurably, type Durability } from '../redis/scripts.js';
 import { Coalescer } from '../util/coalescer.js';
 import { HopperError } from '../util/errors.js';
 import { AddOutcomeUnknownError } from './errors.js';
@@ -63,6 +63,8 @@ export class AddBatcher {
     private readonly addTimeout: number,
     // One call carries at most this many jobs (Lua's unpack() has a stack limit).
     maxBatch = 1000,
+    /** Opt-in: an add resolves only once its batch reached this many replicas (WAIT). */
+    private readonly durability?: Durability,
   ) {
     this.coalescer = new Coalescer((batch) => this.send(batch), maxBatch);
   }
@@ -163,7 +165,7 @@ export class AddBatcher {
         else reject(err);
       };
       const attempt = (n: number) => {
-        callScript<Reply>(this.client, 'add', keys, args).then(
+        callScriptDurably<Reply>(this.client, 'add', keys, args, this.durability).then(
           (reply) => finish(reply),
           (err: unknown) => {
             lastError = err;

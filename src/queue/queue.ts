@@ -5,6 +5,7 @@ import { type ReadMetricsOptions, readMetrics } from '../metrics/reader.js';
 import { MetricsRecorder } from '../metrics/recorder.js';
 import type { QueueMetrics } from '../metrics/types.js';
 import { createClient } from '../redis/connection.js';
+import { scanKeys, unlinkKeys } from '../redis/scan.js';
 import { callScript, defineScripts } from '../redis/scripts.js';
 import { SpooledProducer, type SpoolStats, validateSpoolOptions } from '../spool/index.js';
 import { activeCarrier, loadTracing, tracingPending } from '../tracing/index.js';
@@ -103,6 +104,8 @@ export class Queue<D = unknown, R = unknown> {
       this.keys,
       this.metrics && ((n) => this.metrics!.count('added', n)),
       checked.addTimeout,
+      undefined,
+      checked.durability,
     );
     this.scheduling = new Schedules(this.client, this.keys, this.defaults, this.maxPayloadBytes);
     if (spool) {
@@ -508,12 +511,7 @@ export class Queue<D = unknown, R = unknown> {
       `${literal(k.tag)}:req:*`,
       `${literal(k.tag)}:kids:*`,
     ]) {
-      let cursor = '0';
-      do {
-        const [next, found] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        if (found.length) await this.client.unlink(...found);
-        cursor = next;
-      } while (cursor !== '0');
+      await scanKeys(this.client, pattern, (found) => unlinkKeys(this.client, found).then(() => {}));
     }
     await this.scheduling.clear();
     await this.client.srem(registryKey(this.prefix), this.name);

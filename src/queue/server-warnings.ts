@@ -7,7 +7,7 @@ const checked = new Set<string>();
 
 /** Once per server per process: warn in plain words when Redis settings can lose jobs. */
 export function warnAboutServer(client: Redis, logger: Logger): void {
-  const where = describeConnection(client.options);
+  const where = describeConnection(client);
   if (checked.has(where)) return;
   checked.add(where);
   client.once('ready', () => {

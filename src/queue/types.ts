@@ -164,6 +164,13 @@ export interface QueueOptions {
    * when Redis answers again (see docs/spool.md).
    */
   spool?: SpoolOptions;
+  /**
+   * Opt-in: each add resolves only once its batch reached `replicas` replicas (Redis WAIT,
+   * up to `timeoutMs`, default 1000), so a failover cannot lose an acknowledged add; short of
+   * that it rejects with ReplicationTimeoutError (the job is stored on the master). Off by
+   * default: replication is asynchronous (docs/architecture.md, "Failover and durability").
+   */
+  durability?: { replicas: number; timeoutMs?: number };
 }
 
 export interface WorkerOptions {
@@ -192,6 +199,11 @@ export interface WorkerOptions {
    * attempt that just failed. A throw is reported on `error` and the job's backoff used.
    */
   backoffStrategy?: (attemptsMade: number, error: Error, job: Job) => number | undefined;
+  /**
+   * Opt-in: a batch of outcomes counts as settled only once it reached `replicas` replicas
+   * (Redis WAIT, up to `timeoutMs`); short of that the call is resent (settle is idempotent).
+   */
+  durability?: { replicas: number; timeoutMs?: number };
 }
 
 /** What a handler receives. */

@@ -1,3 +1,4 @@
+import type { Durability } from '../redis/scripts.js';
 import { MAX_TRACESTATE, TRACEPARENT } from '../tracing/carrier.js';
 import { ValidationError } from '../util/errors.js';
 import {
@@ -250,6 +251,7 @@ export function validateQueueOptions(options: unknown): {
   prefix: string;
   maxPayloadBytes: number;
   addTimeout: number;
+  durability: Durability | undefined;
 } {
   if (!isPlainObject(options))
     throw new ValidationError('options', `must be an object, got ${show(options)}`);
@@ -263,6 +265,20 @@ export function validateQueueOptions(options: unknown): {
         : integer('maxPayloadBytes', o.maxPayloadBytes, 1, MAX_PAYLOAD_LIMIT),
     addTimeout:
       o.addTimeout === undefined ? 10_000 : integer('addTimeout', o.addTimeout, 100, MAX_TIMEOUT_MS),
+    durability: validateDurability(o.durability),
+  };
+}
+
+/** `{ replicas, timeoutMs }` for WAIT after each add batch or settle call; undefined: off. */
+export function validateDurability(value: unknown): Durability | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ValidationError('durability', 'must be { replicas, timeoutMs }');
+  onlyKeys('durability', value as Record<string, unknown>, ['replicas', 'timeoutMs']);
+  const d = value as Record<string, unknown>;
+  return {
+    replicas: integer('durability.replicas', d.replicas, 1, 100),
+    timeoutMs: integer('durability.timeoutMs', d.timeoutMs ?? 1000, 1, 60_000),
   };
 }
 
@@ -275,6 +291,7 @@ const QUEUE_OPTIONS = [
   'metrics',
   'addTimeout',
   'spool',
+  'durability',
 ];
 
 /**

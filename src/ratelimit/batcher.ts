@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
+import { isCluster } from '../redis/connection.js';
 import { callScript } from '../redis/scripts.js';
+import { groupBySlot } from '../redis/slots.js';
 import { HopperError } from '../util/errors.js';
 import type { LimitResult } from './types.js';
 
@@ -37,7 +39,11 @@ export class ScriptBatcher {
     // Measured (docs/ratelimit.md): with 100 checks in flight, calls of up to 64 keep two
     // in flight, so Node prepares one while Redis runs the other; one call of 100 does not.
     private readonly maxBatch = 64,
-  ) {}
+  ) {
+    this.bySlot = isCluster(client);
+  }
+
+  private readonly bySlot: boolean;
 
   run(key: string, cost: number): Promise<LimitResult> {
     return new Promise((resolve, reject) => {
@@ -60,7 +66,9 @@ export class ScriptBatcher {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
-    this.send(batch);
+    if (!this.bySlot) this.send(batch);
+    // On a Cluster one script call may only touch one slot.
+    else for (const group of groupBySlot(batch, (p) => p.key)) this.send(group);
   }
 
   private send(batch: Pending[]): void {

@@ -53,17 +53,13 @@ export class RateLimiter {
     } else {
       const base = resolveConnection(opts.connection as ConnectionOptions | undefined);
       if (base.password) this.secrets.push(base.password);
-      this.client = createClient(
-        {
-          ...base,
-          // A check that cannot run now must fall back now, and must not run (and consume)
-          // later: no retries of queued commands, no resend of in-flight ones after a reconnect.
-          maxRetriesPerRequest: 0,
-          autoResendUnfulfilledCommands: false,
-          connectionName: 'hopper:ratelimit',
-        },
-        'producer',
-      );
+      this.client = createClient(opts.connection as ConnectionOptions | undefined, 'producer', {
+        // A check that cannot run now must fall back now, and must not run (and consume)
+        // later: no retries of queued commands, no resend of in-flight ones after a reconnect.
+        maxRetriesPerRequest: 0,
+        autoResendUnfulfilledCommands: false,
+        connectionName: 'hopper:ratelimit',
+      });
       this.ownsClient = true;
       // Errors reach callers as fallbacks (and onFallback); this only keeps ioredis quiet.
       this.client.on('error', () => {});

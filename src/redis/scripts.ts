@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
+import { HopperError } from '../util/errors.js';
+import { clientPassword } from './connection.js';
 import { redactError } from './redact.js';
 
 /**
@@ -47,6 +49,56 @@ export function callScript<T>(
   const fn = (client as unknown as Record<string, (...a: unknown[]) => Promise<T>>)[name];
   if (!fn) throw new Error(`script ${name} is not defined on this client`);
   return fn.call(client, keys.length, ...keys, ...args).catch((err: unknown) => {
-    throw redactError(err, [client.options.password ?? '']);
+    throw redactError(err, [clientPassword(client)]);
   });
+}
+
+/** Opt-in durability: a write counts once it reached `replicas` replicas (WAIT), within `timeoutMs`. */
+export interface Durability {
+  replicas: number;
+  timeoutMs: number;
+}
+
+/** The write ran on the master but fewer replicas than asked confirmed it in time: a failover now may lose it. */
+export class ReplicationTimeoutError extends HopperError {
+  override name = 'ReplicationTimeoutError';
+  constructor(
+    readonly acknowledged: number,
+    readonly wanted: number,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      `the write was applied on the master but reached ${acknowledged} of ${wanted} replicas within ${timeoutMs} ms: a failover now may lose it`,
+    );
+  }
+}
+
+/**
+ * callScript, then WAIT in the same pipeline, so WAIT runs on the connection (the node)
+ * that took the write: on a Cluster a WAIT sent on its own would go to any node.
+ * Without `durability` this is callScript.
+ */
+export async function callScriptDurably<T>(
+  client: Redis,
+  name: string,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+  durability: Durability | undefined,
+): Promise<T> {
+  if (!durability) return callScript<T>(client, name, keys, args);
+  const p = client.pipeline() as unknown as Record<string, (...a: unknown[]) => unknown> & {
+    wait(n: number, t: number): unknown;
+    exec(): Promise<[Error | null, unknown][] | null>;
+  };
+  p[name]!(keys.length, ...keys, ...args);
+  p.wait(durability.replicas, durability.timeoutMs);
+  const replies = await p.exec().catch((err: unknown) => {
+    throw redactError(err, [clientPassword(client)]);
+  });
+  const [[scriptErr, reply], [waitErr, acked]] = replies as [[Error | null, T], [Error | null, number]];
+  if (scriptErr) throw redactError(scriptErr, [clientPassword(client)]);
+  if (waitErr) throw redactError(waitErr, [clientPassword(client)]);
+  if (acked < durability.replicas)
+    throw new ReplicationTimeoutError(acked, durability.replicas, durability.timeoutMs);
+  return reply;
 }

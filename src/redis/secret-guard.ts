@@ -16,7 +16,12 @@ const guarded = new WeakSet<Redis>();
 export function guardSecrets<T extends Redis>(client: T): T {
   if (guarded.has(client)) return client;
   guarded.add(client);
-  const secrets = () => [client.options.password, client.options.username];
+  // A Cluster keeps its node credentials under redisOptions.
+  const options = () =>
+    (client as { isCluster?: boolean }).isCluster
+      ? ((client.options as { redisOptions?: { password?: string; username?: string } }).redisOptions ?? {})
+      : client.options;
+  const secrets = () => [options().password, options().username];
   const send = client.sendCommand.bind(client);
   client.sendCommand = ((command: Rejecting, ...rest: unknown[]) => {
     const reject = command.reject;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import type { Redis } from 'ioredis';
-import { createClient, describeConnection, resolveConnection } from '../redis/connection.js';
+import { createClient, describeConnection, parseConnection } from '../redis/connection.js';
 import type { EventStream } from '../stream/event-stream.js';
 import { type PostgresSink, postgresSink } from '../stream/postgres-sink.js';
 import { StreamProcessor } from '../stream/processor.js';
@@ -138,7 +138,7 @@ export function createServer(config: ServerConfig, options: ServerOptions = {}):
     queues,
     routes,
     async ready(timeoutMs = READY_TIMEOUT_MS, databaseTimeoutMs = DATABASE_READY_TIMEOUT_MS) {
-      const label = describeConnection(resolveConnection(config.redisUrl));
+      const label = describeConnection(parseConnection(config.redisUrl));
       await deadline(waitReady(probe), timeoutMs, `connecting to Redis at ${label}`);
       logger.info({ redis: label }, 'Successfully connected to Redis');
       if (sink) {

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
+import { clientPassword } from '../redis/connection.js';
 import { redactError } from '../redis/redact.js';
 import { callScript } from '../redis/scripts.js';
 import type { Held } from './entry.js';
@@ -119,7 +120,7 @@ export class Committer extends EventEmitter {
       } catch (err) {
         // Committed but not acknowledged: the entries come back after claimIdle and the
         // sink's idempotency key keeps them from being written twice.
-        this.emit('error', redactError(err, [this.client.options.password ?? '']));
+        this.emit('error', redactError(err, [clientPassword(this.client)]));
       }
     this.emit('batch', part.length, ms);
     return true;

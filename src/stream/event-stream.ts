@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { createClient } from '../redis/connection.js';
+import { clientPassword, createClient } from '../redis/connection.js';
 import { redactError } from '../redis/redact.js';
 import { callScript, defineScripts } from '../redis/scripts.js';
 import { SpooledProducer, type SpoolStats, validateSpoolOptions } from '../spool/index.js';
@@ -173,7 +173,7 @@ export class EventStream {
   }
 
   private clean(err: unknown): Error {
-    return redactError(err, [this.client.options.password ?? '']);
+    return redactError(err, [clientPassword(this.client)]);
   }
 
   private readonly redact = (err: unknown): never => {

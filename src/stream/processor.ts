@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import { createClient, reconnectDelay } from '../redis/connection.js';
+import { clientPassword, createClient, reconnectDelay } from '../redis/connection.js';
 import { redactError } from '../redis/redact.js';
 import { callScript, defineScripts } from '../redis/scripts.js';
 import { ValidationError } from '../util/errors.js';
@@ -225,7 +225,7 @@ export class StreamProcessor extends EventEmitter {
 
   /** Reports an error without ever crashing the process for want of a listener. */
   private fail(err: unknown): void {
-    const clean = redactError(err, [this.client.options.password ?? '']);
+    const clean = redactError(err, [clientPassword(this.client)]);
     if (this.listenerCount('error') > 0) this.emit('error', clean);
     else
       this.logger.error(

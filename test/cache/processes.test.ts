@@ -84,7 +84,7 @@ describe('cache across processes', () => {
     hung.catch(() => {});
     // Wait until the holder is inside its loader (it counts the call first), holding the lock.
     for (let i = 0; i < 200 && (await admin.get('calls:orphan')) !== '1'; i++) await sleep(10);
-    assert.equal(await admin.exists('hopper:cache:default:l:orphan'), 1);
+    assert.equal(await admin.exists('hopper:cache:default:l:{k:orphan}'), 1);
     await holder.kill9();
     const t0 = Date.now();
     const [value] = await waiter.call<{ pid: number }[]>('getOrSet', { key: 'orphan', loaderMs: 10 });

@@ -115,7 +115,7 @@ describe('cache tiers', () => {
 
   it('reads values written before versions (no version field), pipes in the JSON included', async () => {
     const c = make();
-    await admin.set(`hopper:cache:${c.namespace}:v:old`, '0|j|{"a":"x|5"}', 'PX', 60_000);
+    await admin.set(`hopper:cache:${c.namespace}:v:{k:old}`, '0|j|{"a":"x|5"}', 'PX', 60_000);
     assert.deepEqual(await c.get('old'), { a: 'x|5' });
   });
 
@@ -147,7 +147,7 @@ describe('cache tiers', () => {
     assert.equal(await c.get('short'), 'v');
     await sleep(250);
     assert.equal(await c.get('short'), undefined);
-    assert.equal(await admin.exists(`hopper:cache:${c.namespace}:v:short`), 0);
+    assert.equal(await admin.exists(`hopper:cache:${c.namespace}:v:{k:short}`), 0);
   });
 
   it('grace serves the last value when the loader throws, within grace only', async () => {
@@ -167,7 +167,7 @@ describe('cache tiers', () => {
       assert.match(err.message, /upstream down/);
       return true;
     });
-    assert.equal(await admin.exists(`hopper:cache:${c.namespace}:v:${key}`), 0);
+    assert.equal(await admin.exists(`hopper:cache:${c.namespace}:v:{k:${key}}`), 0);
   });
 
   it('stale-while-revalidate returns the stale value at once, then the refreshed one', async () => {
@@ -203,11 +203,11 @@ describe('cache tiers', () => {
     assert.ok(json.length > 8 * 1024);
     await c.set('big', big);
     assert.deepEqual(await c.get('big'), big);
-    const stored = await admin.strlen(`hopper:cache:${c.namespace}:v:big`);
+    const stored = await admin.strlen(`hopper:cache:${c.namespace}:v:{k:big}`);
     assert.ok(stored < json.length / 3, `stored ${stored} bytes for ${json.length} bytes of JSON`);
     await c.set('small', { a: 1 });
     assert.match(
-      (await admin.get(`hopper:cache:${c.namespace}:v:small`))!,
+      (await admin.get(`hopper:cache:${c.namespace}:v:{k:small}`))!,
       /^0\|J\|[0-9a-f]{16}\.[0-9a-z]+\|\{"a":1\}$/,
     );
   });

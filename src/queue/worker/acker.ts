@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { reconnectDelay } from '../../redis/connection.js';
-import { callScript } from '../../redis/scripts.js';
+import { callScriptDurably, type Durability } from '../../redis/scripts.js';
 import { within } from '../../util/within.js';
 import type { QueueKeys } from '../keys.js';
 import { SEP } from '../record.js';
@@ -56,6 +56,8 @@ export class Acker {
       state: number,
     ) => void,
     private readonly onError: (err: unknown) => void,
+    /** Opt-in: a settle call counts once it reached this many replicas (WAIT). */
+    private readonly durability?: Durability,
   ) {}
 
   get size(): number {
@@ -108,14 +110,13 @@ export class Acker {
     const { reserved, seen } = this.report();
     const sentAt = performance.now();
     this.sent = batch;
-    callScript<[number, ...string[]]>(this.client, 'settle', keys, [
-      request,
-      this.workerId,
-      this.leaseMs,
-      reserved,
-      seen,
-      ...args,
-    ]).then(
+    callScriptDurably<[number, ...string[]]>(
+      this.client,
+      'settle',
+      keys,
+      [request, this.workerId, this.leaseMs, reserved, seen, ...args],
+      this.durability,
+    ).then(
       ([state, ...rejected]) => {
         this.sent = [];
         this.failures = 0;

@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import { FlowDelivery } from '../../flow/delivery.js';
 import { metricsOption } from '../../metrics/options.js';
 import { WorkerMetrics } from '../../metrics/worker-metrics.js';
-import { createClient, reconnectDelay } from '../../redis/connection.js';
+import { clientPassword, createClient, reconnectDelay } from '../../redis/connection.js';
 import { redactError } from '../../redis/redact.js';
 import { callScript, defineScripts } from '../../redis/scripts.js';
 import { endAttempt, loadTracing, traceAttempt } from '../../tracing/index.js';
@@ -22,7 +22,7 @@ import { queueScripts } from '../scripts.js';
 import { warnAboutServer } from '../server-warnings.js';
 import { START_WINDOW_MS } from '../start-window.js';
 import type { Handler, Job, WorkerOptions } from '../types.js';
-import { MAX_DELAY_MS, validatePrefix, validateQueueName } from '../validate.js';
+import { MAX_DELAY_MS, validateDurability, validatePrefix, validateQueueName } from '../validate.js';
 import { Acker, type Settlement } from './acker.js';
 import { Annotator } from './annotator.js';
 import { CancelListener, cancelChannel } from './cancel.js';
@@ -138,6 +138,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
     this.backoffStrategy = options.backoffStrategy;
     booleanOption('schedules', options.schedules);
     const metrics = metricsOption(options.metrics);
+    const durability = validateDurability(options.durability);
     this.logger = options.logger ?? defaultLogger('hopper:worker');
     // 32 random bytes make every lease value longer than Redis's hash-max-listpack-value
     // (64), so `active` is always a real hash table with O(1) lookups, never a listpack
@@ -169,6 +170,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
       () => ({ reserved: this.buffer.length, seen: this.fetcher.seen }),
       (applied, lost, sentAt, state) => this.settled(applied, lost, sentAt, state),
       (e) => this.fail(e),
+      durability,
     );
     this.heartbeat = new Heartbeat(
       this.client,
@@ -546,7 +548,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
 
   /** Reports an error without ever crashing the process for want of a listener, or for a listener that throws. */
   private fail(err: unknown): void {
-    const clean = redactError(err, [this.client.options.password ?? '']);
+    const clean = redactError(err, [clientPassword(this.client)]);
     if (this.listenerCount('error') > 0) {
       try {
         this.emit('error', clean);

@@ -1,0 +1,95 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
+import { Queue, Worker } from '../../src/index.js';
+import type { ConnectionOptions } from '../../src/redis/connection.js';
+
+export const quiet = pino({ level: 'silent' });
+
+/** Jobs acknowledged before and after each failover: 300 in `npm test`, 5000 in `npm run soak:cluster`. */
+export const STEP = process.env.HOPPER_CLUSTER_SOAK ? 5000 : 300;
+
+/**
+ * A busy queue for failover tests: a producer adding small batches in a loop and a worker
+ * completing them. Records which adds were acknowledged and which jobs completed, so a
+ * test can check that every acknowledged job completes and none stays active.
+ */
+export class Load {
+  readonly acked = new Set<string>();
+  readonly completed = new Set<string>();
+  runs = 0;
+  addErrors = 0;
+  private producing = true;
+  private readonly producer: Promise<void>;
+  readonly queue: Queue;
+  readonly worker: Worker;
+
+  constructor(
+    name: string,
+    connection: ConnectionOptions,
+    opts: { durability?: { replicas: number; timeoutMs?: number } } = {},
+  ) {
+    this.queue = new Queue(name, { connection, logger: quiet, durability: opts.durability, metrics: false });
+    this.worker = new Worker(
+      name,
+      async (job) => {
+        this.runs++;
+        await sleep(2);
+        this.completed.add(job.id);
+      },
+      {
+        connection,
+        concurrency: 20,
+        logger: quiet,
+        durability: opts.durability,
+        leaseMs: 3000,
+        metrics: false,
+      },
+    );
+    this.worker.on('error', () => {});
+    this.producer = this.produce();
+  }
+
+  private async produce(): Promise<void> {
+    let n = 0;
+    while (this.producing) {
+      const batch = Array.from({ length: 10 }, () => ({ name: 'j', data: { n: n++ } }));
+      try {
+        for (const id of await this.queue.addBulk(batch)) this.acked.add(id);
+      } catch {
+        // Not acknowledged: not counted. (With durability a ReplicationTimeoutError lands here too.)
+        this.addErrors++;
+      }
+      await sleep(5);
+    }
+  }
+
+  async untilAcked(count: number, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.acked.size < count) {
+      if (Date.now() > deadline) throw new Error(`only ${this.acked.size} adds acknowledged`);
+      await sleep(10);
+    }
+  }
+
+  async stopProducing(): Promise<void> {
+    this.producing = false;
+    await this.producer;
+  }
+
+  /** Acknowledged jobs not completed (yet). */
+  missing(): string[] {
+    return [...this.acked].filter((id) => !this.completed.has(id));
+  }
+
+  async untilAllCompleted(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.missing().length > 0 && Date.now() < deadline) await sleep(50);
+  }
+
+  async close(): Promise<void> {
+    this.producing = false;
+    await this.producer;
+    await this.worker.close();
+    await this.queue.close();
+  }
+}
