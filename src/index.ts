@@ -1,11 +1,12 @@
+// The main entry: queue, streams and toolkit, loading only ioredis, croner and pino.
+// The HTTP server, Prometheus exporter and framework middleware are subpath exports
+// (src/entry/*.ts), so importing the queue never loads Fastify or prom-client.
 export * from './cache/index.js';
 export * from './dedupe/index.js';
 export * from './lock/index.js';
 export {
   type FailedJobRecord,
   type MetricsOptions,
-  PrometheusExporter,
-  type PrometheusSources,
   type QueueMetrics,
   type ReadMetricsOptions,
   readMetrics,
@@ -42,18 +43,10 @@ export type {
   WorkerOptions,
 } from './queue/types.js';
 export { LOG_LINES, MAX_GROUP_LENGTH, MAX_PRIORITY, Priority } from './queue/types.js';
+export type { WorkerEvents, WorkerListener } from './queue/worker/events.js';
 export { Worker } from './queue/worker/worker.js';
 export * from './ratelimit/index.js';
 export type { ConnectionOptions } from './redis/connection.js';
-export {
-  createServer,
-  type HealthBody,
-  type HopperServer,
-  loadConfig,
-  type ServerConfig,
-  type ServerOptions,
-  startServer,
-} from './server/index.js';
 export * from './stream/index.js';
 export type { TraceCarrier } from './tracing/carrier.js';
 export {
@@ -63,3 +56,4 @@ export {
   UnrecoverableError,
   ValidationError,
 } from './util/errors.js';
+export { MissingDependencyError } from './util/optional.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { createClient, describeConnection, resolveConnection } from '../redis/connection.js';
 import { EventStream } from '../stream/event-stream.js';
@@ -7,6 +7,7 @@ import { type PostgresSink, postgresSink } from '../stream/postgres-sink.js';
 import { StreamProcessor } from '../stream/processor.js';
 import { ValidationError } from '../util/errors.js';
 import { defaultLogger, type Logger } from '../util/logger.js';
+import { requireOptional } from '../util/optional.js';
 import { type ApiRoute, apiRoutes } from './api-schemas.js';
 import { bearerAuth } from './auth.js';
 import { allTokens, describeConfig, type ServerConfig } from './config.js';
@@ -188,6 +189,12 @@ const VERSION = (
 ).version;
 
 function buildApp(config: ServerConfig, logger: Logger, routes: string[], api: ApiRoute[]): FastifyInstance {
+  // Loaded here, not at import: Fastify is an optional peer, and the CLI's other commands
+  // (which import this module) must run without it.
+  const { default: Fastify, LogController } = requireOptional<typeof import('fastify')>(
+    'fastify',
+    'The HTTP server (hopper-queue/server, `hopper serve`)',
+  );
   const app = Fastify({
     loggerInstance: logger,
     // One log line per request would cost more than the append itself at the target rates.

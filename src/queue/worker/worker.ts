@@ -24,6 +24,7 @@ import type { Handler, WorkerOptions } from '../types.js';
 import { validatePrefix, validateQueueName } from '../validate.js';
 import { Acker, type Settlement } from './acker.js';
 import { Annotator } from './annotator.js';
+import type { WorkerEvents, WorkerListener } from './events.js';
 import { Fetcher, WorkerState } from './fetcher.js';
 import { Heartbeat, type HeldReport } from './heartbeat.js';
 import type { HeldJob } from './job.js';
@@ -46,6 +47,18 @@ const MAX_PREFETCH = 500;
  * `drained` (the queue had nothing left for this worker), `lost` (job: its
  * outcome was rejected because the lease had lapsed).
  */
+// Typed on/once/off/emit for the events above (events.ts); the class keeps EventEmitter's runtime.
+export interface Worker<D = unknown, R = unknown> {
+  on<E extends keyof WorkerEvents<D, R>>(event: E, listener: WorkerListener<D, R, E>): this;
+  once<E extends keyof WorkerEvents<D, R>>(event: E, listener: WorkerListener<D, R, E>): this;
+  off<E extends keyof WorkerEvents<D, R>>(event: E, listener: WorkerListener<D, R, E>): this;
+  addListener<E extends keyof WorkerEvents<D, R>>(event: E, listener: WorkerListener<D, R, E>): this;
+  removeListener<E extends keyof WorkerEvents<D, R>>(event: E, listener: WorkerListener<D, R, E>): this;
+  prependListener<E extends keyof WorkerEvents<D, R>>(event: E, listener: WorkerListener<D, R, E>): this;
+  emit<E extends keyof WorkerEvents<D, R>>(event: E, ...args: WorkerEvents<D, R>[E]): boolean;
+}
+
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface above
 export class Worker<D = unknown, R = unknown> extends EventEmitter {
   readonly id: string;
   readonly name: string;
@@ -379,7 +392,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter {
    */
   private notify(event: string, ...args: unknown[]): void {
     try {
-      this.emit(event, ...args);
+      (this as EventEmitter).emit(event, ...args);
     } catch (err) {
       this.fail(err);
     }
