@@ -48,7 +48,7 @@ export { Worker } from './queue/worker/worker.js';
 export * from './ratelimit/index.js';
 export type { ConnectionOptions } from './redis/connection.js';
 export * from './stream/index.js';
-export type { TraceCarrier } from './tracing/carrier.js';
+export type { TraceCarrier } from './tracing/carrier-format.js';
 export {
   HopperError,
   JobStateError,

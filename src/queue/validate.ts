@@ -1,4 +1,4 @@
-import { MAX_TRACESTATE, TRACEPARENT } from '../tracing/carrier.js';
+import { MAX_TRACESTATE, TRACEPARENT } from '../tracing/carrier-format.js';
 import { ValidationError } from '../util/errors.js';
 import {
   type BackoffOptions,

@@ -68,6 +68,8 @@ const DATABASE_READY_TIMEOUT_MS = 60_000;
  * to PostgreSQL, as seed 004's single binary does. Nothing listens until listen().
  */
 export function createServer(config: ServerConfig, options: ServerOptions = {}): HopperServer {
+  // First: without Fastify nothing is opened (no Redis connection left behind by the error).
+  const fastify = loadFastify();
   const logger = options.logger ?? defaultLogger('hopper:server');
   const stream = new EventStream(config.stream, {
     connection: config.redisUrl,
@@ -95,7 +97,7 @@ export function createServer(config: ServerConfig, options: ServerOptions = {}):
 
   const routes: string[] = [];
   const api = apiRoutes(config.metricsDays);
-  const app = buildApp(config, logger, routes, api);
+  const app = buildApp(fastify, config, logger, routes, api);
   const deps: StatusDeps = {
     probe,
     stream,
@@ -188,13 +190,23 @@ const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-function buildApp(config: ServerConfig, logger: Logger, routes: string[], api: ApiRoute[]): FastifyInstance {
-  // Loaded here, not at import: Fastify is an optional peer, and the CLI's other commands
-  // (which import this module) must run without it.
-  const { default: Fastify, LogController } = requireOptional<typeof import('fastify')>(
+// Loaded when a server is made, not at import: Fastify is an optional peer, and the CLI's
+// other commands (which import this module) must run without it.
+function loadFastify(): typeof import('fastify') {
+  return requireOptional<typeof import('fastify')>(
     'fastify',
     'The HTTP server (hopper-queue/server, `hopper serve`)',
   );
+}
+
+function buildApp(
+  fastify: typeof import('fastify'),
+  config: ServerConfig,
+  logger: Logger,
+  routes: string[],
+  api: ApiRoute[],
+): FastifyInstance {
+  const { default: Fastify, LogController } = fastify;
   const app = Fastify({
     loggerInstance: logger,
     // One log line per request would cost more than the append itself at the target rates.
