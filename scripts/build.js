@@ -62,7 +62,14 @@ await build({
 // Declarations: tsc, then .d.cts twins whose relative imports name the .cjs files.
 execFileSync(
   process.execPath,
-  [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', out, '--noCheck'],
+  [
+    require.resolve('typescript/bin/tsc'),
+    '-p',
+    join(root, 'tsconfig.build.json'),
+    '--outDir',
+    out,
+    '--noCheck',
+  ],
   { stdio: 'inherit', cwd: root },
 );
 for (const dts of walk(out, (p) => p.endsWith('.d.ts'))) {
