@@ -3,6 +3,7 @@
 // (src/entry/*.ts), so importing the queue never loads Fastify or prom-client.
 export * from './cache/index.js';
 export * from './dedupe/index.js';
+export * from './leaderboard/index.js';
 export * from './lock/index.js';
 export {
   type FailedJobRecord,
