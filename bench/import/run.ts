@@ -3,7 +3,7 @@
  * BullMQ in the same run. The package is packed and installed into a fresh project as a
  * user gets it (test/package/pack.ts); BullMQ into another. Import time: a fresh Node
  * process per import, rounds interleaved so load on the machine hits every row alike,
- * median and min–max of IMPORT_RUNS (default 15). BEFORE_TARBALL=<path.tgz> adds an older
+ * CPU time (median) and wall time (minimum) of IMPORT_RUNS (default 15). BEFORE_TARBALL=<path.tgz> adds an older
  * Hopper tarball as a row (its package name is read from it).
  */
 import { execFile, execFileSync } from 'node:child_process';
@@ -45,15 +45,23 @@ function installSize(p: Project): string {
   return `${p.label}: ${new Set(all).size} packages, ${(bytes(top) / 1e6).toFixed(1)} MB (${installedPackages(p.dir).length} top-level)`;
 }
 
-/** One import in a fresh process; ms from before import() to after it resolved. */
-function importOnce(dir: string, specifier: string, kind: 'import' | 'require'): number {
+interface Sample {
+  /** ms of CPU (user + system) the import used: what it costs, little swayed by other load. */
+  cpu: number;
+  /** ms from before import() to after it resolved. */
+  wall: number;
+}
+
+/** One import in a fresh process. */
+function importOnce(dir: string, specifier: string, kind: 'import' | 'require'): Sample {
   const load =
     kind === 'import'
       ? `await import(${JSON.stringify(specifier)})`
       : `require(${JSON.stringify(specifier)})`;
-  const code = `const t = performance.now(); ${load}; process.stdout.write(String(performance.now() - t));`;
+  const code = `const t = performance.now(); const c = process.cpuUsage(); ${load}; const u = process.cpuUsage(c);
+    process.stdout.write(JSON.stringify({ cpu: (u.user + u.system) / 1000, wall: performance.now() - t }));`;
   const args = kind === 'import' ? ['--input-type=module', '-e', code] : ['-e', code];
-  return Number(execFileSync(process.execPath, args, { cwd: dir, encoding: 'utf8' }));
+  return JSON.parse(execFileSync(process.execPath, args, { cwd: dir, encoding: 'utf8' })) as Sample;
 }
 
 function beforePackageName(tgz: string): string {
@@ -82,21 +90,26 @@ const rows: { label: string; dir: string; specifier: string; kind: 'import' | 'r
 ];
 if (old) rows.push({ label: old.label, dir: old.dir, specifier: beforePackageName(before!), kind: 'import' });
 
-const samples = rows.map(() => [] as number[]);
+const samples = rows.map(() => [] as Sample[]);
 for (let r = 0; r < RUNS; r++)
   for (const [i, row] of rows.entries()) samples[i]!.push(importOnce(row.dir, row.specifier, row.kind));
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
-const base = median(samples[0]!);
-console.log(`Import time, ${RUNS} fresh processes each, interleaved (node ${process.version}):`);
-console.log('| import | median ms | min–max ms | vs ioredis |\n|---|---:|---:|---:|');
-rows.forEach((row, i) => {
-  const s = samples[i]!;
-  const m = median(s);
+const cpuOf = (i: number) => samples[i]!.map((x) => x.cpu);
+const wallOf = (i: number) => samples[i]!.map((x) => x.wall);
+const baseCpu = median(cpuOf(0));
+const baseWall = Math.min(...wallOf(0));
+console.log(`Import cost, ${RUNS} fresh processes each, interleaved (node ${process.version}):`);
+console.log('| import | CPU ms, median | CPU vs ioredis | wall ms, min | wall vs ioredis |');
+console.log('|---|---:|---:|---:|---:|');
+for (const [i, row] of rows.entries()) {
+  const cpu = median(cpuOf(i));
+  const wall = Math.min(...wallOf(i));
+  const ratio = (x: number, base: number) => `${(x / base).toFixed(2)}x`;
   console.log(
-    `| ${row.label} | ${m.toFixed(1)} | ${Math.min(...s).toFixed(1)}–${Math.max(...s).toFixed(1)} | ${(m / base).toFixed(2)}x |`,
+    `| ${row.label} | ${cpu.toFixed(1)} | ${ratio(cpu, baseCpu)} | ${wall.toFixed(1)} | ${ratio(wall, baseWall)} |`,
   );
-});
+}
 console.log('\nInstall size (npm ls --all, bytes on disk under node_modules):');
 for (const p of [hopper, bull, ...(old ? [old] : [])]) console.log(`- ${installSize(p)}`);
 console.log(
