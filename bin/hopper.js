@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// The `hopper` command. An installed package runs the compiled CLI from dist/;
-// a repository checkout without a build runs the TypeScript source through tsx,
-// so `npm start` works without a build step. Run `npm run build` again after
-// changing src/ once dist/ exists: dist/ wins when present.
+// The `hopper` command. An installed package runs the compiled CLI from dist/ (the
+// package ships no src/). A repository checkout runs the TypeScript source through tsx
+// (a devDependency), so `npm start` works without a build and never runs a stale dist/.
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 // `hopper demo` stops gracefully at any moment: a Ctrl-C while the CLI is still loading is
 // kept for it (src/cli/demo-stop.ts) instead of killing the process half-started.
@@ -16,12 +16,22 @@ if (process.argv[2] === 'demo') {
   process.title = 'hopper demo';
 }
 
+const source = new URL('../src/cli/index.ts', import.meta.url);
 const compiled = new URL('../dist/cli/index.js', import.meta.url);
 
-if (existsSync(compiled)) {
-  await import(compiled.href);
-} else {
+function hasTsx() {
+  try {
+    createRequire(import.meta.url).resolve('tsx/esm/api');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+if (existsSync(source) && (hasTsx() || !existsSync(compiled))) {
   const { register } = await import('tsx/esm/api');
   register();
-  await import(new URL('../src/cli/index.ts', import.meta.url).href);
+  await import(source.href);
+} else {
+  await import(compiled.href);
 }

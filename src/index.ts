@@ -1,12 +1,14 @@
+// The main entry: queue, streams and toolkit, loading only ioredis, croner and pino.
+// The HTTP server, Prometheus exporter and framework middleware are subpath exports
+// (src/entry/*.ts), so importing the queue never loads Fastify or prom-client.
 export * from './cache/index.js';
 export * from './dedupe/index.js';
 export * from './flow/index.js';
+export * from './leaderboard/index.js';
 export * from './lock/index.js';
 export {
   type FailedJobRecord,
   type MetricsOptions,
-  PrometheusExporter,
-  type PrometheusSources,
   type QueueMetrics,
   type ReadMetricsOptions,
   readMetrics,
@@ -46,19 +48,10 @@ export type {
   WorkerOptions,
 } from './queue/types.js';
 export { LOG_LINES, MAX_GROUP_LENGTH, MAX_PRIORITY, Priority } from './queue/types.js';
-export type { WorkerEventsMap } from './queue/worker/events.js';
+export type { WorkerEvents, WorkerEventsMap, WorkerListener } from './queue/worker/events.js';
 export { Worker } from './queue/worker/worker.js';
 export * from './ratelimit/index.js';
 export type { ConnectionOptions } from './redis/connection.js';
-export {
-  createServer,
-  type HealthBody,
-  type HopperServer,
-  loadConfig,
-  type ServerConfig,
-  type ServerOptions,
-  startServer,
-} from './server/index.js';
 export {
   type FsyncPolicy,
   SpoolFullError,
@@ -67,7 +60,7 @@ export {
   type SpoolStats,
 } from './spool/index.js';
 export * from './stream/index.js';
-export type { TraceCarrier } from './tracing/carrier.js';
+export type { TraceCarrier } from './tracing/carrier-format.js';
 export {
   CancelledError,
   HopperError,
@@ -77,3 +70,4 @@ export {
   UnrecoverableError,
   ValidationError,
 } from './util/errors.js';
+export { MissingDependencyError } from './util/optional.js';

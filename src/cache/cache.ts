@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { redactError } from '../redis/redact.js';
+import { ValidationError } from '../util/errors.js';
 import { defaultLogger, type Logger } from '../util/logger.js';
 import { within } from '../util/within.js';
 import { Bus, type BusMessage } from './bus.js';
@@ -193,6 +194,34 @@ export class Cache {
       throw this.redisFailed(err);
     }
     this.memory?.set(key, entry);
+  }
+
+  /**
+   * Cache warming: writes many entries, as `set` each (both tiers, other instances' memory
+   * evicted). Every key and value is checked first, so bad input writes nothing; the writes
+   * then go out together (concurrent commands share the connection's round trips).
+   */
+  async setMany(entries: readonly { key: string; value: unknown; options?: SetOptions }[]): Promise<void> {
+    if (!Array.isArray(entries))
+      throw new ValidationError('entries', 'must be an array of { key, value, options? }');
+    entries.forEach((e, i) => {
+      checkKey(e?.key, `entries[${i}].key`);
+      const rename = (err: unknown, at: string) => {
+        if (!(err instanceof ValidationError)) return err;
+        return new ValidationError(`${at}.${err.field}`, err.message.slice(err.field.length + 2));
+      };
+      try {
+        resolvePolicy(this.settings.defaults, e.options);
+      } catch (err) {
+        throw rename(err, `entries[${i}].options`);
+      }
+      try {
+        serialise(e.value);
+      } catch (err) {
+        throw rename(err, `entries[${i}]`);
+      }
+    });
+    await Promise.all(entries.map((e) => this.set(e.key, e.value, e.options)));
   }
 
   /** Removes the key from both tiers here and from every other instance's memory tier. */

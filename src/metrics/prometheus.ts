@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { queueKeys } from '../queue/keys.js';
 import { isCluster } from '../redis/connection.js';
 import type { StreamInfo } from '../stream/types.js';
+import { requireOptional } from '../util/optional.js';
 import { LAST_BUCKET, PER_DOUBLING, upperMs } from './buckets.js';
 import { totalKey } from './keys.js';
 import { addFields, type Fields, histogram } from './reader.js';
@@ -66,14 +67,20 @@ type Value = { value: number; labels: Labels; metricName?: string };
  * process metrics. Labels are queue, state, stream and group names only, never a job id.
  */
 export class PrometheusExporter {
-  readonly registry = new Registry();
+  readonly registry: Registry;
   private snapshot: Snapshot = { queues: [], streams: [] };
 
   constructor(
     private readonly sources: PrometheusSources,
     opts: { processMetrics?: boolean } = {},
   ) {
-    if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    // prom-client is an optional peer: loaded only by the exporter, with a clear error if absent.
+    const prom = requireOptional<typeof import('prom-client')>(
+      'prom-client',
+      'PrometheusExporter (hopper-queue/prometheus)',
+    );
+    this.registry = new prom.Registry();
+    if (opts.processMetrics !== false) prom.collectDefaultMetrics({ register: this.registry });
     for (const [field, name, help] of COUNTER_METRICS)
       this.metric(name, help, 'counter', (s) =>
         s.queues.map((q) => ({ value: q.totals.get(field) ?? 0, labels: { queue: q.name } })),

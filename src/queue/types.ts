@@ -2,7 +2,7 @@ import type { FlowChild } from '../flow/types.js';
 import type { MetricsOptions } from '../metrics/types.js';
 import type { ConnectionOptions } from '../redis/connection.js';
 import type { SpoolOptions } from '../spool/options.js';
-import type { TraceCarrier } from '../tracing/carrier.js';
+import type { TraceCarrier } from '../tracing/carrier-format.js';
 import type { Logger } from '../util/logger.js';
 
 /** Seed 000's wallet-audit levels; any integer 0..MAX_PRIORITY works, higher runs first. */

@@ -1,5 +1,5 @@
 import type { Durability } from '../redis/scripts.js';
-import { MAX_TRACESTATE, TRACEPARENT } from '../tracing/carrier.js';
+import { MAX_TRACESTATE, TRACEPARENT } from '../tracing/carrier-format.js';
 import { ValidationError } from '../util/errors.js';
 import {
   type BackoffOptions,

@@ -1,5 +1,5 @@
-export { type RateLimitExpressOptions, rateLimitExpress } from './express.js';
-export { type RateLimitFastifyOptions, rateLimitFastify } from './fastify.js';
+// The Express and Fastify middleware are subpath exports (hopper-queue/express,
+// hopper-queue/fastify, src/entry/): their types name those frameworks, optional peers.
 export { type RateLimitHeaders, rateLimitHeaders } from './headers.js';
 export { RateLimiter } from './limiter.js';
 export type { RateLimitHttpOptions } from './middleware-options.js';

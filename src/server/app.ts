@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { createClient, describeConnection, parseConnection } from '../redis/connection.js';
 import type { EventStream } from '../stream/event-stream.js';
@@ -7,6 +7,7 @@ import { type PostgresSink, postgresSink } from '../stream/postgres-sink.js';
 import { StreamProcessor } from '../stream/processor.js';
 import { ValidationError } from '../util/errors.js';
 import { defaultLogger, type Logger } from '../util/logger.js';
+import { requireOptional } from '../util/optional.js';
 import { type ApiRoute, apiRoutes } from './api-schemas.js';
 import { bearerAuth } from './auth.js';
 import { allTokens, describeConfig, type ServerConfig } from './config.js';
@@ -69,6 +70,8 @@ const DATABASE_READY_TIMEOUT_MS = 60_000;
  * to PostgreSQL, as seed 004's single binary does. Nothing listens until listen().
  */
 export function createServer(config: ServerConfig, options: ServerOptions = {}): HopperServer {
+  // First: without Fastify nothing is opened (no Redis connection left behind by the error).
+  const fastify = loadFastify();
   const logger = options.logger ?? defaultLogger('hopper:server');
   const stream = openTrackStream(config.stream, config.trackSpoolDir, (spool) => ({
     connection: config.redisUrl,
@@ -97,7 +100,7 @@ export function createServer(config: ServerConfig, options: ServerOptions = {}):
 
   const routes: string[] = [];
   const api = apiRoutes(config.metricsDays);
-  const app = buildApp(config, logger, routes, api);
+  const app = buildApp(fastify, config, logger, routes, api);
   const deps: StatusDeps = {
     probe,
     stream,
@@ -191,7 +194,23 @@ const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-function buildApp(config: ServerConfig, logger: Logger, routes: string[], api: ApiRoute[]): FastifyInstance {
+// Loaded when a server is made, not at import: Fastify is an optional peer, and the CLI's
+// other commands (which import this module) must run without it.
+function loadFastify(): typeof import('fastify') {
+  return requireOptional<typeof import('fastify')>(
+    'fastify',
+    'The HTTP server (hopper-queue/server, `hopper serve`)',
+  );
+}
+
+function buildApp(
+  fastify: typeof import('fastify'),
+  config: ServerConfig,
+  logger: Logger,
+  routes: string[],
+  api: ApiRoute[],
+): FastifyInstance {
+  const { default: Fastify, LogController } = fastify;
   const app = Fastify({
     loggerInstance: logger,
     // One log line per request would cost more than the append itself at the target rates.

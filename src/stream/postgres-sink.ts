@@ -1,9 +1,17 @@
 import { mkdirSync } from 'node:fs';
-import type { PGlite } from '@electric-sql/pglite';
 import { redactError, redactUrl } from '../redis/redact.js';
 import { ValidationError } from '../util/errors.js';
+import { importOptional } from '../util/optional.js';
 import { isDataError, SinkDataError } from './sink-error.js';
 import type { Sink, StreamEntry } from './types.js';
+
+/**
+ * What the sink uses of a PGlite instance. Structural, so the shipped types do not need
+ * `@electric-sql/pglite` (an optional peer) installed; a PGlite satisfies it.
+ */
+export interface PGliteLike {
+  query(sql: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
+}
 
 export interface PostgresSinkOptions {
   /** A PostgreSQL URL. Default: env DATABASE_URL; when neither is set, embedded PGlite serves. */
@@ -13,7 +21,7 @@ export interface PostgresSinkOptions {
   /** PGlite data directory when no database URL is given. Default `./.hopper/pglite`. */
   dataDir?: string;
   /** An open PGlite to use instead of `dataDir` (not closed by `close()`). */
-  pglite?: PGlite;
+  pglite?: PGliteLike;
   /** Connections in the pg pool (default 10). */
   poolSize?: number;
 }
@@ -197,7 +205,7 @@ ON CONFLICT (id) DO NOTHING`;
 }
 
 async function pgDriver(url: string, max: number): Promise<Driver> {
-  const { default: pg } = await import('pg');
+  const { default: pg } = await importOptional('pg', 'postgresSink with a database URL', () => import('pg'));
   // A bounded connect wait: a hung server must fail the batch (it is retried), not hang it.
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 10_000 });
   pool.on('error', () => {}); // an idle client lost its server: the pool replaces it
@@ -215,7 +223,11 @@ async function pgliteDriver(options: PostgresSinkOptions): Promise<Driver> {
       close: async () => {},
     };
   }
-  const { PGlite } = await import('@electric-sql/pglite');
+  const { PGlite } = await importOptional(
+    '@electric-sql/pglite',
+    'postgresSink without a database URL (embedded PGlite)',
+    () => import('@electric-sql/pglite'),
+  );
   const dir = options.dataDir ?? './.hopper/pglite';
   if (!dir.startsWith('memory://') && !dir.startsWith('idb://')) mkdirSync(dir, { recursive: true });
   const db = new PGlite(dir);

@@ -1,20 +1,10 @@
 import type { Context } from '@opentelemetry/api';
 import { type Api, tracingApi } from './api.js';
+import { TRACEPARENT, type TraceCarrier } from './carrier-format.js';
 
-/**
- * Trace context stored with a job (`opts.trace`), in W3C Trace Context form. Written
- * here rather than through the global propagator, so it travels even when the
- * application registered no propagator, and always in the one shape validation accepts.
- */
-export interface TraceCarrier {
-  /** `00-<32 hex trace id>-<16 hex parent span id>-<2 hex flags>` */
-  traceparent: string;
-  /** W3C tracestate list, when the span context has one. */
-  tracestate?: string;
-}
-
-export const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
-export const MAX_TRACESTATE = 512;
+// The carrier's shape lives in carrier-format.ts, which names no OpenTelemetry type: the
+// shipped declarations of the queue must compile without @opentelemetry/api installed.
+export { MAX_TRACESTATE, TRACEPARENT, type TraceCarrier } from './carrier-format.js';
 
 /** The active span's context as a carrier, or undefined when no valid span is active. */
 export function injectActive(api: Api): TraceCarrier | undefined {

@@ -3,13 +3,13 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster } from 'ioredis';
 import { pino } from 'pino';
+import { PrometheusExporter } from '../../src/entry/prometheus.js';
 import {
   Cache,
   Channel,
   Deduper,
   EventStream,
   LockManager,
-  PrometheusExporter,
   Queue,
   RateLimiter,
   StreamProcessor,

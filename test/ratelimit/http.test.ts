@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import express from 'express';
 import Fastify from 'fastify';
-import { RateLimiter, rateLimitExpress, rateLimitFastify } from '../../src/ratelimit/index.js';
+import { rateLimitExpress } from '../../src/entry/express.js';
+import { rateLimitFastify } from '../../src/entry/fastify.js';
+import { RateLimiter } from '../../src/ratelimit/index.js';
 import { ValidationError } from '../../src/util/errors.js';
 import { type RedisProcess, requireRedisServer, startRedis } from '../helpers/redis-server.js';
 
