@@ -8,6 +8,7 @@ import { jobsCommand } from './jobs.js';
 import { monitorCommand } from './monitor.js';
 import { pauseCommand, resumeCommand } from './pause.js';
 import { pingCommand } from './ping.js';
+import { promoteCommand } from './promote.js';
 import { redriveCommand } from './redrive.js';
 import { removeCommand } from './remove.js';
 import { retryCommand } from './retry.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
     .addCommand(jobsCommand())
     .addCommand(jobCommand())
     .addCommand(retryCommand())
+    .addCommand(promoteCommand())
     .addCommand(removeCommand())
     .addCommand(pauseCommand())
     .addCommand(resumeCommand())
