@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { clearCommand } from './clear.js';
+import { dashboardCommand } from './dashboard.js';
 import { demoCommand } from './demo.js';
 import { reportError } from './errors.js';
 import { jobCommand } from './job.js';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
     .addCommand(redriveCommand())
     .addCommand(demoCommand())
     .addCommand(serveCommand())
+    .addCommand(dashboardCommand())
     .showSuggestionAfterError();
 }
 

@@ -10,6 +10,7 @@ import { defaultLogger, type Logger } from '../util/logger.js';
 import { type ApiRoute, apiRoutes } from './api-schemas.js';
 import { bearerAuth } from './auth.js';
 import { allTokens, describeConfig, type ServerConfig } from './config.js';
+import { mountConsole } from './console.js';
 import {
   clientErrorHandler,
   frameworkErrors,
@@ -110,6 +111,7 @@ export function createServer(config: ServerConfig, options: ServerOptions = {}):
   const limit = config.submitLimit > 0 ? new SubmitLimit(config, queues) : undefined;
   jobsRoutes(app, api, { queues, limit, probe, jobTtl: config.jobTtl });
   metricsRoutes(app, api, { client: probe, queues, stream, version: VERSION });
+  if (config.dashboardPath) mountConsole(app, config, logger);
 
   let monitoring = false;
   const monitor = setInterval(() => {
@@ -218,7 +220,19 @@ function buildApp(config: ServerConfig, logger: Logger, routes: string[], api: A
   app.addHook('onRoute', (r) => {
     for (const m of [r.method].flat()) routes.push(`${m} ${r.url}`);
   });
-  if (config.auth) app.addHook('onRequest', bearerAuth(allTokens(config), api));
+  if (config.auth) {
+    const bearer = bearerAuth(allTokens(config), api);
+    // The console logs in with the same tokens and has its own session check (src/console/guard.ts).
+    const dashboard = config.dashboardPath;
+    app.addHook('onRequest', async (req, reply) => {
+      if (
+        dashboard &&
+        (req.url === dashboard || req.url.startsWith(`${dashboard}/`) || req.url.startsWith(`${dashboard}?`))
+      )
+        return;
+      return bearer(req, reply);
+    });
+  }
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not found' }));
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof ValidationError) return reply.code(400).send({ error: err.message, field: err.field });
