@@ -72,6 +72,8 @@ export function hopperConsole(options: ConsoleOptions = {}) {
       if (!reply.getHeader('cache-control')) reply.header('cache-control', 'no-store');
       return payload;
     });
+    // Before the server waits for open requests: live streams never end on their own.
+    app.addHook('preClose', async () => hub.close());
     app.addHook('onClose', async () => {
       hub.close();
       await queues.close();

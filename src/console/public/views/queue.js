@@ -68,7 +68,7 @@ export class QueueView extends Component {
 
   search = async (e, more) => {
     if (e) e.preventDefault();
-    const form = this.base.querySelector('form.search');
+    const form = this.searchForm;
     const by = form.elements.by.value;
     const text = form.elements.text.value;
     if (!text) return this.setState({ search: null });
@@ -161,7 +161,9 @@ export class QueueView extends Component {
       ${
         STATES.includes(tab)
           ? html`<div>
-            <form class="search inline" onSubmit=${(e) => this.search(e, false)}>
+            <form class="search inline" ref=${(el) => {
+              this.searchForm = el;
+            }} onSubmit=${(e) => this.search(e, false)}>
               <select name="by" aria-label="search by"><option value="id">id</option><option value="name">name</option>${admin && html`<option value="data">data</option>`}</select>
               <input name="text" type="search" placeholder="search this queue" aria-label="search text" maxlength="200" />
               <button type="submit">Search</button>
