@@ -28,15 +28,17 @@ export class QueueExtras extends Component {
     const path = tab === 'charts' ? `chart?range=${this.state.range}` : tab;
     try {
       const data = await get(`${q(name)}/${path}`);
-      if (this.props.tab === tab) this.setState({ data, error: '' });
+      // Kept with what it was read for: a reply for a tab left meanwhile is never drawn as another.
+      this.setState({ data, key: `${name}/${path}`, error: '' });
     } catch (err) {
       this.setState({ error: err.message });
     }
   }
 
-  render({ name, tab, admin, run }, { data, error, range }) {
+  render({ name, tab, admin, run }, { data, key, error, range }) {
     if (error) return html`<p class="error">${error}</p>`;
-    if (!data) return html`<p>Loading…</p>`;
+    const path = tab === 'charts' ? `chart?range=${range}` : tab;
+    if (!data || key !== `${name}/${path}`) return html`<p>Loading…</p>`;
     if (tab === 'groups')
       return html`<table class="groups"><thead><tr><th>Group</th><th class="n">Waiting</th><th class="n">Active</th><th>Limits</th><th></th></tr></thead>
         <tbody>${data.groups.map(
