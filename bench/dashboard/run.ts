@@ -146,8 +146,6 @@ async function refresh(
   return { ms: Math.max(...times), calls: after.calls - before.calls - 1, usec: after.usec - before.usec };
 }
 
-console.log('\npage | 1 viewer: ms | commands | Redis µs | 20 viewers: slowest ms | commands | Redis µs');
-console.log('---|---:|---:|---:|---:|---:|---:');
 const first = await refresh('overview', undefined, 1);
 console.log(
   `(first overview after start, reading 30 minutes of sparklines for every queue: ${first.ms.toFixed(1)} ms, ${first.calls} commands)`,

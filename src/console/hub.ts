@@ -29,6 +29,8 @@ export class SharedReads {
 
   private sweep(now: number): void {
     for (const [k, e] of this.entries) if (now - e.at > 60_000) this.entries.delete(k);
+    // Many distinct pages within a minute (job after job): memory stays bounded, reads just restart.
+    if (this.entries.size > 2000) this.entries.clear();
   }
 }
 

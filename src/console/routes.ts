@@ -52,7 +52,14 @@ export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
   const interval = d.hub.intervalMs;
   /** Only queues some producer or worker registered: a typo must not create or act on an empty queue. */
   const known = async (name: string) => {
-    if ((await d.client.sismember(registryKey(d.prefix), name)) !== 1)
+    const registry = () => d.client.smembers(registryKey(d.prefix)).then((n) => new Set(n));
+    let names = await d.reads.get('registry', interval, registry);
+    // A queue registered since the shared read: look again before answering 404.
+    if (!names.has(name)) {
+      d.reads.invalidate('registry');
+      names = await d.reads.get('registry', interval, registry);
+    }
+    if (!names.has(name))
       throw Object.assign(new Error(`no queue named ${JSON.stringify(name.slice(0, 100))}`), {
         statusCode: 404,
       });
@@ -128,9 +135,13 @@ export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
 
   app.get('/api/queues/:queue/jobs/:id', async (req: Req, reply) => {
     const q = await known(req.params.queue!);
-    const job = await q.getJob(req.params.id!);
-    if (!job) return reply.code(404).send({ error: 'no such job (removed, or its retention ended)' });
-    return detail(job, isAdmin(req));
+    const admin = isAdmin(req);
+    const shown = await d.reads.get(`q:${q.name}:job:${req.params.id}:${admin}`, interval, async () => {
+      const job = await q.getJob(req.params.id!);
+      return job ? detail(job, admin) : null;
+    });
+    if (!shown) return reply.code(404).send({ error: 'no such job (removed, or its retention ended)' });
+    return shown;
   });
 
   // The whole value, for "show all": plain text the page puts in a text box, never parsed there.
