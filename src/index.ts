@@ -1,4 +1,5 @@
 export * from './cache/index.js';
+export { type ConsoleOptions, consoleHandler, createConsoleServer, hopperConsole } from './console/index.js';
 export * from './dedupe/index.js';
 export * from './lock/index.js';
 export {

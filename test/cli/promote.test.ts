@@ -28,17 +28,11 @@ test('promote <id> makes a delayed job wait; --all --yes --json moves the rest',
   assert.equal(c.waiting, 3);
 });
 
-test('promote refuses a job that is not delayed, an unknown id and an unknown queue', async () => {
+test('promote refuses a job that is not delayed', async () => {
   const q = fx.queue('cli-promote-bad');
   const id = await q.add('now', {});
   const waiting = await cli('promote', q.name, id, '--json');
   assert.equal(waiting.code, 1);
   assert.match(waiting.stderr, /is waiting, not delayed/);
-  const missing = await cli('promote', q.name, '999');
-  assert.equal(missing.code, 1);
-  assert.match(missing.stderr, /no job "999"/);
-  const queue = await cli('promote', 'no-such-queue', '1');
-  assert.equal(queue.code, 1);
-  assert.match(queue.stderr, /unknown queue/);
   assert.equal((await q.getCounts()).waiting, 1);
 });
