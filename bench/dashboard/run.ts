@@ -148,8 +148,10 @@ async function refresh(
 
 const first = await refresh('overview', undefined, 1);
 console.log(
-  `(first overview after start, reading 30 minutes of sparklines for every queue: ${first.ms.toFixed(1)} ms, ${first.calls} commands)`,
+  `first overview after start, reading 30 minutes of sparklines for every queue: ${first.ms.toFixed(1)} ms, ${first.calls} commands`,
 );
+console.log('\npage | 1 viewer: ms | commands | Redis µs | 20 viewers: slowest ms | commands | Redis µs');
+console.log('---|---:|---:|---:|---:|---:|---:');
 for (const [label, path, body] of pages) {
   await refresh(path, body, 1); // warm: the Queue object and its connection opened, past sparkline minutes read
   const one = await refresh(path, body, 1);

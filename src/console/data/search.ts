@@ -3,8 +3,8 @@ import type { QueueKeys } from '../../queue/keys.js';
 import { callScript } from '../../redis/scripts.js';
 import { ValidationError } from '../../util/errors.js';
 
-/** Job records one search request looks at, at most: bounded Redis time per request (about 10 ms). */
-export const SEARCH_BUDGET = 2000;
+/** Job records one search request looks at, at most: bounded Redis time per request (a few ms on an idle machine). */
+export const SEARCH_BUDGET = 1000;
 
 /** Searches of this process run one at a time: Redis never runs two console scans at once. */
 let line: Promise<unknown> = Promise.resolve();
