@@ -197,14 +197,8 @@ export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
 
   app.get('/api/workers', async () =>
     d.reads.get('workers', interval, async () => {
-      const o = await d.hub.snapshot();
-      return {
-        workers: await readWorkers(
-          d.client,
-          d.prefix,
-          o.queues.map((q) => q.name),
-        ),
-      };
+      const names = (await d.client.smembers(registryKey(d.prefix))).sort().slice(0, 500);
+      return { workers: await readWorkers(d.client, d.prefix, names) };
     }),
   );
 
