@@ -218,6 +218,9 @@ function buildApp(config: ServerConfig, logger: Logger, routes: string[], api: A
   // Only application/json: text/plain bodies would otherwise reach the route as strings.
   app.removeContentTypeParser('text/plain');
   app.addHook('onRoute', (r) => {
+    // The console's routes are its own (docs/console.md), not the HTTP API the OpenAPI document describes.
+    const path = config.dashboardPath;
+    if (path && (r.url === path || r.url.startsWith(`${path}/`))) return;
     for (const m of [r.method].flat()) routes.push(`${m} ${r.url}`);
   });
   if (config.auth) {
