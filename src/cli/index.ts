@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { clearCommand } from './clear.js';
+import { dashboardCommand } from './dashboard.js';
 import { demoCommand } from './demo.js';
 import { reportError } from './errors.js';
 import { jobCommand } from './job.js';
@@ -8,6 +9,7 @@ import { jobsCommand } from './jobs.js';
 import { monitorCommand } from './monitor.js';
 import { pauseCommand, resumeCommand } from './pause.js';
 import { pingCommand } from './ping.js';
+import { promoteCommand } from './promote.js';
 import { redriveCommand } from './redrive.js';
 import { removeCommand } from './remove.js';
 import { restGatewayCommand } from './rest-gateway.js';
@@ -35,6 +37,7 @@ export function buildProgram(): Command {
     .addCommand(jobsCommand())
     .addCommand(jobCommand())
     .addCommand(retryCommand())
+    .addCommand(promoteCommand())
     .addCommand(removeCommand())
     .addCommand(pauseCommand())
     .addCommand(resumeCommand())
@@ -43,6 +46,7 @@ export function buildProgram(): Command {
     .addCommand(demoCommand())
     .addCommand(serveCommand())
     .addCommand(restGatewayCommand())
+    .addCommand(dashboardCommand())
     .showSuggestionAfterError();
 }
 

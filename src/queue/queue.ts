@@ -17,6 +17,7 @@ import { type EventsSettings, readEventsSettings, writeEventsSettings } from './
 import * as jobAdmin from './job-admin.js';
 import { addRequestKey, type QueueKeys, queueKeys, registryKey } from './keys.js';
 import { configureGroup, type GroupCounts, readGroup, readLimits, writeLimits } from './limits.js';
+import { cleanFinished, promoteAllJobs, promoteJob } from './promote-clean.js';
 import { readJob } from './read-job.js';
 import { encodeRecord, SEP } from './record.js';
 import { Schedules } from './schedule/schedules.js';
@@ -407,6 +408,28 @@ export class Queue<D = unknown, R = unknown> {
 
   private retryScript(args: (string | number)[]): Promise<[number, string[]]> {
     return callScript<[number, string[]]>(this.client, 'retry-failed', scriptKeys(this.keys), args);
+  }
+
+  /**
+   * Lets delayed job `id` run now, as if its delay had run out (it goes in line behind
+   * the jobs already waiting). JobStateError when it is not delayed or does not exist.
+   */
+  promote(id: string): Promise<void> {
+    return promoteJob(this.client, this.keys, id);
+  }
+
+  /** Lets every delayed job run now, in due order; returns how many were promoted. */
+  promoteAll(): Promise<number> {
+    return promoteAllJobs(this.client, this.keys);
+  }
+
+  /**
+   * Deletes up to `limit` completed or failed jobs that finished at least `olderThanMs`
+   * ago (Redis clock), soonest to expire first; returns their ids. Each script call
+   * looks at 1,000 jobs at most, so Redis is never blocked long.
+   */
+  clean(state: 'completed' | 'failed', olderThanMs: number, limit = 1000): Promise<string[]> {
+    return cleanFinished(this.client, this.keys, state, olderThanMs, limit);
   }
 
   /** Deletes a job that is not active. Resolves false when there was no such job. */

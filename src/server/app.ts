@@ -11,6 +11,7 @@ import { requireOptional } from '../util/optional.js';
 import { type ApiRoute, apiRoutes } from './api-schemas.js';
 import { bearerAuth } from './auth.js';
 import { allTokens, describeConfig, type ServerConfig } from './config.js';
+import { mountConsole } from './console.js';
 import {
   clientErrorHandler,
   frameworkErrors,
@@ -117,6 +118,7 @@ export function createServer(config: ServerConfig, options: ServerOptions = {}):
   jobsRoutes(app, api, { queues, limit, probe, jobTtl: config.jobTtl });
   pullRoutes(app, api, { queues, probe, redisUrl: config.redisUrl });
   metricsRoutes(app, api, { client: probe, queues, stream, version: VERSION });
+  if (config.dashboardPath) mountConsole(app, config, logger);
 
   let monitoring = false;
   const monitor = setInterval(() => {
@@ -239,9 +241,24 @@ function buildApp(
   // Only application/json: text/plain bodies would otherwise reach the route as strings.
   app.removeContentTypeParser('text/plain');
   app.addHook('onRoute', (r) => {
+    // The console's routes are its own (docs/console.md), not the HTTP API the OpenAPI document describes.
+    const path = config.dashboardPath;
+    if (path && (r.url === path || r.url.startsWith(`${path}/`))) return;
     for (const m of [r.method].flat()) routes.push(`${m} ${r.url}`);
   });
-  if (config.auth) app.addHook('onRequest', bearerAuth(allTokens(config), api));
+  if (config.auth) {
+    const bearer = bearerAuth(allTokens(config), api);
+    // The console logs in with the same tokens and has its own session check (src/console/guard.ts).
+    const dashboard = config.dashboardPath;
+    app.addHook('onRequest', async (req, reply) => {
+      if (
+        dashboard &&
+        (req.url === dashboard || req.url.startsWith(`${dashboard}/`) || req.url.startsWith(`${dashboard}?`))
+      )
+        return;
+      return bearer(req, reply);
+    });
+  }
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not found' }));
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof ValidationError) return reply.code(400).send({ error: err.message, field: err.field });

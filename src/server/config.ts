@@ -66,6 +66,10 @@ export interface ServerConfig {
   keepAliveTimeout: number;
   /** Open connections per process; more are refused (HTTP_MAX_CONNECTIONS). */
   maxConnections: number;
+  /** Path of the web console (HOPPER_DASHBOARD_PATH, default /dashboard); null: off (HOPPER_DASHBOARD=off). */
+  dashboardPath: string | null;
+  /** ms between the console's shared snapshots while someone watches (HOPPER_DASHBOARD_INTERVAL). */
+  dashboardInterval: number;
   /** Not from the environment: fixed names, overridable by code (tests, embedding). */
   stream: string;
   group: string;
@@ -173,10 +177,23 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     headersTimeout,
     keepAliveTimeout: duration(env, 'HTTP_KEEP_ALIVE_TIMEOUT', DEFAULTS.keepAliveTimeout, 1, 600_000),
     maxConnections: integer(env, 'HTTP_MAX_CONNECTIONS', DEFAULTS.maxConnections, 1, 1_000_000),
+    dashboardPath: onOff(env, 'HOPPER_DASHBOARD', true) ? dashboardPath(env) : null,
+    dashboardInterval: duration(env, 'HOPPER_DASHBOARD_INTERVAL', 2000, 250, 60_000),
     stream: DEFAULTS.stream,
     group: DEFAULTS.group,
     table: DEFAULTS.table,
   };
+}
+
+/** `/dashboard`, `/ops/hopper`: starts with /, no trailing /, URL-safe characters. */
+function dashboardPath(env: Env): string {
+  const v = nonEmpty(env, 'HOPPER_DASHBOARD_PATH') ?? '/dashboard';
+  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(v))
+    throw new ValidationError(
+      'HOPPER_DASHBOARD_PATH',
+      `must look like /dashboard or /ops/hopper, got ${JSON.stringify(v.slice(0, 60))}`,
+    );
+  return v;
 }
 
 function queueList(env: Env): string[] {
@@ -226,6 +243,7 @@ export function describeConfig(c: ServerConfig): Record<string, unknown> {
     metricsTokens: c.metricsTokens.length,
     timeouts: { request: c.requestTimeout, headers: c.headersTimeout, keepAlive: c.keepAliveTimeout },
     maxConnections: c.maxConnections,
+    dashboard: c.dashboardPath ?? 'off',
   };
 }
 

@@ -1,0 +1,112 @@
+/**
+ * Makes the console screenshots under docs/console/ (`npm run console:screenshots`): a private
+ * redis-server with a few busy queues (workers running, some failures, delayed and grouped
+ * jobs, a schedule), the console on a free port, and Chromium taking each main page.
+ */
+import { mkdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { chromium } from 'playwright-core';
+import { createConsoleServer } from '../../src/console/index.js';
+import { Queue, Worker } from '../../src/index.js';
+import { loadConfig } from '../../src/server/config.js';
+import { startRedis } from '../../test/helpers/redis-server.js';
+
+const OUT = fileURLToPath(new URL('../../docs/console/', import.meta.url));
+const quiet = pino({ level: 'silent' });
+const redis = await startRedis({ aof: true });
+const url = redis.url;
+const names = ['emails', 'invoices', 'webhooks', 'thumbnails'];
+const queues = names.map((n) => new Queue(n, { connection: url, logger: quiet }));
+const workers = names.map(
+  (n, i) =>
+    new Worker(
+      n,
+      async (job) => {
+        await sleep(5 + Math.random() * 40 * (i + 1));
+        if (Math.random() < [0.02, 0.1, 0.25, 0][i]!)
+          throw new Error(`upstream answered 503 for ${job.name}`);
+        return { ok: true };
+      },
+      { connection: url, concurrency: 8, logger: quiet },
+    ),
+);
+const [emails, invoices, webhooks, thumbs] = queues as [Queue, Queue, Queue, Queue];
+await invoices.schedule(
+  'nightly-report',
+  { cron: '0 2 * * *' },
+  { name: 'report', data: { kind: 'nightly' } },
+);
+const feed = setInterval(() => {
+  for (let i = 0; i < 6; i++)
+    emails.add('welcome', { to: `user${Math.floor(Math.random() * 1e5)}@example.com` });
+  invoices.add('charge', { invoice: `inv_${Date.now()}`, amount: 1999, currency: 'EUR' }, { attempts: 2 });
+  webhooks.add(
+    'deliver',
+    { url: 'https://hooks.example.com/orders', event: 'order.paid' },
+    { group: `tenant-${Math.floor(Math.random() * 5)}` },
+  );
+}, 50);
+for (let i = 0; i < 40; i++)
+  await thumbs.add('resize', { image: `img_${i}.png`, sizes: [64, 256, 1024] }, { delay: 3600_000 });
+await sleep(20_000);
+clearInterval(feed);
+await workers[3]!.close(); // a queue with jobs and no live worker shows the warning
+await thumbs.add('resize', { image: 'late.png', sizes: [64] });
+await webhooks.pauseGroup('tenant-vip');
+await webhooks.setGroupLimits('tenant-2', { concurrency: 2 });
+for (let i = 0; i < 12; i++)
+  await webhooks.add('deliver', { url: 'https://vip.example.com/hook', n: i }, { group: 'tenant-vip' });
+
+const config = loadConfig({
+  REDIS_URL: url,
+  HOPPER_TOKENS: 'ops:screenshot-admin-token-0123:admin;viewer:screenshot-viewer-token-0123:read',
+  HOST: '127.0.0.1',
+  PORT: '0',
+});
+const app = createConsoleServer(config, quiet);
+const base = `${await app.listen({ host: '127.0.0.1', port: 0 })}/dashboard/`;
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+});
+mkdirSync(OUT, { recursive: true });
+const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+page.on('pageerror', (e) => console.error('page error:', e.message));
+await page.goto(base);
+await page.screenshot({ path: `${OUT}login.png` });
+await page.fill('#token', 'screenshot-admin-token-0123');
+await page.click('button[type=submit]');
+await page.waitForSelector('table.queues');
+await sleep(1500);
+await page.screenshot({ path: `${OUT}overview.png` });
+await page.goto(`${base}#/queue/webhooks/failed`);
+await page.waitForSelector('table.jobs');
+await page.screenshot({ path: `${OUT}queue.png` });
+await page.click('table.jobs tbody tr a');
+await page.waitForSelector('pre.stack');
+await page.screenshot({ path: `${OUT}job.png`, fullPage: true });
+await page.goto(`${base}#/queue/emails/charts`);
+await page.waitForSelector('figure.chart');
+await page.screenshot({ path: `${OUT}charts.png`, fullPage: true });
+await page.goto(`${base}#/queue/webhooks/groups`);
+await page.waitForSelector('table.groups', { timeout: 5000 }).catch(async () => {
+  console.log(await page.locator('main').innerHTML());
+});
+await page.screenshot({ path: `${OUT}groups.png` });
+await browser.close();
+await app.close();
+await Promise.all(workers.map((w) => w.close()));
+await Promise.all(queues.map((q) => q.close()));
+await redis.stop();
+console.log(`screenshots in ${OUT}`);
+process.exit(0);
