@@ -63,3 +63,11 @@ export {
   UnrecoverableError,
   ValidationError,
 } from './util/errors.js';
+export { createRestGateway, type GatewayConfig, type RestGateway } from './gateway/index.js';
+export { LeaseLostError, PullWorkers, type PulledJob } from './queue/pull/pull.js';
+export {
+  type RestConnection,
+  RestReplyError,
+  RestRequestError,
+  RestUnavailableError,
+} from './transport/rest/index.js';
