@@ -1,5 +1,6 @@
 export * from './cache/index.js';
 export * from './dedupe/index.js';
+export { createRestGateway, type GatewayConfig, type RestGateway } from './gateway/index.js';
 export * from './lock/index.js';
 export {
   type FailedJobRecord,
@@ -14,6 +15,7 @@ export {
 export * from './pubsub/index.js';
 export { AddOutcomeUnknownError, QueueClosedError } from './queue/errors.js';
 export type { GroupCounts } from './queue/limits.js';
+export { LeaseLostError, type PulledJob, PullWorkers } from './queue/pull/pull.js';
 export { Queue } from './queue/queue.js';
 export { MISFIRE_MS } from './queue/schedule/plan.js';
 export type {
@@ -57,17 +59,15 @@ export {
 export * from './stream/index.js';
 export type { TraceCarrier } from './tracing/carrier.js';
 export {
+  type RestConnection,
+  RestReplyError,
+  RestRequestError,
+  RestUnavailableError,
+} from './transport/rest/index.js';
+export {
   HopperError,
   JobStateError,
   TimeoutError,
   UnrecoverableError,
   ValidationError,
 } from './util/errors.js';
-export { createRestGateway, type GatewayConfig, type RestGateway } from './gateway/index.js';
-export { LeaseLostError, PullWorkers, type PulledJob } from './queue/pull/pull.js';
-export {
-  type RestConnection,
-  RestReplyError,
-  RestRequestError,
-  RestUnavailableError,
-} from './transport/rest/index.js';
