@@ -4,6 +4,7 @@
 export * from './cache/index.js';
 export * from './dedupe/index.js';
 export * from './flow/index.js';
+export { createRestGateway, type GatewayConfig, type RestGateway } from './gateway/index.js';
 export * from './leaderboard/index.js';
 export * from './lock/index.js';
 export {
@@ -19,6 +20,7 @@ export { AddOutcomeUnknownError, QueueClosedError } from './queue/errors.js';
 export * from './queue/events/index.js';
 export type { JobLogs } from './queue/job-admin.js';
 export type { GroupCounts } from './queue/limits.js';
+export { LeaseLostError, type PulledJob, PullWorkers } from './queue/pull/pull.js';
 export { Queue } from './queue/queue.js';
 export { type SandboxedHandler, sandbox } from './queue/sandbox/pool.js';
 export { MISFIRE_MS } from './queue/schedule/plan.js';
@@ -61,6 +63,12 @@ export {
 } from './spool/index.js';
 export * from './stream/index.js';
 export type { TraceCarrier } from './tracing/carrier-format.js';
+export {
+  type RestConnection,
+  RestReplyError,
+  RestRequestError,
+  RestUnavailableError,
+} from './transport/rest/index.js';
 export {
   CancelledError,
   HopperError,

@@ -109,6 +109,15 @@ export class PullWorkers {
         });
       }
     }
+    // An empty fetch leaves no worker behind: polling clients would otherwise fill the
+    // workers set until heartbeats swept them.
+    if (jobs.length === 0)
+      await this.client
+        .multi()
+        .zrem(this.keys.workers, wid)
+        .hdel(this.keys.reserved, wid)
+        .del(workerRepliesKey(this.keys, wid))
+        .exec();
     return { lease: jobs.length ? `${id}.${token}` : '', leaseMs: ms, jobs };
   }
 

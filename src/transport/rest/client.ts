@@ -133,21 +133,16 @@ export class RestRedis extends EventEmitter {
   }
 
   /**
-   * BRPOP by polling, seed 002's way: wait a step (POLL: 500 ms, ×1.5 per empty step, at
-   * most 5 s), RPOP each key, again until the timeout (seconds, 0 for none) or disconnect().
-   * No poll at the deadline: the caller (a worker) fetches then anyway.
+   * BRPOP by polling, seed 002's way: RPOP each key at once (as BRPOP returns at once when
+   * a list holds something), then after each wait step (POLL: 500 ms, ×1.5 per empty step,
+   * at most 5 s) until the timeout (seconds, 0 for none) or disconnect(). No poll at the
+   * deadline: the caller (a worker) fetches then anyway.
    */
   async brpop(...args: unknown[]): Promise<[string, string] | null> {
     const flat = flattenArgs(args);
     const timeout = Number(flat.pop());
     const deadline = timeout > 0 ? Date.now() + timeout * 1000 : Number.POSITIVE_INFINITY;
     while (this.status !== 'end') {
-      const left = deadline - Date.now();
-      if (left <= 0) return null;
-      const step = Math.min(this.idleMs, left);
-      await sleep(step, undefined, { signal: this.stopped.signal }).catch(() => {});
-      if (step === this.idleMs) this.idleMs = Math.min(this.idleMs * POLL.factor, POLL.maxMs);
-      if (Date.now() >= deadline || (this.status as string) === 'end') return null;
       const popped = (await this.pipeline(flat.map((k) => ['rpop', k])).exec()) as [
         Error | null,
         string | null,
@@ -157,6 +152,12 @@ export class RestRedis extends EventEmitter {
         this.resetPoll();
         return [flat[i]!, popped[i]![1]!];
       }
+      const left = deadline - Date.now();
+      if (left <= 0) return null;
+      const step = Math.min(this.idleMs, left);
+      await sleep(step, undefined, { signal: this.stopped.signal }).catch(() => {});
+      if (step === this.idleMs) this.idleMs = Math.min(this.idleMs * POLL.factor, POLL.maxMs);
+      if (Date.now() >= deadline) return null;
     }
     return null;
   }

@@ -37,7 +37,9 @@ export class RestHttp {
   ) {
     this.base = new URL(`${url}/`);
     const https = this.base.protocol === 'https:';
-    this.agent = https ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+    this.agent = https
+      ? new HttpsAgent({ keepAlive: true, noDelay: true })
+      : new HttpAgent({ keepAlive: true, noDelay: true });
     this.send = https ? httpsRequest : httpRequest;
     this.auth = `Bearer ${token}`;
     // Every request in flight listens for close(): many at once is normal here.

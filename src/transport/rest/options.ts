@@ -64,13 +64,15 @@ export function resolveRest(
       'connection.url',
       'must not carry credentials or a query: give the token as connection.token',
     );
-  if (typeof given.token !== 'string' || given.token.length === 0 || /\s/.test(given.token))
-    throw new ValidationError(
-      'connection.token',
-      connection === undefined || typeof connection === 'string'
-        ? 'set UPSTASH_REDIS_REST_TOKEN (a non-empty token without spaces)'
-        : 'must be a non-empty string without spaces',
-    );
+  if (typeof given.token !== 'string' || given.token.length === 0 || /\s/.test(given.token)) {
+    // A URL given alone names no token field: the error names `connection`, as for a bad URL.
+    if (connection === undefined || typeof connection === 'string')
+      throw new ValidationError(
+        'connection',
+        'a REST URL needs a token: set UPSTASH_REDIS_REST_TOKEN, or pass { url, token }',
+      );
+    throw new ValidationError('connection.token', 'must be a non-empty string without spaces');
+  }
   const timeoutMs = given.timeoutMs ?? 10_000;
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0)
     throw new ValidationError('connection.timeoutMs', 'must be a positive integer (ms)');
