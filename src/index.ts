@@ -4,7 +4,6 @@
 export * from './cache/index.js';
 export * from './dedupe/index.js';
 export * from './flow/index.js';
-export { createRestGateway, type GatewayConfig, type RestGateway } from './gateway/index.js';
 export * from './leaderboard/index.js';
 export * from './lock/index.js';
 export {

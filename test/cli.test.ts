@@ -52,7 +52,7 @@ test('ping to a closed port exits 1 with one clear line and no password', async 
 });
 
 test('ping rejects a malformed URL without a stack', async () => {
-  const r = await runCli(['ping', '--url', 'http://u:s3cret@127.0.0.1']);
+  const r = await runCli(['ping', '--url', 'ftp://u:s3cret@127.0.0.1']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^hopper: connection: URL scheme must be redis:\/\/ or rediss:\/\//);
   assert.doesNotMatch(r.stderr, /\n\s+at /);

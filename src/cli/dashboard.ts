@@ -1,8 +1,8 @@
 import { Command } from 'commander';
-import { createConsoleServer } from '../console/standalone.js';
 import { urlPassword } from '../redis/redact.js';
 import { loadConfig } from '../server/config.js';
 import { defaultLogger } from '../util/logger.js';
+import { requireOptional } from '../util/optional.js';
 import { rememberSecret } from './errors.js';
 
 /** `hopper dashboard`: the web console on its own, configured by the same environment as `hopper serve`. */
@@ -11,6 +11,9 @@ async function dashboard(): Promise<void> {
   for (const t of config.tokens) rememberSecret(t.secret);
   if (config.redisUrl) rememberSecret(urlPassword(config.redisUrl));
   const logger = defaultLogger('hopper:console');
+  // Fastify is an optional peer: loaded for this command only, with a clear error when missing.
+  requireOptional('fastify', 'The web console (`hopper dashboard`)');
+  const { createConsoleServer } = await import('../console/standalone.js');
   const app = createConsoleServer(config, logger);
   const address = await app.listen({ host: config.host, port: config.port });
   const path = config.dashboardPath ?? '/dashboard';

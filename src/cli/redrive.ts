@@ -1,11 +1,11 @@
 import { Command } from 'commander';
+import { findStreams } from '../stream/find.js';
 import { streamKeys } from '../stream/keys.js';
 import { redriveDeadLetters } from '../stream/redrive.js';
 import { validateName } from '../stream/validate.js';
 import { type AdminOptions, confirmOrRefuse, writeJson } from './admin-queue.js';
 import { CliError } from './errors.js';
 import { printable } from './printable.js';
-import { findStreams } from './streams.js';
 import { connect, prefixOption, resolveTarget, urlOption } from './target.js';
 
 interface RedriveOptions extends AdminOptions {

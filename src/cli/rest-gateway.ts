@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { createRestGateway, gatewayConfigFromEnv } from '../gateway/index.js';
 import { redactUrl, urlPassword } from '../redis/redact.js';
+import { requireOptional } from '../util/optional.js';
 import { rememberSecret } from './errors.js';
 
 interface Options {
@@ -14,6 +14,9 @@ interface Options {
  * --url), for development and CI without Docker. Tokens from HOPPER_GATEWAY_TOKENS.
  */
 async function run(opts: Options): Promise<void> {
+  // Fastify is an optional peer: loaded for this command only, with a clear error when missing.
+  requireOptional('fastify', 'The REST gateway (`hopper rest-gateway`)');
+  const { createRestGateway, gatewayConfigFromEnv } = await import('../gateway/index.js');
   const config = gatewayConfigFromEnv();
   for (const t of config.tokens) rememberSecret(t);
   const redisUrl = opts.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -1,30 +1,11 @@
 import { Command } from 'commander';
-import type { Redis } from 'ioredis';
-import { scanKeys } from '../redis/scan.js';
+import { findStreams } from '../stream/find.js';
 import { readInfo } from '../stream/info.js';
 import { streamKeys } from '../stream/keys.js';
 import type { StreamInfo } from '../stream/types.js';
 import { type AdminOptions, writeJson } from './admin-queue.js';
 import { printable } from './printable.js';
 import { connect, prefixOption, resolveTarget, urlOption } from './target.js';
-
-const glob = (s: string) => s.replace(/[*?[\]\\]/g, '\\$&');
-
-/**
- * Event streams have no registry: they are found by SCAN (never KEYS) on their key
- * shape `{prefix:stream:name}:events` or `:dead` (a stream whose entries were all
- * trimmed may only have dead letters left).
- */
-export async function findStreams(client: Redis, prefix: string): Promise<string[]> {
-  const head = `{${prefix}:stream:`;
-  const names = new Set<string>();
-  for (const suffix of ['events', 'dead']) {
-    await scanKeys(client, `${glob(head)}*}:${suffix}`, (keys) => {
-      for (const key of keys) names.add(key.slice(head.length, key.length - suffix.length - 2));
-    });
-  }
-  return [...names].sort();
-}
 
 function table(rows: [string, StreamInfo][]): string {
   const header = ['STREAM', 'LENGTH', 'DEAD', 'GROUP', 'CONSUMERS', 'PENDING', 'LAG'];

@@ -65,7 +65,10 @@ test('TRACK_SPOOL_DIR: events posted while Redis is down get 202 spooled and are
     urls,
     [0, 1, 2, 3, 4, 5].map((n) => `http://example.com/p/${n}`),
   );
-  const metrics = await server.app.inject({ method: 'GET', url: '/metrics', headers: auth() });
+  // The server's probe connection reconnects on its own backoff, after the spool replayed.
+  const scrape = () => server.app.inject({ method: 'GET', url: '/metrics', headers: auth() });
+  await waitFor('the probe back', async () => (await scrape()).statusCode === 200, 15_000);
+  const metrics = await scrape();
   assert.equal(metrics.statusCode, 200);
   assert.match(
     metrics.body,

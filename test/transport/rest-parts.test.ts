@@ -55,6 +55,7 @@ test('Queue over REST: add, addBulk, getJob, counts, admin; a worker runs the jo
     reserved: 0,
     completed: 0,
     failed: 0,
+    waitingChildren: 0,
   });
   await q.pause();
   assert.equal(await q.isPaused(), true);

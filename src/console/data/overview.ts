@@ -17,6 +17,8 @@ export interface QueueOverview {
     reserved: number;
     completed: number;
     failed: number;
+    /** Flow parents waiting for their children (docs/flows.md). */
+    waitingChildren: number;
   };
   paused: boolean;
   /** Workers holding a live lease on the queue. */
@@ -80,6 +82,7 @@ export class OverviewReader {
       p.zcard(k.gwait).hlen(k.gnext).hvals(k.reserved).hexists(k.meta, 'paused');
       p.zcount(k.workers, now, '+inf');
       callScriptOn(p, k);
+      p.hlen(k.fdeps);
       const cache = this.minutesOf(name, current);
       const wanted: number[] = [];
       for (let m = current - SPARK_MINUTES + 1; m <= current; m++)
@@ -108,15 +111,16 @@ export class OverviewReader {
         reserved,
         completed: num(4),
         failed: num(5),
+        waitingChildren: num(12),
       };
       const oldest = v(11) as number | null;
       const workers = num(10);
       const paused = num(9) === 1;
       plan.wanted.forEach((m, j) => {
-        const [c, f] = v(12 + j) as (string | null)[];
+        const [c, f] = v(13 + j) as (string | null)[];
         plan.cache.set(m, [Number(c ?? 0), Number(f ?? 0)]);
       });
-      i += 12 + plan.wanted.length;
+      i += 13 + plan.wanted.length;
       const completed: number[] = [];
       const failed: number[] = [];
       for (let m = current - SPARK_MINUTES + 1; m <= current; m++) {

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { findStreams } from '../../cli/streams.js';
+import { findStreams } from '../../stream/find.js';
 import { readInfo } from '../../stream/info.js';
 import { streamKeys } from '../../stream/keys.js';
 import type { StreamInfo } from '../../stream/types.js';
