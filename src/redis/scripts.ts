@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { HopperError } from '../util/errors.js';
-import { clientPassword } from './connection.js';
+import { clientPassword, isCluster } from './connection.js';
 import { redactError } from './redact.js';
 
 /**
@@ -96,7 +96,15 @@ export async function callScriptDurably<T>(
     throw redactError(err, [clientPassword(client)]);
   });
   const [[scriptErr, reply], [waitErr, acked]] = replies as [[Error | null, T], [Error | null, number]];
-  if (scriptErr) throw redactError(scriptErr, [clientPassword(client)]);
+  if (scriptErr) {
+    // ioredis follows MOVED in a pipeline only when every command got one, and WAIT (no
+    // key) answers from any node: after a failover, learn the new slot owner for the resend.
+    if (/^(MOVED|ASK) /.test(scriptErr.message) && isCluster(client))
+      await new Promise<void>((done) =>
+        (client as unknown as { refreshSlotsCache(cb: () => void): void }).refreshSlotsCache(done),
+      );
+    throw redactError(scriptErr, [clientPassword(client)]);
+  }
   if (waitErr) throw redactError(waitErr, [clientPassword(client)]);
   if (acked < durability.replicas)
     throw new ReplicationTimeoutError(acked, durability.replicas, durability.timeoutMs);

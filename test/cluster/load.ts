@@ -55,8 +55,9 @@ export class Load {
       const batch = Array.from({ length: 10 }, () => ({ name: 'j', data: { n: n++ } }));
       try {
         for (const id of await this.queue.addBulk(batch)) this.acked.add(id);
-      } catch {
+      } catch (e) {
         // Not acknowledged: not counted. (With durability a ReplicationTimeoutError lands here too.)
+        if (process.env.DEBUG_LOAD) console.error('add error', (e as Error).message);
         this.addErrors++;
       }
       await sleep(5);
