@@ -43,8 +43,9 @@ export class JobView extends Component {
 
   componentDidUpdate(prev) {
     if (prev.id !== this.props.id) this.load();
-    // Live: reload when the queue's counts move (the job may have changed state).
-    else if (JSON.stringify(prev.info?.counts) !== JSON.stringify(this.props.info?.counts)) this.load();
+    // Live: reload with every snapshot (one per interval). Not only when the counts move: the
+    // server shares a job's read for an interval, so the read that followed a move may predate it.
+    else if (prev.info !== this.props.info) this.load();
   }
 
   async load() {
