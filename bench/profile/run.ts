@@ -91,10 +91,22 @@ async function commandsPerJob(lib: LibName, redis: RedisServer) {
   try {
     const figures = await measure(lib, 'latency', redis.url, []);
     const jobs = settings.latencyRate * (settings.latencyWarmupSeconds + settings.latencySeconds);
-    for (const [name, n] of calls) calls.set(name, n / jobs);
-    for (const name of ['monitor', 'info', 'config', 'flushall', 'ping', 'client', 'select', 'quit', 'hello'])
-      calls.delete(name);
-    return { figures, calls };
+    // A copy: MONITOR may still report the next run's first commands before it closes.
+    const skip = new Set([
+      'monitor',
+      'info',
+      'config',
+      'flushall',
+      'ping',
+      'client',
+      'select',
+      'quit',
+      'hello',
+    ]);
+    const perJob = new Map(
+      [...calls].filter(([name]) => !skip.has(name)).map(([name, n]) => [name, n / jobs]),
+    );
+    return { figures, calls: perJob };
   } finally {
     monitor.disconnect();
   }
