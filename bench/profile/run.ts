@@ -172,6 +172,8 @@ async function main(): Promise<void> {
 
 ### Enqueue: where each add's Node CPU goes
 
+bee-queue's time falls mostly in frames these categories do not name ("other"); its column is there for the totals.
+
 ${profileTable(hopper, bee)}
 
 ${topTable(hopper.profile, hopper.figures.nodeUsPerJob)}
