@@ -1,38 +1,17 @@
 import { Command } from 'commander';
-import { JobStateError } from '../util/errors.js';
-import { type AdminOptions, checkJobId, confirmOrRefuse, withQueue, writeJson } from './admin-queue.js';
-import { CliError } from './errors.js';
+import { writeJson } from './admin-queue.js';
+import { type MoveOptions, moveJobs } from './move-jobs.js';
 import { printable } from './printable.js';
 import { prefixOption, urlOption } from './target.js';
 
-interface PromoteOptions extends AdminOptions {
-  all?: boolean;
-}
-
-async function promote(queueName: string, id: string | undefined, opts: PromoteOptions): Promise<void> {
-  if ((id === undefined) === (opts.all !== true)) {
-    throw new CliError('give either a job id or --all (every delayed job), not both and not neither');
-  }
-  if (id !== undefined) checkJobId(id);
+async function promote(queueName: string, id: string | undefined, opts: MoveOptions): Promise<void> {
   const name = printable(queueName);
-  const moved = await withQueue(queueName, opts, async (q) => {
-    if (id === undefined) {
-      const delayed = (await q.getCounts()).delayed;
-      await confirmOrRefuse(`run all ${delayed} delayed jobs of queue ${name} now`, opts);
-      return q.promoteAll();
-    }
-    try {
-      await q.promote(id);
-      return 1;
-    } catch (err) {
-      if (!(err instanceof JobStateError)) throw err;
-      const job = await q.getJob(id);
-      throw new CliError(
-        job
-          ? `job ${printable(id)} of queue ${name} is ${job.state}, not delayed: only delayed jobs are promoted`
-          : `no job "${printable(id)}" in queue ${name}`,
-      );
-    }
+  const moved = await moveJobs(queueName, id, opts, {
+    from: 'delayed',
+    confirm: (n, queue) => `run all ${n} delayed jobs of queue ${queue} now`,
+    one: (q, jobId) => q.promote(jobId),
+    all: (q) => q.promoteAll(),
+    done: 'promoted',
   });
   if (opts.json) return writeJson({ promoted: moved });
   process.stdout.write(

@@ -1,38 +1,17 @@
 import { Command } from 'commander';
-import { JobStateError } from '../util/errors.js';
-import { type AdminOptions, checkJobId, confirmOrRefuse, withQueue, writeJson } from './admin-queue.js';
-import { CliError } from './errors.js';
+import { writeJson } from './admin-queue.js';
+import { type MoveOptions, moveJobs } from './move-jobs.js';
 import { printable } from './printable.js';
 import { prefixOption, urlOption } from './target.js';
 
-interface RetryOptions extends AdminOptions {
-  all?: boolean;
-}
-
-async function retry(queueName: string, id: string | undefined, opts: RetryOptions): Promise<void> {
-  if ((id === undefined) === (opts.all !== true)) {
-    throw new CliError('give either a job id or --all (every failed job), not both and not neither');
-  }
-  if (id !== undefined) checkJobId(id);
+async function retry(queueName: string, id: string | undefined, opts: MoveOptions): Promise<void> {
   const name = printable(queueName);
-  const moved = await withQueue(queueName, opts, async (q) => {
-    if (id === undefined) {
-      const failed = (await q.getCounts()).failed;
-      await confirmOrRefuse(`retry all ${failed} failed jobs of queue ${name}`, opts);
-      return q.retryAll();
-    }
-    try {
-      await q.retry(id);
-      return 1;
-    } catch (err) {
-      if (!(err instanceof JobStateError)) throw err;
-      const job = await q.getJob(id);
-      throw new CliError(
-        job
-          ? `job ${printable(id)} of queue ${name} is ${job.state}, not failed: only failed jobs are retried`
-          : `no job "${printable(id)}" in queue ${name}`,
-      );
-    }
+  const moved = await moveJobs(queueName, id, opts, {
+    from: 'failed',
+    confirm: (n, queue) => `retry all ${n} failed jobs of queue ${queue}`,
+    one: (q, jobId) => q.retry(jobId),
+    all: (q) => q.retryAll(),
+    done: 'retried',
   });
   if (opts.json) return writeJson({ retried: moved });
   process.stdout.write(
