@@ -57,10 +57,12 @@ test('the typed usage compiles with skipLibCheck: false and runs a job end to en
   for (const e of errors) assert.match(e, /node_modules\/ioredis\/.*TS7016.*redis-errors/);
   // The CommonJS build runs in the CommonJS project, against its own install.
   copyFileSync(join(esm.dir, 'out', 'usage.cjs'), join(projects.commonjs!.dir, 'usage.cjs'));
-  const runs = await Promise.all([
-    runIn(esm.dir, process.execPath, ['out/usage.mjs'], { REDIS_URL: redis.url }),
-    runIn(projects.commonjs!.dir, process.execPath, ['usage.cjs'], { REDIS_URL: redis.url }),
-  ]);
+  // One after the other: both use queue 'clean-install', and a worker of one run could take
+  // the other's job, whose own worker would then wait for a completion that never comes.
+  const runs = [
+    await runIn(esm.dir, process.execPath, ['out/usage.mjs'], { REDIS_URL: redis.url }),
+    await runIn(projects.commonjs!.dir, process.execPath, ['usage.cjs'], { REDIS_URL: redis.url }),
+  ];
   for (const { stdout } of runs) {
     const out = JSON.parse(stdout.trim().split('\n').pop()!);
     assert.match(out.id, /^\d+$/);
