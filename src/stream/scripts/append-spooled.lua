@@ -8,6 +8,7 @@
 --   number, its entry count, then its entries as append.lua takes them ('d', json or
 --   n, json1..jsonN)
 -- Returns { 'ok', then per item its entry ids joined by ',', or '' if it was skipped }.
+--@include append-entry
 local mark = tonumber(redis.call('GET', KEYS[2]) or '0')
 local force = ARGV[2] == '1'
 local items = tonumber(ARGV[3])
@@ -39,19 +40,7 @@ for _ = 1, items do
   if seq > m then
     m = seq
     for _ = 1, count do
-      if ARGV[i] == 'd' then
-        ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', 'd', ARGV[i + 1])
-        i = i + 2
-      else
-        local n = tonumber(ARGV[i])
-        local args = { KEYS[1], '*' }
-        for j = 1, n do
-          args[2 * j + 1] = 'e'
-          args[2 * j + 2] = ARGV[i + j]
-        end
-        ids[#ids + 1] = redis.call('XADD', unpack(args))
-        i = i + n + 1
-      end
+      ids[#ids + 1], i = appendEntry(i)
     end
   else
     i = skipEntries(i, count)

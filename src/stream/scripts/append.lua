@@ -8,6 +8,7 @@
 --   'd', json          one event in its own entry (field d)
 --   n, json1..jsonN    n events in one entry (n fields named e, in order)
 -- Returns the entry ids, in ARGV order.
+--@include append-entry
 local done = redis.call('GET', KEYS[2])
 if done then
   local ids = {}
@@ -17,19 +18,7 @@ end
 local ids = {}
 local i = 2
 while i <= #ARGV do
-  if ARGV[i] == 'd' then
-    ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', 'd', ARGV[i + 1])
-    i = i + 2
-  else
-    local n = tonumber(ARGV[i])
-    local args = { KEYS[1], '*' }
-    for j = 1, n do
-      args[2 * j + 1] = 'e'
-      args[2 * j + 2] = ARGV[i + j]
-    end
-    ids[#ids + 1] = redis.call('XADD', unpack(args))
-    i = i + n + 1
-  end
+  ids[#ids + 1], i = appendEntry(i)
 end
 redis.call('SET', KEYS[2], table.concat(ids, ','), 'PX', ARGV[1])
 return ids
