@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { HopperError } from '../util/errors.js';
 import { clientPassword, isCluster } from './connection.js';
 import { redactError } from './redact.js';
+import { whileSlotMoves } from './slot-moving.js';
 
 /**
  * Loads every `*.lua` file of a folder as an ioredis command named after the file.
@@ -39,7 +40,11 @@ export function defineScripts(client: Redis, scripts: Map<string, string>): void
   defined.set(client, done);
 }
 
-/** Calls a defined script with its keys and arguments. Errors come back without secrets (see redact.ts). */
+/**
+ * Calls a defined script with its keys and arguments. Errors come back without secrets
+ * (see redact.ts). On a Cluster, a call refused while its slot moves (resharding) or
+ * has no master yet (failover) is sent again for a while (slot-moving.ts).
+ */
 export function callScript<T>(
   client: Redis,
   name: string,
@@ -48,9 +53,11 @@ export function callScript<T>(
 ): Promise<T> {
   const fn = (client as unknown as Record<string, (...a: unknown[]) => Promise<T>>)[name];
   if (!fn) throw new Error(`script ${name} is not defined on this client`);
-  return fn.call(client, keys.length, ...keys, ...args).catch((err: unknown) => {
-    throw redactError(err, [clientPassword(client)]);
-  });
+  return whileSlotMoves(client, () => fn.call(client, keys.length, ...keys, ...args)).catch(
+    (err: unknown) => {
+      throw redactError(err, [clientPassword(client)]);
+    },
+  );
 }
 
 /** Opt-in durability: a write counts once it reached `replicas` replicas (WAIT), within `timeoutMs`. */
@@ -86,25 +93,29 @@ export async function callScriptDurably<T>(
   durability: Durability | undefined,
 ): Promise<T> {
   if (!durability) return callScript<T>(client, name, keys, args);
-  const p = client.pipeline() as unknown as Record<string, (...a: unknown[]) => unknown> & {
-    wait(n: number, t: number): unknown;
-    exec(): Promise<[Error | null, unknown][] | null>;
-  };
-  p[name]!(keys.length, ...keys, ...args);
-  p.wait(durability.replicas, durability.timeoutMs);
-  const replies = await p.exec().catch((err: unknown) => {
+  // A slot moving (ASK, TRYAGAIN) refuses the script without running it: send both again.
+  const [reply, waitErr, acked] = await whileSlotMoves(client, async () => {
+    const p = client.pipeline() as unknown as Record<string, (...a: unknown[]) => unknown> & {
+      wait(n: number, t: number): unknown;
+      exec(): Promise<[Error | null, unknown][] | null>;
+    };
+    p[name]!(keys.length, ...keys, ...args);
+    p.wait(durability.replicas, durability.timeoutMs);
+    const replies = await p.exec();
+    const [[scriptErr, reply], [waitErr, acked]] = replies as [[Error | null, T], [Error | null, number]];
+    if (scriptErr) {
+      // ioredis follows MOVED in a pipeline only when every command got one, and WAIT (no
+      // key) answers from any node: after a failover, learn the new slot owner for the resend.
+      if (/^(MOVED|ASK) /.test(scriptErr.message) && isCluster(client))
+        await new Promise<void>((done) =>
+          (client as unknown as { refreshSlotsCache(cb: () => void): void }).refreshSlotsCache(done),
+        );
+      throw scriptErr;
+    }
+    return [reply, waitErr, acked] as const;
+  }).catch((err: unknown) => {
     throw redactError(err, [clientPassword(client)]);
   });
-  const [[scriptErr, reply], [waitErr, acked]] = replies as [[Error | null, T], [Error | null, number]];
-  if (scriptErr) {
-    // ioredis follows MOVED in a pipeline only when every command got one, and WAIT (no
-    // key) answers from any node: after a failover, learn the new slot owner for the resend.
-    if (/^(MOVED|ASK) /.test(scriptErr.message) && isCluster(client))
-      await new Promise<void>((done) =>
-        (client as unknown as { refreshSlotsCache(cb: () => void): void }).refreshSlotsCache(done),
-      );
-    throw redactError(scriptErr, [clientPassword(client)]);
-  }
   if (waitErr) throw redactError(waitErr, [clientPassword(client)]);
   if (acked < durability.replicas)
     throw new ReplicationTimeoutError(acked, durability.replicas, durability.timeoutMs);

@@ -142,3 +142,54 @@ async function waitForReplicas(nodes: RedisProcess[], expected: number): Promise
     await sleep(100);
   }
 }
+
+/** A node's cluster id (CLUSTER MYID). */
+export async function nodeId(port: number): Promise<string> {
+  const id = await askNode(port, (c) => c.call('CLUSTER', 'MYID') as Promise<string>);
+  if (!id) throw new Error(`node ${port} does not answer`);
+  return id;
+}
+
+/**
+ * Moves one slot from master `from` to master `to` while clients use it, as
+ * `redis-cli --cluster reshard` does: IMPORTING on the target, MIGRATING on the
+ * source, MIGRATE of its keys `batch` at a time (`pauseMs` between batches, so the
+ * migration lasts long enough for clients to meet ASK and TRYAGAIN), then SETSLOT
+ * NODE on both and on every other master. Returns how many keys moved.
+ */
+export async function migrateSlot(
+  cluster: RedisClusterProcess,
+  slot: number,
+  from: RedisProcess,
+  to: RedisProcess,
+  opts: { batch?: number; pauseMs?: number } = {},
+): Promise<number> {
+  const [fromId, toId] = [await nodeId(from.port), await nodeId(to.port)];
+  const src = new Redis({ host: HOST, port: from.port, maxRetriesPerRequest: 0 });
+  const dst = new Redis({ host: HOST, port: to.port, maxRetriesPerRequest: 0 });
+  try {
+    await dst.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromId);
+    await src.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', toId);
+    let moved = 0;
+    for (;;) {
+      const keys = (await src.call('CLUSTER', 'GETKEYSINSLOT', slot, opts.batch ?? 10)) as string[];
+      if (keys.length === 0) break;
+      await src.call('MIGRATE', HOST, to.port, '', 0, 5000, 'REPLACE', 'KEYS', ...keys);
+      moved += keys.length;
+      if (opts.pauseMs) await sleep(opts.pauseMs);
+    }
+    await dst.call('CLUSTER', 'SETSLOT', slot, 'NODE', toId);
+    await src.call('CLUSTER', 'SETSLOT', slot, 'NODE', toId);
+    for (const node of cluster.nodes) {
+      if (node === from || node === to) continue;
+      await askNode(node.port, async (c) => {
+        if ((await c.info('replication')).includes('role:master'))
+          await c.call('CLUSTER', 'SETSLOT', slot, 'NODE', toId);
+      });
+    }
+    return moved;
+  } finally {
+    src.disconnect();
+    dst.disconnect();
+  }
+}
