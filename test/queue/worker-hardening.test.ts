@@ -318,4 +318,29 @@ describe('leases', () => {
     assert.deepEqual(ran, [first, lost]);
     assert.equal((await q.getJob(lost))!.stalls, 1, 'counted as a stall');
   });
+
+  test('a lost completion is put back at the next beat even when the lost writes leave the count right', async () => {
+    // A failover without durability (or an AOF replayed from before) loses the last writes
+    // of a worker's calls: here its last settle, whose job Redis records active under the
+    // worker again, with the settle's request mark gone. Another lost write (a fetch of as
+    // many jobs) can leave the worker's `held` count right, so only the marks tell.
+    const q = fx.queue('lost-settle');
+    const ran: string[] = [];
+    const w = fx.worker(q, (job) => void ran.push(job.id), { leaseMs: 3000 });
+    const first = await q.add('first', null);
+    await waitFor('the first job to complete', async () => (await stateOf(q, first)) === 'completed');
+    const replies = workerRepliesKey(q.keys, w.id);
+    const mark = Number(await fx.raw.hget(replies, 'settle'));
+    const token = await fx.raw.hget(replies, 'token');
+    await fx.raw
+      .multi()
+      .zrem(q.keys.completed, first)
+      .hset(q.keys.active, first, `${token}|${w.id}|${Date.now()}`)
+      .hset(replies, 'settle', mark - 1)
+      .exec();
+    assert.equal(await stateOf(q, first), 'active');
+    // Beats come every second; a sweep of every job (the old backstop) only every tenth.
+    await waitFor('the job to go back and run', async () => (await stateOf(q, first)) === 'completed', 4000);
+    assert.deepEqual(ran, [first, first]);
+  });
 });

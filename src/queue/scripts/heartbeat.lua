@@ -13,7 +13,9 @@
 --       owner is not a live worker at all: a safety net for leases nobody renews),
 --       7 jobs the worker holds reserved, 8 the last fetch token it saw, 9 how many
 --       of its jobs should be in `active` (those of fetches it saw, not yet settled),
---       10 the jobs it holds: id and lease token pairs joined by byte 30
+--       10 the jobs it holds: id and lease token pairs joined by byte 30, 11 and 12
+--       the request ids of its last fetch that brought jobs and of its last settle
+--       Redis answered (-1: none)
 -- Returns { jobs taken back, jobs failed for stalling, records trimmed, state }
 --@include keys
 --@include now
@@ -63,13 +65,25 @@ local function takeBack(id, value)
   end
 end
 
-local last = redis.call('HMGET', replies, 'token', 'rsv', 'held', 'n')
+local last = redis.call('HMGET', replies, 'token', 'rsv', 'held', 'n', 'fetch', 'settle')
 recordReserved(wid, tonumber(ARGV[7]), ARGV[8], last[1], last[2])
 local seen = tonumber(ARGV[8]) or 0
 -- A fetch whose reply the worker had not seen when it sent this call: its jobs are held too.
 local expected = tonumber(ARGV[9])
 if last[1] and last[1] ~= ARGV[8] then expected = expected + tonumber(last[4] or '0') end
 local checkOwn = tonumber(last[3] or '0') ~= expected
+-- Redis has not the marks of calls the worker saw answered: their writes were lost (a
+-- failover without durability, an AOF replayed from before them). The count alone can
+-- miss it (a lost fetch and a lost settle of as many jobs cancel out), the marks cannot:
+-- fetch.lua and settle.lua record their request ids in the same script as their writes.
+local fetched, settled = tonumber(ARGV[11] or '-1'), tonumber(ARGV[12] or '-1')
+if (tonumber(last[5] or '-1') < fetched) or (tonumber(last[6] or '-1') < settled) then
+  checkOwn = true
+  -- Once checked, the marks are caught up, so the next beats do not check again. A resent
+  -- call always carries a later id than these, so no replay can match them.
+  if tonumber(last[5] or '-1') < fetched then redis.call('HSET', replies, 'fetch', fetched) end
+  if tonumber(last[6] or '-1') < settled then redis.call('HSET', replies, 'settle', settled) end
+end
 
 local sweep = ARGV[6] == '1'
 local dead = redis.call('ZRANGEBYSCORE', K.workers, '-inf', now, 'LIMIT', 0, 100)

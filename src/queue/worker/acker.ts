@@ -35,6 +35,8 @@ export class Acker {
   /** A batch whose call failed: resent as it was, with the same request id (settle.lua is idempotent per id). */
   private retrying: { request: number; batch: Settlement[] } | undefined;
   private request = 0;
+  /** The request id of the last call Redis answered (-1: none): Redis records it (heartbeat.lua). */
+  applied = -1;
   private failures = 0;
   private idle: (() => void)[] = [];
 
@@ -119,6 +121,7 @@ export class Acker {
     ).then(
       ([state, ...rejected]) => {
         this.sent = [];
+        this.applied = Math.max(this.applied, request);
         this.failures = 0;
         // Whatever the callback does, the loop goes on: a throw here would leave
         // every later outcome unacknowledged and its job active.

@@ -46,6 +46,8 @@ export class Fetcher {
   private request = 0;
   /** The token of the last fetch that brought jobs: jobs with a later token are on their way here. */
   seen = '';
+  /** The request id of the last fetch that brought jobs (-1: none): Redis records it (heartbeat.lua). */
+  applied = -1;
 
   constructor(
     private readonly client: Redis,
@@ -71,8 +73,11 @@ export class Fetcher {
       this.seen,
       free,
     ]);
+    if (joined) {
+      this.seen = token;
+      this.applied = this.request;
+    }
     this.request++;
-    if (joined) this.seen = token;
     const jobs: HeldJob[] = [];
     if (joined) {
       // id, attempts made, record; repeated, joined by byte 30 (see split.lua)

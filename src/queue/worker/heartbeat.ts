@@ -19,6 +19,9 @@ export interface HeldReport extends WorkerReport {
   expected: number;
   /** Every job it holds: id and lease token pairs joined by byte 30. */
   held: string;
+  /** The request ids of its last fetch that brought jobs and of its last settle Redis answered (-1: none). */
+  fetched: number;
+  settled: number;
 }
 
 /** Every this many beats, also sweep `active` for jobs whose owner is not a live worker. */
@@ -27,7 +30,9 @@ const SWEEP_EVERY = 10;
 /**
  * The worker's lease and the queue's upkeep, on one timer: every third of the
  * lease, one heartbeat.lua call renews the lease for all the worker's jobs, takes
- * back jobs of dead workers and the worker's own jobs it no longer holds, and trims
+ * back jobs of dead workers and the worker's own jobs it no longer holds (checked when
+ * Redis's count of them or its marks of the worker's last calls disagree with the
+ * worker's: acknowledged writes lost in a failover or an AOF replay), and trims
  * finished jobs past their retention age. The worker also beats at once when it
  * needs to know it may start a reserved job (`beatNow`).
  */
@@ -80,7 +85,7 @@ export class Heartbeat {
   private async send(): Promise<void> {
     const keys = scriptKeys(this.keys, this.repliesKey);
     const [age, count] = retentionArgs(this.keepFailed);
-    const { reserved, seen, expected, held } = this.held();
+    const { reserved, seen, expected, held, fetched, settled } = this.held();
     const sentAt = performance.now();
     const [reclaimed, stalledOut, trimmed, state] = await callScript<number[]>(
       this.client,
@@ -97,6 +102,8 @@ export class Heartbeat {
         seen,
         expected,
         held,
+        fetched,
+        settled,
       ],
     );
     this.onState(sentAt, state!);

@@ -504,6 +504,8 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
       seen: this.fetcher.seen,
       expected: this.buffer.length + this.running.size + this.acker.unsent,
       held: parts.join(SEP),
+      fetched: this.fetcher.applied,
+      settled: this.acker.applied,
     };
   }
 
