@@ -76,13 +76,14 @@ local checkOwn = tonumber(last[3] or '0') ~= expected
 -- failover without durability, an AOF replayed from before them). The count alone can
 -- miss it (a lost fetch and a lost settle of as many jobs cancel out), the marks cannot:
 -- fetch.lua and settle.lua record their request ids in the same script as their writes.
-local fetched, settled = tonumber(ARGV[11] or '-1'), tonumber(ARGV[12] or '-1')
-if (tonumber(last[5] or '-1') < fetched) or (tonumber(last[6] or '-1') < settled) then
+local fetched, settled = tonumber(ARGV[11] or '') or -1, tonumber(ARGV[12] or '') or -1
+local fetchMark, settleMark = tonumber(last[5] or '') or -1, tonumber(last[6] or '') or -1
+if fetchMark < fetched or settleMark < settled then
   checkOwn = true
   -- Once checked, the marks are caught up, so the next beats do not check again. A resent
   -- call always carries a later id than these, so no replay can match them.
-  if tonumber(last[5] or '-1') < fetched then redis.call('HSET', replies, 'fetch', fetched) end
-  if tonumber(last[6] or '-1') < settled then redis.call('HSET', replies, 'settle', settled) end
+  if fetchMark < fetched then redis.call('HSET', replies, 'fetch', fetched) end
+  if settleMark < settled then redis.call('HSET', replies, 'settle', settled) end
 end
 
 local sweep = ARGV[6] == '1'
