@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Worker } from '../../src/index.js';
 import { askNode, type RedisClusterProcess, startCluster } from '../helpers/redis-cluster.js';
 import { requireRedisServer } from '../helpers/redis-server.js';
-import { Load, quiet, STEP } from './load.js';
+import { Load, STEP } from './load.js';
 
 /**
  * Failover under load on a real 3+3 Cluster (cluster-node-timeout 2 s): producers and
@@ -85,44 +84,48 @@ async function untilMaster(key: string, port: number): Promise<void> {
   }
 }
 
-test("kill -9 of the busy queue's master, default mode: work resumes, nothing stays active, losses bounded", {
-  skip: !process.env.HOPPER_CLUSTER_SOAK && 'long: npm run soak:cluster',
-}, async () => {
+test("kill -9 of the busy queue's master, default mode: nothing stays active under the live worker, only adds the replica never had are lost", async () => {
   const load = new Load('killed-default', cluster.url);
   loads.push(load);
   await load.untilAcked(STEP);
   const master = await cluster.masterFor('{hopper:killed-default}');
   const replica = await replicaOf(master.port);
+  await untilSynced(replica);
   await master.kill9();
   const killedAt = load.acked.size;
   await untilMaster('{hopper:killed-default}', replica);
   await load.untilAcked(killedAt + STEP, 60_000);
   await load.stopProducing();
   await load.untilAllCompleted(30_000);
-  // Asynchronous replication: adds acknowledged in the last moments before the kill may be
-  // gone, and so may completions: those jobs stay in active under the live worker's lease
-  // (it believes them settled) until that lease lapses, here when the worker is replaced.
-  const activeWhileRunning = (await load.queue.getCounts()).active;
-  console.log(
-    `kill -9, default mode: ${load.acked.size} acknowledged, ${load.missing().length} lost, ${load.runs - load.completed.size} extra runs, ${activeWhileRunning} left in active under the live worker`,
-  );
-  await load.worker.close();
-  const fresh = new Worker('killed-default', async () => {}, {
-    connection: cluster.url,
-    logger: quiet,
-    metrics: false,
-  });
-  try {
-    const deadline = Date.now() + 20_000;
-    let counts = await load.queue.getCounts();
-    while ((counts.active > 0 || counts.waiting > 0) && Date.now() < deadline) {
-      await sleep(100);
-      counts = await load.queue.getCounts();
-    }
-    assert.equal(counts.active, 0, 'nothing left in active once the old lease lapsed');
-    assert.equal(counts.waiting, 0);
-  } finally {
-    await fresh.close();
+  // Asynchronous replication: the promoted replica may lack the last writes of every
+  // client. Lost completions and fetches leave jobs recorded active under the live
+  // worker, which does not hold them: its heartbeat finds Redis lacks the marks of its
+  // answered calls and puts them back (heartbeat.lua), within a beat or two, not when the
+  // worker is replaced. Nothing may stay active or waiting.
+  const deadline = Date.now() + 10_000;
+  let counts = await load.queue.getCounts();
+  while ((counts.active > 0 || counts.waiting > 0) && Date.now() < deadline) {
+    await sleep(100);
+    counts = await load.queue.getCounts();
   }
+  await load.untilAllCompleted(5000);
+  assert.equal(counts.active, 0, 'nothing left in active under the live worker');
+  assert.equal(counts.waiting, 0);
+  // An acknowledged job that never completed must be one whose add the replica never had:
+  // no record of it at all (docs/scaling.md, "What each mode guarantees").
+  const missing = load.missing();
+  for (const id of missing) assert.equal(await load.queue.getJob(id), null, `job ${id} exists but never ran`);
+  console.log(
+    `kill -9, default mode: ${load.acked.size} acknowledged, ${missing.length} lost with the master, ${load.runs - load.completed.size} extra runs`,
+  );
   await master.restart();
 });
+
+/** A replica must be in sync before its master is killed, or there is nothing to promote. */
+async function untilSynced(port: number): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!(await askNode(port, (c) => c.info('replication')))?.includes('master_link_status:up')) {
+    if (Date.now() > deadline) throw new Error(`replica ${port} did not sync`);
+    await sleep(50);
+  }
+}
