@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { askNode, type RedisClusterProcess, startCluster } from '../helpers/redis-cluster.js';
 import { requireRedisServer } from '../helpers/redis-server.js';
-import { Load, STEP } from './load.js';
+import { Load, STEP, untilNothingLeft } from './load.js';
 
 /**
  * Failover under load on a real 3+3 Cluster (cluster-node-timeout 2 s): producers and
@@ -23,7 +23,7 @@ after(async () => {
 async function settle(load: Load): Promise<void> {
   await load.stopProducing();
   await load.untilAllCompleted(30_000);
-  const counts = await load.queue.getCounts();
+  const counts = await untilNothingLeft(load.queue);
   assert.deepEqual(
     load.missing().slice(0, 5),
     [],
@@ -102,12 +102,7 @@ test("kill -9 of the busy queue's master, default mode: nothing stays active und
   // worker, which does not hold them: its heartbeat finds Redis lacks the marks of its
   // answered calls and puts them back (heartbeat.lua), within a beat or two, not when the
   // worker is replaced. Nothing may stay active or waiting.
-  const deadline = Date.now() + 10_000;
-  let counts = await load.queue.getCounts();
-  while ((counts.active > 0 || counts.waiting > 0) && Date.now() < deadline) {
-    await sleep(100);
-    counts = await load.queue.getCounts();
-  }
+  const counts = await untilNothingLeft(load.queue);
   await load.untilAllCompleted(5000);
   assert.equal(counts.active, 0, 'nothing left in active under the live worker');
   assert.equal(counts.waiting, 0);

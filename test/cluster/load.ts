@@ -94,3 +94,19 @@ export class Load {
     await this.queue.close();
   }
 }
+
+/**
+ * Counts once nothing is active or waiting, or after `ms`. Right after the handlers
+ * ran, their last settle calls may still be on their way (and a job whose completion a
+ * failover lost goes back at the worker's next beat): "none stuck" means none left
+ * after a bounded time, not at the instant the last handler returned.
+ */
+export async function untilNothingLeft(queue: Queue, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  let counts = await queue.getCounts();
+  while ((counts.active > 0 || counts.waiting > 0) && Date.now() < deadline) {
+    await sleep(100);
+    counts = await queue.getCounts();
+  }
+  return counts;
+}

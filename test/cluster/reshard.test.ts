@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { askNode, migrateSlot, type RedisClusterProcess, startCluster } from '../helpers/redis-cluster.js';
 import { requireRedisServer } from '../helpers/redis-server.js';
-import { Load, STEP } from './load.js';
+import { Load, STEP, untilNothingLeft } from './load.js';
 
 /**
  * Resharding on a real 3+3 Cluster: the slot of a busy queue moves to another master
@@ -49,7 +49,7 @@ test("moving a busy queue's slot to another master: every acknowledged job compl
     [],
     `${load.missing().length} acknowledged jobs never completed`,
   );
-  const counts = await load.queue.getCounts();
+  const counts = await untilNothingLeft(load.queue);
   assert.equal(counts.active, 0, 'no job stuck in active');
   assert.equal(counts.waiting, 0);
   // No kill, no lapsed lease: the move itself made no job run twice.

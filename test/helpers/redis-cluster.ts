@@ -193,3 +193,37 @@ export async function migrateSlot(
     dst.disconnect();
   }
 }
+
+/**
+ * Queue names `<base><i>` whose hash tags `{prefix:name}` land on `count` different
+ * masters (CLUSTER KEYSLOT and CLUSTER SLOTS), with the master of each.
+ */
+export async function namesOnMasters(
+  cluster: RedisClusterProcess,
+  base: string,
+  count = 3,
+  prefix = 'hopper',
+): Promise<{ name: string; master: RedisProcess }[]> {
+  const found = new Map<number, { name: string; master: RedisProcess }>();
+  for (let i = 0; found.size < count && i < 500; i++) {
+    const name = `${base}${i}`;
+    const master = await cluster.masterFor(`{${prefix}:${name}}`);
+    if (!found.has(master.port)) found.set(master.port, { name, master });
+  }
+  if (found.size < count) throw new Error(`no ${count} names on different masters`);
+  return [...found.values()];
+}
+
+/** Waits until every replica of master `port` has what the master had written when called. */
+export async function untilReplicated(port: number, timeoutMs = 10_000): Promise<void> {
+  const info = (await askNode(port, (c) => c.info('replication'))) ?? '';
+  const target = Number(/master_repl_offset:(\d+)/.exec(info)?.[1] ?? 0);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const now = (await askNode(port, (c) => c.info('replication'))) ?? '';
+    const offsets = [...now.matchAll(/slave\d+:.*offset=(\d+)/g)].map((m) => Number(m[1]));
+    if (offsets.length > 0 && offsets.every((o) => o >= target)) return;
+    if (Date.now() > deadline) throw new Error(`replicas of ${port} did not catch up`);
+    await sleep(20);
+  }
+}
