@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../src/cli/redis-probe.js';
 import { Queue } from '../../src/index.js';
-import { runCli } from '../cli/run.js';
+import { ROOT, runCli } from '../cli/run.js';
 import { askNode } from '../helpers/redis-cluster.js';
 import { SENTINEL_MASTER, type SentinelSetup, startSentinels } from '../helpers/redis-sentinel.js';
 import { requireRedisServer } from '../helpers/redis-server.js';
@@ -28,6 +33,58 @@ test('redis+sentinel:// reaches the master: queue, CLI ping', async () => {
   const ping = await runCli(setup.url, ['ping']);
   assert.equal(ping.code, 0, ping.stderr);
   assert.match(ping.stdout, new RegExp(`found through Sentinel \\(master "${SENTINEL_MASTER}"\\)`));
+});
+
+/**
+ * Runs `hopper <command>` with REDIS_URL set to the Sentinel URL until `path` answers
+ * 200 (or 45 s pass), and returns that answer's JSON.
+ */
+async function answerOf(command: string, path: string, env: NodeJS.ProcessEnv = {}): Promise<unknown> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['bin/hopper.js', command], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      REDIS_URL: setup.url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      HOPPER_AUTH: 'off',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  for (const s of [child.stdout, child.stderr])
+    s.setEncoding('utf8').on('data', (d: string) => (output += d));
+  try {
+    const deadline = Date.now() + 45_000;
+    for (;;) {
+      const r = await fetch(`http://127.0.0.1:${port}${path}`).catch(() => undefined);
+      if (r?.status === 200) return await r.json();
+      assert.equal(child.exitCode, null, `hopper ${command} exited:\n${output}`);
+      assert.ok(Date.now() < deadline, `hopper ${command} did not answer ${path}:\n${output}`);
+      await sleep(100);
+    }
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+test('hopper dashboard and hopper serve accept a redis+sentinel:// REDIS_URL', async () => {
+  const q = new Queue('s-console', { connection: setup.url, logger: quiet });
+  const id = await q.add('x', { n: 1 });
+  await q.close();
+  const job = (await answerOf('dashboard', `/dashboard/api/queues/s-console/jobs/${id}`)) as { id: string };
+  assert.equal(job.id, id, 'the dashboard read the job through Sentinel');
+  const dir = mkdtempSync(join(tmpdir(), 'hopper-sentinel-serve-'));
+  try {
+    const health = (await answerOf('serve', '/health', { HOPPER_PGLITE_DIR: join(dir, 'pg') })) as {
+      redis: string;
+    };
+    assert.equal(health.redis, 'healthy', 'serve reached Redis through Sentinel');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('SENTINEL FAILOVER under load: producers and workers follow the new master; nothing stuck, only adds the old master took after the promotion are lost', async () => {
