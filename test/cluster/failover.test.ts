@@ -45,6 +45,9 @@ test("CLUSTER FAILOVER of the busy queue's master under load: every acknowledged
   const before = load.acked.size;
   await load.untilAcked(before + STEP, 60_000);
   await settle(load);
+  console.log(
+    `CLUSTER FAILOVER: ${load.acked.size} acknowledged, ${load.completed.size} completed, ${load.runs - load.completed.size} extra runs, ${load.addErrors} add errors`,
+  );
 });
 
 test("kill -9 of the busy queue's master with durability { replicas: 1 }: every acknowledged job completes", async () => {
