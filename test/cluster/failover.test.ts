@@ -114,7 +114,7 @@ test("kill -9 of the busy queue's master, default mode: nothing stays active und
   const missing = load.missing();
   for (const id of missing) assert.equal(await load.queue.getJob(id), null, `job ${id} exists but never ran`);
   console.log(
-    `kill -9, default mode: ${load.acked.size} acknowledged, ${missing.length} lost with the master, ${load.runs - load.completed.size} extra runs`,
+    `kill -9, default mode: ${load.acked.size} acknowledged, ${missing.length} lost with the master, ${load.runs - load.completed.size} extra runs, ${load.addErrors} add errors`,
   );
   await master.restart();
 });

@@ -112,6 +112,6 @@ test('SENTINEL FAILOVER under load: producers and workers follow the new master;
   const missing = load.missing();
   for (const id of missing) assert.equal(await load.queue.getJob(id), null, `job ${id} exists but never ran`);
   console.log(
-    `SENTINEL FAILOVER: ${load.acked.size} acknowledged, ${missing.length} lost with the old master`,
+    `SENTINEL FAILOVER: ${load.acked.size} acknowledged, ${missing.length} lost with the old master, ${load.runs - load.completed.size} extra runs, ${load.addErrors} add errors`,
   );
 });
