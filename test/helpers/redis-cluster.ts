@@ -153,7 +153,7 @@ export async function nodeId(port: number): Promise<string> {
 /**
  * Moves one slot from master `from` to master `to` while clients use it, as
  * `redis-cli --cluster reshard` does: IMPORTING on the target, MIGRATING on the
- * source, MIGRATE of its keys `batch` at a time (`pauseMs` between batches, so the
+ * source, MIGRATE of its keys `batch` at a time, or in about `batches` calls (`pauseMs` between them, so the
  * migration lasts long enough for clients to meet ASK and TRYAGAIN), then SETSLOT
  * NODE on both and on every other master. Returns how many keys moved.
  */
@@ -162,7 +162,7 @@ export async function migrateSlot(
   slot: number,
   from: RedisProcess,
   to: RedisProcess,
-  opts: { batch?: number; pauseMs?: number } = {},
+  opts: { batch?: number; pauseMs?: number; batches?: number } = {},
 ): Promise<number> {
   const [fromId, toId] = [await nodeId(from.port), await nodeId(to.port)];
   const src = new Redis({ host: HOST, port: from.port, maxRetriesPerRequest: 0 });
@@ -171,8 +171,11 @@ export async function migrateSlot(
     await dst.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromId);
     await src.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', toId);
     let moved = 0;
+    // `batches`: spread the keys over about that many MIGRATE calls, whatever their number.
+    const total = (await src.call('CLUSTER', 'COUNTKEYSINSLOT', slot)) as number;
+    const batch = opts.batches ? Math.max(1, Math.ceil(total / opts.batches)) : (opts.batch ?? 10);
     for (;;) {
-      const keys = (await src.call('CLUSTER', 'GETKEYSINSLOT', slot, opts.batch ?? 10)) as string[];
+      const keys = (await src.call('CLUSTER', 'GETKEYSINSLOT', slot, batch)) as string[];
       if (keys.length === 0) break;
       await src.call('MIGRATE', HOST, to.port, '', 0, 5000, 'REPLACE', 'KEYS', ...keys);
       moved += keys.length;
