@@ -4,14 +4,17 @@
  * server time of one refresh and the Redis work it causes (commands, and Redis CPU from
  * INFO commandstats), with 1 viewer and with 20 viewers asking at once. Also the live
  * snapshot's Redis work per interval with 1 and 20 browsers connected.
+ *
+ * The console runs as `hopper dashboard` in its own process, as in production: the 20
+ * viewers' HTTP clients (in this process) do not share the server's event loop.
  */
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { createConsoleServer } from '../../src/console/index.js';
 import { Queue, Worker } from '../../src/index.js';
-import { loadConfig } from '../../src/server/config.js';
 import { startRedis } from '../../test/helpers/redis-server.js';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 1_000_000);
@@ -78,15 +81,32 @@ async function redisWork(): Promise<{ calls: number; usec: number }> {
 }
 
 await fill();
-const config = loadConfig({
-  REDIS_URL: redis.url,
-  HOPPER_TOKENS: `bench:${TOKEN}:admin`,
-  HOST: '127.0.0.1',
-  PORT: '0',
-  HOPPER_DASHBOARD_INTERVAL: String(INTERVAL),
+const port = await new Promise<number>((resolve) => {
+  const probe = createServer().listen(0, '127.0.0.1', () => {
+    const { port } = probe.address() as { port: number };
+    probe.close(() => resolve(port));
+  });
 });
-const app = createConsoleServer(config, quiet);
-const origin = await app.listen({ host: '127.0.0.1', port: 0 });
+const server = spawn(process.execPath, ['bin/hopper.js', 'dashboard'], {
+  env: {
+    ...process.env,
+    REDIS_URL: redis.url,
+    HOPPER_TOKENS: `bench:${TOKEN}:admin`,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    HOPPER_DASHBOARD_INTERVAL: String(INTERVAL),
+    HOPPER_LOG_LEVEL: 'warn',
+  },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+const origin = `http://127.0.0.1:${port}`;
+for (let ready = false; !ready; ) {
+  ready = await fetch(`${origin}/dashboard/`).then(
+    (r) => r.ok,
+    () => false,
+  );
+  if (!ready) await sleep(100);
+}
 const base = `${origin}/dashboard/api`;
 const login = await fetch(`${base}/login`, {
   method: 'POST',
@@ -188,7 +208,8 @@ console.log(`1 browser | ${l1.calls.toFixed(0)} | ${l1.usec.toFixed(0)}`);
 console.log(`20 browsers | ${l20.calls.toFixed(0)} | ${l20.usec.toFixed(0)}`);
 console.log(`ratio 20/1 | ${(l20.calls / l1.calls).toFixed(2)} | ${(l20.usec / l1.usec).toFixed(2)}`);
 
-await app.close();
+server.kill('SIGTERM');
+await new Promise((resolve) => server.once('exit', resolve));
 raw.disconnect();
 await redis.stop();
 process.exit(0);

@@ -103,9 +103,10 @@ export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
     req.raw.socket.setTimeout(0);
   });
 
-  app.get('/api/overview', () => d.hub.snapshot());
+  const JSON_TYPE = 'application/json; charset=utf-8';
+  app.get('/api/overview', async (_req, reply) => reply.type(JSON_TYPE).send(await d.hub.snapshotJson()));
 
-  app.get('/api/queues/:queue/jobs', async (req: Req) => {
+  app.get('/api/queues/:queue/jobs', async (req: Req, reply) => {
     const { queue } = req.params;
     const state = (req.query.state ?? 'waiting') as JobState;
     if (!STATES.includes(state)) throw new ValidationError('state', `must be one of ${STATES.join(', ')}`);
@@ -116,7 +117,8 @@ export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
     const newest = req.query.order === 'newest';
     const q = await known(queue!);
     const admin = isAdmin(req);
-    return d.reads.get(`q:${queue}:jobs:${state}:${page}:${size}:${newest}:${admin}`, interval, async () => {
+    const key = `q:${queue}:jobs:${state}:${page}:${size}:${newest}:${admin}`;
+    const text = await d.reads.json(key, interval, async () => {
       const counts = await q.getCounts();
       const total =
         state === 'active'
@@ -136,6 +138,7 @@ export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
       if (reverse) jobs.reverse();
       return { jobs: jobs.map((j) => row(j, admin)), total, page, size, counts };
     });
+    return reply.type(JSON_TYPE).send(text);
   });
 
   app.get('/api/queues/:queue/jobs/:id', async (req: Req, reply) => {
@@ -160,14 +163,19 @@ export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
   });
 
   // POST: the text searched for stays out of URLs and access logs.
-  app.post('/api/queues/:queue/search', { bodyLimit: 4096 }, async (req: Req) => {
+  app.post('/api/queues/:queue/search', { bodyLimit: 4096 }, async (req: Req, reply) => {
     const q = await known(req.params.queue!);
     const b = (req.body ?? {}) as { by?: unknown; text?: unknown; cursor?: unknown };
     const admin = isAdmin(req);
     if (b.by === 'data' && !admin) throw new ValidationError('by', 'searching data needs the admin scope');
-    const r = await searchJobs(d.client, q.keys, b.by, b.text, b.cursor);
-    const jobs = (await Promise.all(r.ids.map((id) => q.getJob(id)))).filter((j) => j !== null);
-    return { ...r, ids: undefined, jobs: jobs.map((j) => row(j, admin)) };
+    // Viewers running the same search step within an interval share one scan.
+    const key = `q:${q.name}:search:${admin}:${String(b.by)}:${String(b.cursor)}:${String(b.text)}`;
+    const text = await d.reads.json(key, interval, async () => {
+      const r = await searchJobs(d.client, q.keys, b.by, b.text, b.cursor);
+      const jobs = (await Promise.all(r.ids.map((id) => q.getJob(id)))).filter((j) => j !== null);
+      return { ...r, ids: undefined, jobs: jobs.map((j) => row(j, admin)) };
+    });
+    return reply.type(JSON_TYPE).send(text);
   });
 
   app.get('/api/queues/:queue/groups', async (req: Req) => {
