@@ -8,6 +8,7 @@ import { redriveDeadLetters } from '../stream/redrive.js';
 import { ValidationError } from '../util/errors.js';
 import { type ActionBody, runAction } from './actions.js';
 import { readChart } from './data/charts.js';
+import { readFlow } from './data/flow.js';
 import { readGroups } from './data/groups.js';
 import { detail, row } from './data/present.js';
 import { readSchedules } from './data/schedules.js';
@@ -145,8 +146,19 @@ export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
     const q = await known(req.params.queue!);
     const admin = isAdmin(req);
     const shown = await d.reads.get(`q:${q.name}:job:${req.params.id}:${admin}`, interval, async () => {
-      const job = await q.getJob(req.params.id!);
-      return job ? detail(job, admin) : null;
+      const [job, flow] = await Promise.all([
+        q.getJob(req.params.id!),
+        readFlow(d.client, q.keys, req.params.id!),
+      ]);
+      if (!job) return null;
+      // A flow child: its parent's state (one get-job call on the parent's queue).
+      if (flow?.parent) {
+        const parent = await Promise.resolve()
+          .then(() => d.queues.get(flow.parent!.queue).getJob(flow.parent!.id))
+          .catch(() => undefined); // a queue name Hopper would refuse: state left unknown
+        if (parent !== undefined) flow.parent.state = parent?.state ?? 'removed';
+      }
+      return { ...detail(job, admin), flow };
     });
     if (!shown) return reply.code(404).send({ error: 'no such job (removed, or its retention ended)' });
     return shown;
