@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { chromium } from 'playwright-core';
 import { createConsoleServer } from '../../src/console/index.js';
-import { Queue, Worker } from '../../src/index.js';
+import { FlowProducer, Queue, Worker } from '../../src/index.js';
 import { loadConfig } from '../../src/server/config.js';
 import { startRedis } from '../../test/helpers/redis-server.js';
 
@@ -45,7 +45,7 @@ const feed = setInterval(() => {
   webhooks.add(
     'deliver',
     { url: 'https://hooks.example.com/orders', event: 'order.paid' },
-    { group: `tenant-${Math.floor(Math.random() * 5)}` },
+    { group: `tenant-${Math.floor(Math.random() * 5)}`, attempts: 3 },
   );
 }, 50);
 for (let i = 0; i < 40; i++)
@@ -54,6 +54,21 @@ await sleep(20_000);
 clearInterval(feed);
 await workers[3]!.close(); // a queue with jobs and no live worker shows the warning
 await thumbs.add('resize', { image: 'late.png', sizes: [64] });
+// A flow whose children wait in the queue nobody works: its parent waits for them.
+const flows = new FlowProducer({ connection: url });
+const album = await flows.add({
+  name: 'publish-album',
+  queue: 'invoices',
+  opts: { jobId: 'album-2026-12' },
+  data: { album: 'winter' },
+  children: ['cover', 'page-1', 'page-2'].map((p) => ({
+    name: 'resize',
+    queue: 'thumbnails',
+    opts: { jobId: `album-2026-12/${p}` },
+    data: { image: `${p}.png`, sizes: [256] },
+  })),
+});
+await flows.close();
 await webhooks.pauseGroup('tenant-vip');
 await webhooks.setGroupLimits('tenant-2', { concurrency: 2 });
 for (let i = 0; i < 12; i++)
@@ -95,6 +110,9 @@ await page.screenshot({ path: `${OUT}queue.png` });
 await page.click('table.jobs tbody tr a');
 await page.waitForSelector('pre.stack');
 await page.screenshot({ path: `${OUT}job.png`, fullPage: true });
+await page.goto(`${base}#/queue/invoices/job/${encodeURIComponent(album.id)}`);
+await page.waitForSelector('div.flow table.children');
+await page.screenshot({ path: `${OUT}flow.png` });
 await page.goto(`${base}#/queue/emails/charts`);
 await page.waitForSelector('figure.chart');
 await page.screenshot({ path: `${OUT}charts.png`, fullPage: true });
