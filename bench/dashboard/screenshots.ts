@@ -25,8 +25,15 @@ const workers = names.map(
       n,
       async (job) => {
         await sleep(5 + Math.random() * 40 * (i + 1));
-        if (Math.random() < [0.02, 0.1, 0.25, 0][i]!)
-          throw new Error(`upstream answered 503 for ${job.name}`);
+        if (Math.random() < [0.02, 0.1, 0.25, 0][i]!) {
+          // A stack as an app's handler would have, not this script's path on the machine taking the pictures.
+          const why = ['upstream answered 503', 'upstream answered 502', 'connect ETIMEDOUT 10.0.3.7:443'][
+            Math.floor(Math.random() * 3)
+          ]!;
+          const e = new Error(`${why} for ${job.name}`);
+          e.stack = `Error: ${e.message}\n    at ${job.name} (src/jobs/${n}.ts:42:11)\n    at async runAttempt (node_modules/hopper-queue/dist/queue/worker/processor.js:17:20)`;
+          throw e;
+        }
         return { ok: true };
       },
       { connection: url, concurrency: 8, logger: quiet },
