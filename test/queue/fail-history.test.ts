@@ -47,7 +47,7 @@ test('the history keeps the last 10 attempts and cuts big errors', async () => {
   assert.equal(job.errors![0]!.error.message, `boom 3 ${'x'.repeat(10)}`, 'small errors are kept whole');
 });
 
-test('removing, cleaning or trimming a failed job deletes its history', async () => {
+test('removing, cleaning, draining or trimming a job deletes its history', async () => {
   const raw = fx.raw;
   {
     const removed = await failingJob('histrm', 2);
@@ -59,6 +59,17 @@ test('removing, cleaning or trimming a failed job deletes its history', async ()
     const cleaned = await failingJob('histclean', 2);
     assert.deepEqual(await cleaned.q.clean('failed', 0), [cleaned.id]);
     assert.equal(await raw.hexists(cleaned.q.keys.errors, cleaned.id), 0, 'clean deletes it');
+
+    // Drain: a job waiting (delayed) for its next attempt goes with its history.
+    const drained = fx.queue('histdrain');
+    const did = await drained.add('f', {}, { attempts: 3, backoff: 3600_000 });
+    fx.worker(drained, () => {
+      throw new Error('later');
+    });
+    await waitFor('the first attempt to fail', async () => (await drained.getJob(did))?.state === 'delayed');
+    assert.equal((await drained.getJob(did))!.errors!.length, 1);
+    await drained.drain();
+    assert.equal(await raw.hexists(drained.keys.errors, did), 0, 'drain deletes it');
 
     // Retention by count: the oldest failed job's record (and history) goes when a newer one fails.
     const q = fx.queue('histkeep');
