@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { chromium } from 'playwright-core';
 import { createConsoleServer } from '../../src/console/index.js';
-import { Queue, Worker } from '../../src/index.js';
+import { FlowProducer, Queue, Worker } from '../../src/index.js';
 import { loadConfig } from '../../src/server/config.js';
 import { startRedis } from '../../test/helpers/redis-server.js';
 
@@ -25,8 +25,15 @@ const workers = names.map(
       n,
       async (job) => {
         await sleep(5 + Math.random() * 40 * (i + 1));
-        if (Math.random() < [0.02, 0.1, 0.25, 0][i]!)
-          throw new Error(`upstream answered 503 for ${job.name}`);
+        if (Math.random() < [0.02, 0.1, 0.25, 0][i]!) {
+          // A stack as an app's handler would have, not this script's path on the machine taking the pictures.
+          const why = ['upstream answered 503', 'upstream answered 502', 'connect ETIMEDOUT 10.0.3.7:443'][
+            Math.floor(Math.random() * 3)
+          ]!;
+          const e = new Error(`${why} for ${job.name}`);
+          e.stack = `Error: ${e.message}\n    at ${job.name} (src/jobs/${n}.ts:42:11)\n    at async runAttempt (node_modules/hopper-queue/dist/queue/worker/processor.js:17:20)`;
+          throw e;
+        }
         return { ok: true };
       },
       { connection: url, concurrency: 8, logger: quiet },
@@ -45,7 +52,7 @@ const feed = setInterval(() => {
   webhooks.add(
     'deliver',
     { url: 'https://hooks.example.com/orders', event: 'order.paid' },
-    { group: `tenant-${Math.floor(Math.random() * 5)}` },
+    { group: `tenant-${Math.floor(Math.random() * 5)}`, attempts: 3 },
   );
 }, 50);
 for (let i = 0; i < 40; i++)
@@ -54,6 +61,21 @@ await sleep(20_000);
 clearInterval(feed);
 await workers[3]!.close(); // a queue with jobs and no live worker shows the warning
 await thumbs.add('resize', { image: 'late.png', sizes: [64] });
+// A flow whose children wait in the queue nobody works: its parent waits for them.
+const flows = new FlowProducer({ connection: url });
+const album = await flows.add({
+  name: 'publish-album',
+  queue: 'invoices',
+  opts: { jobId: 'album-2026-12' },
+  data: { album: 'winter' },
+  children: ['cover', 'page-1', 'page-2'].map((p) => ({
+    name: 'resize',
+    queue: 'thumbnails',
+    opts: { jobId: `album-2026-12/${p}` },
+    data: { image: `${p}.png`, sizes: [256] },
+  })),
+});
+await flows.close();
 await webhooks.pauseGroup('tenant-vip');
 await webhooks.setGroupLimits('tenant-2', { concurrency: 2 });
 for (let i = 0; i < 12; i++)
@@ -95,6 +117,9 @@ await page.screenshot({ path: `${OUT}queue.png` });
 await page.click('table.jobs tbody tr a');
 await page.waitForSelector('pre.stack');
 await page.screenshot({ path: `${OUT}job.png`, fullPage: true });
+await page.goto(`${base}#/queue/invoices/job/${encodeURIComponent(album.id)}`);
+await page.waitForSelector('div.flow table.children');
+await page.screenshot({ path: `${OUT}flow.png` });
 await page.goto(`${base}#/queue/emails/charts`);
 await page.waitForSelector('figure.chart');
 await page.screenshot({ path: `${OUT}charts.png`, fullPage: true });

@@ -39,7 +39,17 @@ function describe(job: JobInfo, full: boolean): string {
   if (job.returnValue !== undefined) lines.push(block('result:', pretty(job.returnValue, full)));
   if (job.error) {
     lines.push(`error:      ${job.error.name}: ${job.error.message}`);
-    if (job.error.stack) lines.push(block('stack:', job.error.stack));
+    const attempts = job.errors ?? [];
+    if (attempts.length <= 1) {
+      if (job.error.stack) lines.push(block('stack:', job.error.stack));
+    } else {
+      // Every failed attempt kept (the last 10), oldest first: a retry often fails differently.
+      lines.push(`failed attempts (${attempts.length} kept, oldest first):`);
+      for (const a of attempts) {
+        const head = `  attempt ${a.attempt} at ${when(a.failedAt)} (ran ${a.failedAt - a.startedAt} ms): ${a.error.name}: ${a.error.message}`;
+        lines.push(a.error.stack ? `${head}\n${a.error.stack.replace(/^/gm, '    ')}` : head);
+      }
+    }
   }
   lines.push(
     job.logs.length > 0 ? block(`logs (${job.logs.length}):`, job.logs.join('\n')) : 'logs:       none',

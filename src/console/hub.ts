@@ -22,6 +22,14 @@ export class SharedReads {
     return value;
   }
 
+  /**
+   * Like get, but keeps the JSON text: every viewer of the page is sent the same bytes,
+   * serialized once per interval rather than once per viewer.
+   */
+  json(key: string, ttlMs: number, read: () => Promise<unknown>): Promise<string> {
+    return this.get(`${key}#json`, ttlMs, async () => JSON.stringify(await read()));
+  }
+
   /** After an action: the next read of these keys goes to Redis. */
   invalidate(prefix: string): void {
     for (const k of this.entries.keys()) if (k.startsWith(prefix)) this.entries.delete(k);
@@ -55,6 +63,11 @@ export class LiveHub {
   /** The overview, shared with every other viewer within one interval. */
   snapshot(): Promise<Overview> {
     return this.reads.get('overview', this.intervalMs - 50, () => this.overview.read());
+  }
+
+  /** The overview as JSON text, serialized once per snapshot for every viewer. */
+  snapshotJson(): Promise<string> {
+    return this.reads.json('overview', this.intervalMs - 50, () => this.snapshot());
   }
 
   get viewers(): number {

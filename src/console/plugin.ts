@@ -70,6 +70,8 @@ export function hopperConsole(options: ConsoleOptions = {}) {
       reply.header('referrer-policy', 'no-referrer');
       reply.header('x-frame-options', 'DENY');
       if (!reply.getHeader('cache-control')) reply.header('cache-control', 'no-store');
+      // The server's own time for this reply (browser devtools and bench:dashboard show it).
+      reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(1)}`);
       return payload;
     });
     // Before the server waits for open requests: live streams never end on their own.

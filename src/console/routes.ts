@@ -8,6 +8,7 @@ import { redriveDeadLetters } from '../stream/redrive.js';
 import { ValidationError } from '../util/errors.js';
 import { type ActionBody, runAction } from './actions.js';
 import { readChart } from './data/charts.js';
+import { readFlow } from './data/flow.js';
 import { readGroups } from './data/groups.js';
 import { detail, row } from './data/present.js';
 import { readSchedules } from './data/schedules.js';
@@ -103,9 +104,10 @@ export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
     req.raw.socket.setTimeout(0);
   });
 
-  app.get('/api/overview', () => d.hub.snapshot());
+  const JSON_TYPE = 'application/json; charset=utf-8';
+  app.get('/api/overview', async (_req, reply) => reply.type(JSON_TYPE).send(await d.hub.snapshotJson()));
 
-  app.get('/api/queues/:queue/jobs', async (req: Req) => {
+  app.get('/api/queues/:queue/jobs', async (req: Req, reply) => {
     const { queue } = req.params;
     const state = (req.query.state ?? 'waiting') as JobState;
     if (!STATES.includes(state)) throw new ValidationError('state', `must be one of ${STATES.join(', ')}`);
@@ -116,7 +118,8 @@ export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
     const newest = req.query.order === 'newest';
     const q = await known(queue!);
     const admin = isAdmin(req);
-    return d.reads.get(`q:${queue}:jobs:${state}:${page}:${size}:${newest}:${admin}`, interval, async () => {
+    const key = `q:${queue}:jobs:${state}:${page}:${size}:${newest}:${admin}`;
+    const text = await d.reads.json(key, interval, async () => {
       const counts = await q.getCounts();
       const total =
         state === 'active'
@@ -136,14 +139,26 @@ export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
       if (reverse) jobs.reverse();
       return { jobs: jobs.map((j) => row(j, admin)), total, page, size, counts };
     });
+    return reply.type(JSON_TYPE).send(text);
   });
 
   app.get('/api/queues/:queue/jobs/:id', async (req: Req, reply) => {
     const q = await known(req.params.queue!);
     const admin = isAdmin(req);
     const shown = await d.reads.get(`q:${q.name}:job:${req.params.id}:${admin}`, interval, async () => {
-      const job = await q.getJob(req.params.id!);
-      return job ? detail(job, admin) : null;
+      const [job, flow] = await Promise.all([
+        q.getJob(req.params.id!),
+        readFlow(d.client, q.keys, req.params.id!),
+      ]);
+      if (!job) return null;
+      // A flow child: its parent's state (one get-job call on the parent's queue).
+      if (flow?.parent) {
+        const parent = await Promise.resolve()
+          .then(() => d.queues.get(flow.parent!.queue).getJob(flow.parent!.id))
+          .catch(() => undefined); // a queue name Hopper would refuse: state left unknown
+        if (parent !== undefined) flow.parent.state = parent?.state ?? 'removed';
+      }
+      return { ...detail(job, admin), flow };
     });
     if (!shown) return reply.code(404).send({ error: 'no such job (removed, or its retention ended)' });
     return shown;
@@ -160,14 +175,19 @@ export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
   });
 
   // POST: the text searched for stays out of URLs and access logs.
-  app.post('/api/queues/:queue/search', { bodyLimit: 4096 }, async (req: Req) => {
+  app.post('/api/queues/:queue/search', { bodyLimit: 4096 }, async (req: Req, reply) => {
     const q = await known(req.params.queue!);
     const b = (req.body ?? {}) as { by?: unknown; text?: unknown; cursor?: unknown };
     const admin = isAdmin(req);
     if (b.by === 'data' && !admin) throw new ValidationError('by', 'searching data needs the admin scope');
-    const r = await searchJobs(d.client, q.keys, b.by, b.text, b.cursor);
-    const jobs = (await Promise.all(r.ids.map((id) => q.getJob(id)))).filter((j) => j !== null);
-    return { ...r, ids: undefined, jobs: jobs.map((j) => row(j, admin)) };
+    // Viewers running the same search step within an interval share one scan.
+    const key = `q:${q.name}:search:${admin}:${String(b.by)}:${String(b.cursor)}:${String(b.text)}`;
+    const text = await d.reads.json(key, interval, async () => {
+      const r = await searchJobs(d.client, q.keys, b.by, b.text, b.cursor);
+      const jobs = (await Promise.all(r.ids.map((id) => q.getJob(id)))).filter((j) => j !== null);
+      return { ...r, ids: undefined, jobs: jobs.map((j) => row(j, admin)) };
+    });
+    return reply.type(JSON_TYPE).send(text);
   });
 
   app.get('/api/queues/:queue/groups', async (req: Req) => {

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { callScript } from '../redis/scripts.js';
 import type { QueueKeys } from './keys.js';
-import { decodeRecord, type StoredError, type StoredResult } from './record.js';
+import { decodeRecord, SEP, type StoredError, type StoredResult } from './record.js';
 import { scriptKeys } from './script-keys.js';
 import type { JobInfo, JobState } from './types.js';
 
@@ -38,10 +38,13 @@ export async function readJob<D, R>(client: Redis, k: QueueKeys, id: string): Pr
   if (lease) info.processedOn = Number(lease.slice(lease.lastIndexOf('|') + 1));
   if (due) info.delayUntil = Number(due);
   if (error) {
-    const e = JSON.parse(error) as StoredError;
+    // The newest failed attempt first, then the earlier ones (fail-record.lua).
+    const stored = error.split(SEP).map((entry) => JSON.parse(entry) as StoredError);
+    const e = stored[0]!;
     info.error = e.e;
     info.processedOn ??= e.p;
     info.finishedOn = e.f;
+    info.errors = stored.reverse().map((a) => ({ attempt: a.a, startedAt: a.p, failedAt: a.f, error: a.e }));
   }
   if (result && state === 'completed') {
     const s = JSON.parse(result) as StoredResult;

@@ -118,6 +118,17 @@ export interface JobError {
   stack?: string;
 }
 
+/** One failed attempt of a job, as kept in its history (`JobInfo.errors`). */
+export interface FailedAttempt {
+  /** The attempt's number (1 for the first run); 0 for a flow parent failed by its child. */
+  attempt: number;
+  /** ms: when the attempt started and when it failed. */
+  startedAt: number;
+  failedAt: number;
+  /** Its error; one of more than 6,000 bytes of JSON is cut to a 2,000-character message and a 4,000-character stack. */
+  error: JobError;
+}
+
 /** A job as `getJob` reads it back. */
 export interface JobInfo<D = unknown, R = unknown> {
   id: string;
@@ -134,6 +145,11 @@ export interface JobInfo<D = unknown, R = unknown> {
   finishedOn?: number;
   returnValue?: R;
   error?: JobError;
+  /**
+   * The failed attempts kept, oldest first, the newest (the one in `error`) last: at most
+   * the last 10 (FAIL_HISTORY in fail-record.lua). Absent for a job that never failed.
+   */
+  errors?: FailedAttempt[];
   /** Due time of a delayed job. */
   delayUntil?: number;
   /** The last value the handler passed to `updateProgress`. */

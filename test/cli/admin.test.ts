@@ -44,6 +44,21 @@ test('jobs lists a state, job shows one job in full, both as JSON too', async ()
   assert.equal(parsed.state, 'failed');
 });
 
+test('job shows every failed attempt with its stack, oldest first', async () => {
+  const q = fx.queue('admin-attempts');
+  const id = await q.add('charge', {}, { attempts: 3, backoff: 0 });
+  let n = 0;
+  fx.worker(q, () => {
+    throw new Error(`declined ${++n}`);
+  });
+  await waitFor('the job to fail 3 times', async () => (await q.getJob(id))?.state === 'failed');
+  const out = (await cli('job', q.name, id)).stdout;
+  assert.match(out, /failed attempts \(3 kept, oldest first\):/);
+  const at = [1, 2, 3].map((i) => out.indexOf(`attempt ${i} at `));
+  assert.ok(at[0]! > 0 && at[0]! < at[1]! && at[1]! < at[2]!, out);
+  for (const i of [1, 2, 3]) assert.match(out, new RegExp(`Error: declined ${i}\\n\\s+at `));
+});
+
 test('job cuts large data unless --full', async () => {
   const q = fx.queue('admin-big');
   const id = await q.add('big', { text: 'x'.repeat(5000) });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { after, test } from 'node:test';
-import { Queue } from '../../src/index.js';
+import { FlowProducer, Queue } from '../../src/index.js';
 import { QueueFixture } from '../helpers/queue-fixture.js';
 import { startRedis } from '../helpers/redis-server.js';
 import { quiet, uniqueName, waitFor } from '../helpers/worker-process.js';
@@ -37,7 +37,7 @@ test('monitor in a terminal draws the counts, follows new jobs and leaves the te
 
   const first = await waitFor('the monitor to draw', () => row(screen()) ?? '', 15_000);
   // waiting delayed active reserved completed failed paused
-  assert.match(first, /\s7\s+1\s+0\s+0\s+0\s+0\s+yes$/);
+  assert.match(first, /\s7\s+1\s+0\s+0\s+0\s+0\s+0\s+yes$/);
   const drawn = screen();
   assert.match(drawn, /^Hopper monitor .* every 200 ms .*\(q to quit\)$/m);
   assert.match(drawn, /^Redis: ping \d+\.\d\d ms, memory used \S+/m);
@@ -47,13 +47,13 @@ test('monitor in a terminal draws the counts, follows new jobs and leaves the te
   await q.addBulk(Array.from({ length: 5 }, (_, i) => ({ name: 'send', data: { i } })));
   await waitFor(
     'the new jobs on screen',
-    () => /\s12\s+1\s+0\s+0\s+0\s+0\s+yes$/.test(row(screen()) ?? ''),
+    () => /\s12\s+1\s+0\s+0\s+0\s+0\s+0\s+yes$/.test(row(screen()) ?? ''),
     10_000,
   );
   const trend = await waitFor('the trend row', () =>
     screen()
       .split('\n')
-      .find((l) => l.startsWith(q.name) && /\+5\s+0\s+0\s+0\s+0\s+0$/.test(l)),
+      .find((l) => l.startsWith(q.name) && /\+5\s+0\s+0\s+0\s+0\s+0\s+0$/.test(l)),
   );
   assert.ok(trend);
 
@@ -137,6 +137,24 @@ test('--json --once prints one JSON line with the counts Redis holds', async () 
   assert.equal(snap.queues[0]!.counts.waiting, 3);
   assert.equal(snap.queues[0]!.paused, false);
   assert.ok(snap.redis.warnings.some((w) => /persistence is off/.test(w)));
+});
+
+test('the monitor counts flow parents waiting for their children (CHILDREN column and JSON)', async () => {
+  const q = fx.queue('mon-flow');
+  const flows = new FlowProducer({ connection: fx.connection });
+  try {
+    await flows.add({ name: 'parent', queue: q.name, children: [{ name: 'child', queue: q.name }] });
+  } finally {
+    await flows.close();
+  }
+  const json = await runCli(fx.url, ['monitor', q.name, '--json', '--once']);
+  assert.equal((JSON.parse(json.stdout) as Snapshot).queues[0]!.counts.waitingChildren, 1);
+  const text = (await runCli(fx.url, ['monitor', q.name, '--once'])).stdout;
+  assert.match(
+    text,
+    /^QUEUE\s+WAITING\s+DELAYED\s+ACTIVE\s+RESERVED\s+COMPLETED\s+FAILED\s+CHILDREN\s+PAUSED$/m,
+  );
+  assert.match(text, new RegExp(`^${q.name}\\s+1\\s+0\\s+0\\s+0\\s+0\\s+0\\s+1\\s+no$`, 'm'));
 });
 
 test('a queue named on the command line that nobody registered is flagged, and not registered by the monitor', async () => {

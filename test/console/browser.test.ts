@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import type { Queue } from '../../src/index.js';
+import { FlowProducer, type Queue } from '../../src/index.js';
 import { QueueFixture } from '../helpers/queue-fixture.js';
 import { waitFor } from '../helpers/worker-process.js';
 import { ADMIN, startConsole, VIEWER } from './fixture.js';
@@ -145,6 +145,50 @@ describe('console in Chromium', { skip }, () => {
     fx.worker(q, () => 'charged');
     await page.waitForSelector('[data-state="completed"]', { timeout: 10_000 });
     assert.equal((await q.getJob(ids[0]!))?.state, 'completed');
+  });
+
+  test('a job page shows every failed attempt, and a flow child links to its parent', async () => {
+    const q = fx.queue('ui-attempts');
+    const flows = new FlowProducer({ connection: fx.connection });
+    const tree = await flows.add({
+      name: 'order',
+      queue: q.name,
+      opts: { jobId: 'order-1' },
+      children: [
+        { name: 'charge', queue: q.name, opts: { jobId: 'order-1/charge', attempts: 2, backoff: 0 } },
+      ],
+    });
+    await flows.close();
+    let n = 0;
+    const w = fx.worker(q, () => {
+      throw new Error(`declined ${++n}`);
+    });
+    await waitFor(
+      'the child to fail twice',
+      async () => (await q.getJob('order-1/charge'))?.state === 'failed',
+    );
+    await w.close();
+    const page = await admin();
+    await page.goto(`${base}/#/queue/${q.name}/job/${encodeURIComponent('order-1/charge')}`);
+    await page.waitForSelector('details[data-attempt="1"]');
+    assert.deepEqual(
+      await page
+        .locator('details[data-attempt]')
+        .evaluateAll((d) => d.map((e) => e.getAttribute('data-attempt'))),
+      ['2', '1'],
+    );
+    assert.match(
+      (await page.locator('details[data-attempt="2"] pre.stack').textContent())!,
+      /Error: declined 2\n\s+at /,
+    );
+    await page.click('details[data-attempt="1"] summary');
+    assert.match(
+      (await page.locator('details[data-attempt="1"] pre.stack').textContent())!,
+      /Error: declined 1/,
+    );
+    await page.click('[data-flow="parent"] a');
+    await page.waitForSelector(`tr[data-child="order-1/charge"]`);
+    assert.match(page.url(), new RegExp(`/job/${tree.id}$`));
   });
 
   test('pause and resume a queue; search by name', async () => {

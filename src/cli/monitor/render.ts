@@ -3,8 +3,11 @@ import { STATES } from '../engine.js';
 import { printable } from '../printable.js';
 import type { QueueSnapshot, Snapshot } from './collect.js';
 
-/** The count columns: the states of `hopper stats`, then paused as a yes/no column. */
-type State = (typeof STATES)[number];
+/** The count columns: the states of `hopper stats` with flow parents waiting for children, then paused as a yes/no column. */
+const COLUMNS = [...STATES, 'waitingChildren'] as const;
+type State = (typeof COLUMNS)[number];
+/** Headers: `waitingChildren` is CHILDREN, explained in the legend (the full name would widen every row). */
+const heading = (c: State) => (c === 'waitingChildren' ? 'CHILDREN' : c.toUpperCase());
 
 export interface Frame {
   snapshot: Snapshot;
@@ -48,14 +51,14 @@ export function render(frame: Frame, columns = 120): string[] {
   if (s.queues.length === 0) {
     lines.push('No queues registered yet: they appear once a producer or worker uses them.');
   } else {
-    const header = ['QUEUE', ...STATES.map((st) => st.toUpperCase()), 'PAUSED'];
+    const header = ['QUEUE', ...COLUMNS.map(heading), 'PAUSED'];
     lines.push(
       'JOBS',
       ...table(
         header,
         s.queues.map((q) => [
           printable(q.name),
-          ...STATES.map((st) => String(q.counts[st])),
+          ...COLUMNS.map((st) => String(q.counts[st] ?? 0)),
           q.paused ? 'yes' : 'no',
         ]),
       ),
@@ -72,7 +75,9 @@ export function render(frame: Frame, columns = 120): string[] {
             const before = frame.before.get(q.name);
             return [
               printable(q.name),
-              ...STATES.map((st: State) => (before ? signed(q.counts[st] - before[st]) : 'new')),
+              ...COLUMNS.map((st: State) =>
+                before ? signed((q.counts[st] ?? 0) - (before[st] ?? 0)) : 'new',
+              ),
             ];
           }),
         ),
@@ -106,7 +111,7 @@ export function render(frame: Frame, columns = 120): string[] {
     lines.push(...wrap(`warning: ${printable(w)}`, columns - 1, '         ').split('\n'));
   // The legend for a first-time reader; broken at its parts on a narrow terminal.
   const legend =
-    'waiting: ready to run | delayed: due later | active: handler running | reserved: fetched by a worker, not started';
+    'waiting: ready to run | delayed: due later | active: handler running | reserved: fetched by a worker, not started | children: flow parents waiting for their children';
   lines.push('', ...wrap(legend, columns - 1, '').split('\n'));
   return lines;
 }

@@ -1,12 +1,22 @@
 import type { Redis } from 'ioredis';
 import { minuteKey, minuteOf } from '../../metrics/keys.js';
-import { type QueueKeys, queueKeys, registryKey } from '../../queue/keys.js';
+import { queueKeys, registryKey } from '../../queue/keys.js';
+import { callScript } from '../../redis/scripts.js';
 import { durabilityWarnings, parseInfo, type ServerFacts } from '../../redis/server-check.js';
 
 /** Queues shown on the overview at most (sorted by name); the rest are counted, not read. */
 export const MAX_OVERVIEW_QUEUES = 500;
 /** Minutes in each queue's throughput sparkline. */
 export const SPARK_MINUTES = 30;
+
+/** One queue's `queue-overview.lua` call: its keys, and the sparkline minutes it reads. */
+interface Plan {
+  name: string;
+  keys: string[];
+  cache: Map<number, [number, number]>;
+  wanted: number[];
+}
+type Reply = (number | string | null)[];
 
 export interface QueueOverview {
   name: string;
@@ -57,10 +67,12 @@ export interface Overview {
 }
 
 /**
- * Reads the overview: a fixed number of O(1) commands per queue in one pipeline,
- * whatever the number of jobs. Past minutes of the sparklines do not change once
- * over (metrics are flushed within seconds), so each is read once and kept here;
- * every snapshot reads only the current and the previous minute.
+ * Reads the overview: one `queue-overview.lua` call per queue (a fixed number of O(1)
+ * commands, whatever the number of jobs), all queues' calls at once. Each call stays
+ * within its queue's hash tag, so on Redis Cluster each goes to its own node; no
+ * pipeline spans queues. Past minutes of the sparklines do not change once over
+ * (metrics are flushed within seconds), so each is read once and kept here; every
+ * snapshot reads only the current and the previous minute.
  */
 export class OverviewReader {
   private readonly minutes = new Map<string, Map<number, [number, number]>>();
@@ -74,75 +86,83 @@ export class OverviewReader {
     const all = (await this.client.smembers(registryKey(this.prefix))).sort();
     const names = all.slice(0, MAX_OVERVIEW_QUEUES);
     const now = Date.now();
-    const current = minuteOf(now);
-    const p = this.client.pipeline();
-    const plans = names.map((name) => {
-      const k = queueKeys(this.prefix, name);
-      p.llen(k.wait).zcard(k.waitp).zcard(k.delayed).hlen(k.active).zcard(k.completed).zcard(k.failed);
-      p.zcard(k.gwait).hlen(k.gnext).hvals(k.reserved).hexists(k.meta, 'paused');
-      p.zcount(k.workers, now, '+inf');
-      callScriptOn(p, k);
-      p.hlen(k.fdeps);
-      const cache = this.minutesOf(name, current);
-      const wanted: number[] = [];
-      for (let m = current - SPARK_MINUTES + 1; m <= current; m++)
-        if (m >= current - 1 || !cache.has(m)) wanted.push(m);
-      for (const m of wanted) p.hmget(minuteKey(k.tag, m), 'completed', 'failed');
-      return { name, k, cache, wanted };
-    });
-    const replies = (await p.exec()) ?? [];
-    const info = parseInfo(await this.client.info());
+    const plans = names.map((name) => this.plan(name, now));
+    const [replies, info] = await Promise.all([this.call(plans, now), this.client.info().then(parseInfo)]);
+    const queues = plans.map((plan, i) => this.build(plan, replies[i]!, now));
     const facts = await this.facts(info);
-    let i = 0;
-    const queues: QueueOverview[] = [];
-    for (const plan of plans) {
-      const v = (n: number) => {
-        const [err, value] = replies[i + n]!;
-        if (err) throw err;
-        return value;
-      };
-      const num = (n: number) => Number(v(n));
-      const held = (v(8) as string[]).reduce((s, x) => s + Number(x), 0);
-      const reserved = Math.min(num(3), held);
-      const counts = {
-        waiting: num(0) + num(1) + num(6) + num(7),
-        delayed: num(2),
-        active: num(3) - reserved,
-        reserved,
-        completed: num(4),
-        failed: num(5),
-        waitingChildren: num(12),
-      };
-      const oldest = v(11) as number | null;
-      const workers = num(10);
-      const paused = num(9) === 1;
-      plan.wanted.forEach((m, j) => {
-        const [c, f] = v(13 + j) as (string | null)[];
-        plan.cache.set(m, [Number(c ?? 0), Number(f ?? 0)]);
-      });
-      i += 13 + plan.wanted.length;
-      const completed: number[] = [];
-      const failed: number[] = [];
-      for (let m = current - SPARK_MINUTES + 1; m <= current; m++) {
-        const [c, f] = plan.cache.get(m) ?? [0, 0];
-        completed.push(c);
-        failed.push(f);
-      }
-      const sumC = completed.reduce((a, b) => a + b, 0);
-      const sumF = failed.reduce((a, b) => a + b, 0);
-      queues.push({
-        name: plan.name,
-        counts,
-        paused,
-        workers,
-        oldestWaitMs: oldest ? Math.max(0, now - Number(oldest)) : null,
-        completed,
-        failed,
-        failureRate: sumC + sumF > 0 ? sumF / (sumC + sumF) : null,
-        noWorker: workers === 0 && counts.waiting + counts.active > 0,
-      });
-    }
     return { at: now, queues, hidden: all.length - names.length, redis: redisOverview(info, facts) };
+  }
+
+  /**
+   * The queues' script calls. On Redis Cluster one call per queue, all at once (ioredis sends
+   * each to its queue's node); a pipeline may not span hash tags there. On a single Redis
+   * they go in one pipeline: one socket write instead of one per queue, whose system calls
+   * were most of the overview's Node time on a busy machine.
+   */
+  private async call(plans: Plan[], now: number): Promise<Reply[]> {
+    if ((this.client as { isCluster?: boolean }).isCluster)
+      return Promise.all(plans.map((p) => callScript<Reply>(this.client, 'queue-overview', p.keys, [now])));
+    const p = this.client.pipeline() as unknown as Record<string, (...a: unknown[]) => void> & {
+      exec(): Promise<[Error | null, unknown][] | null>;
+    };
+    for (const plan of plans) p['queue-overview']!(plan.keys.length, ...plan.keys, now);
+    const replies = (await p.exec()) ?? [];
+    return replies.map(([err, value]) => {
+      if (err) throw err;
+      return value as Reply;
+    });
+  }
+
+  private plan(name: string, now: number): Plan {
+    const k = queueKeys(this.prefix, name);
+    const current = minuteOf(now);
+    const cache = this.minutesOf(name, current);
+    const wanted: number[] = [];
+    for (let m = current - SPARK_MINUTES + 1; m <= current; m++)
+      if (m >= current - 1 || !cache.has(m)) wanted.push(m);
+    const keys = [k.wait, k.waitp, k.delayed, k.active, k.completed, k.failed, k.gwait, k.gnext];
+    keys.push(k.reserved, k.meta, k.workers, k.jobs, k.fdeps, ...wanted.map((m) => minuteKey(k.tag, m)));
+    return { name, keys, cache, wanted };
+  }
+
+  private build({ name, cache, wanted }: Plan, r: Reply, now: number): QueueOverview {
+    const current = minuteOf(now);
+    const num = (n: number) => Number(r[n] ?? 0);
+    const reserved = Math.min(num(3), num(8));
+    const counts = {
+      waiting: num(0) + num(1) + num(6) + num(7),
+      delayed: num(2),
+      active: num(3) - reserved,
+      reserved,
+      completed: num(4),
+      failed: num(5),
+      waitingChildren: num(12),
+    };
+    wanted.forEach((m, j) => {
+      cache.set(m, [num(13 + 2 * j), num(14 + 2 * j)]);
+    });
+    const completed: number[] = [];
+    const failed: number[] = [];
+    for (let m = current - SPARK_MINUTES + 1; m <= current; m++) {
+      const [c, f] = cache.get(m) ?? [0, 0];
+      completed.push(c);
+      failed.push(f);
+    }
+    const sumC = completed.reduce((a, b) => a + b, 0);
+    const sumF = failed.reduce((a, b) => a + b, 0);
+    const workers = num(10);
+    const oldest = r[11];
+    return {
+      name,
+      counts,
+      paused: num(9) === 1,
+      workers,
+      oldestWaitMs: oldest ? Math.max(0, now - Number(oldest)) : null,
+      completed,
+      failed,
+      failureRate: sumC + sumF > 0 ? sumF / (sumC + sumF) : null,
+      noWorker: workers === 0 && counts.waiting + counts.active > 0,
+    };
   }
 
   private saveChecked = 0;
@@ -176,11 +196,6 @@ export class OverviewReader {
     for (const minute of m.keys()) if (minute <= current - SPARK_MINUTES) m.delete(minute);
     return m;
   }
-}
-
-function callScriptOn(p: ReturnType<Redis['pipeline']>, k: QueueKeys): void {
-  // A pipeline carries the defined script like any command (defineScripts on the client).
-  (p as unknown as Record<string, (...a: unknown[]) => void>)['oldest-waiting']!(3, k.wait, k.waitp, k.jobs);
 }
 
 function redisOverview(info: Map<string, string>, facts: ServerFacts): RedisOverview {

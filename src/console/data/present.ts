@@ -71,6 +71,15 @@ export function detail(job: JobInfo, admin: boolean) {
     errorDetail: job.error
       ? { name: job.error.name, message: job.error.message, stack: admin ? job.error.stack : undefined }
       : undefined,
+    // Every failed attempt kept (the last 10), oldest first; stacks for admins only.
+    attempts: (job.errors ?? []).map((a) => ({
+      attempt: a.attempt,
+      startedAt: a.startedAt,
+      failedAt: a.failedAt,
+      name: a.error.name,
+      message: a.error.message,
+      stack: admin ? a.error.stack : undefined,
+    })),
     logs: admin ? job.logs.slice(-100) : undefined,
     hidden: !admin,
   };

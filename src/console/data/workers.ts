@@ -25,20 +25,29 @@ function split(id: string): { host: string; pid: number } {
   return { host: parts.slice(0, -2).join(':') || id, pid: Number(parts[parts.length - 2] ?? 0) };
 }
 
-/** Workers of some queues: one pipeline of two commands per queue, and for one queue a bounded HSCAN of its active jobs. */
+/**
+ * Workers of some queues: two commands per queue in one pipeline per queue (its hash tag:
+ * legal on Redis Cluster), all queues at once; for one queue a bounded HSCAN of its active jobs.
+ */
 export async function readWorkers(client: Redis, prefix: string, names: string[]): Promise<WorkerRow[]> {
   const now = Date.now();
-  const p = client.pipeline();
   const keys = names.map((n) => queueKeys(prefix, n));
-  for (const k of keys) p.zrevrange(k.workers, 0, MAX_WORKERS - 1, 'WITHSCORES').hgetall(k.reserved);
-  const replies = (await p.exec()) ?? [];
+  const perQueue = await Promise.all(
+    keys.map(async (k) => {
+      const replies =
+        (await client
+          .pipeline()
+          .zrevrange(k.workers, 0, MAX_WORKERS - 1, 'WITHSCORES')
+          .hgetall(k.reserved)
+          .exec()) ?? [];
+      const [e1, list] = replies[0]!;
+      const [e2, reserved] = replies[1]!;
+      if (e1 || e2) throw e1 ?? e2;
+      return [list as string[], reserved as Record<string, string>] as const;
+    }),
+  );
   const rows: WorkerRow[] = [];
-  keys.forEach((_k, i) => {
-    const [e1, list] = replies[i * 2]!;
-    const [e2, reserved] = replies[i * 2 + 1]!;
-    if (e1 || e2) throw e1 ?? e2;
-    const flat = list as string[];
-    const rsv = reserved as Record<string, string>;
+  perQueue.forEach(([flat, rsv], i) => {
     for (let j = 0; j + 1 < flat.length; j += 2) {
       const id = flat[j]!;
       const leaseUntil = Number(flat[j + 1]);

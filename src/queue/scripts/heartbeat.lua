@@ -30,6 +30,7 @@
 --@include split
 --@include flow-outbox
 --@include events
+--@include fail-record
 
 local wid, lease, maxStalls = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local replies = KEYS[EXTRA]
@@ -53,7 +54,7 @@ local function takeBack(id, value)
     local started = string.match(value, '|(%d+)$')
     local err = '{"name":"StalledError","message":"job stalled ' .. stalls .. ' times (more than maxStalls=' ..
       maxStalls .. '): the worker running it stopped renewing its lease (it died, lost its connection, or blocked its event loop)"}'
-    redis.call('HSET', K.errors, id, '{"p":' .. started .. ',"f":' .. now .. ',"a":' .. attempt .. ',"e":' .. err .. '}')
+    recordFailure(id, started, now, attempt, err)
     releaseUntilDone(S, { id })
     if S.flows then flowOutbox(S, { id }, { 1 }, string.match(value, '^([^|]*)|'), 'f', err) end
     retain(K.failed, { id }, now, tonumber(ARGV[4]), tonumber(ARGV[5]))

@@ -31,6 +31,7 @@
 --@include split
 --@include flow-outbox
 --@include events
+--@include fail-record
 
 local replies = KEYS[EXTRA]
 local wid = ARGV[2]
@@ -139,8 +140,8 @@ for i = 0, nFailed - 1 do
       wake = wake + 1
     else
       local attempt = redis.call('HINCRBY', K.atts, id, 1)
-      redis.call('HSET', K.errors, id,
-        '{"p":' .. started[1] .. ',"f":' .. S.nowText .. ',"a":' .. attempt .. ',"e":' .. payload .. '}')
+      -- The attempt's error goes first in the job's history of failed attempts (fail-record.lua).
+      recordFailure(id, started[1], S.nowText, attempt, payload)
       if retryDelay >= 0 then retriedIds[#retriedIds + 1] = id else failedIds[#failedIds + 1] = id end
       if retryDelay > 0 then
         redis.call('ZADD', K.delayed, now + retryDelay, id)

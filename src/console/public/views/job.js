@@ -34,6 +34,39 @@ class Value extends Component {
   }
 }
 
+const jobLink = (queue, id) => `#/queue/${encodeURIComponent(queue)}/job/${encodeURIComponent(id)}`;
+const badge = (state) => html`<span class="badge state-${state}" data-state=${state}>${state}</span>`;
+
+/** Every failed attempt kept (the last 10), newest first: a retry often fails differently. */
+function Attempts({ attempts, hidden }) {
+  return html`<div class="failure attempts"><h3>Failed attempts <small>${attempts.length} kept, newest first</small></h3>
+    ${[...attempts].reverse().map(
+      (a) => html`<details open=${a === attempts[attempts.length - 1]} data-attempt=${a.attempt}>
+        <summary>Attempt ${a.attempt}, ${time(a.failedAt)} (ran ${ms(a.failedAt - a.startedAt)}): ${a.name}: ${a.message}</summary>
+        ${a.stack ? html`<pre class="stack">${a.stack}</pre>` : hidden && html`<p class="note">The stack needs the admin scope.</p>`}
+      </details>`,
+    )}
+  </div>`;
+}
+
+/** The job's place in a flow: its parent and its children, with their states (docs/flows.md). */
+function Flow({ flow }) {
+  const p = flow.parent;
+  return html`<div class="flow"><h3>Flow</h3>
+    ${p && html`<p data-flow="parent">Parent: <a href=${jobLink(p.queue, p.id)}>${p.queue} / ${p.id}</a> ${badge(p.state)} <small>(its child's failure: ${p.onFailure})</small></p>`}
+    ${
+      flow.childrenTotal > 0 &&
+      html`<p>Children: ${num(flow.childrenTotal)}${flow.childrenTotal > flow.children.length ? ` (first ${flow.children.length} shown)` : ''}</p>
+      <table class="children"><thead><tr><th>Queue</th><th>Job</th><th>Outcome</th></tr></thead><tbody>
+        ${flow.children.map(
+          (c) =>
+            html`<tr data-child=${c.id}><td>${c.queue}</td><td><a href=${jobLink(c.queue, c.id)}>${c.id}</a></td><td>${badge(c.state)}</td></tr>`,
+        )}
+      </tbody></table>`
+    }
+  </div>`;
+}
+
 export class JobView extends Component {
   state = { job: null, error: '' };
 
@@ -96,10 +129,13 @@ export class JobView extends Component {
         <dt>Options</dt><dd><code>${JSON.stringify(job.opts)}</code></dd>
       </dl>
       ${job.progress && html`<div class="value"><h3>Progress</h3><pre>${job.progress.text}</pre></div>`}
+      ${job.flow && html`<${Flow} flow=${job.flow} />`}
       ${
         e &&
-        html`<div class="failure"><h3>Last failed attempt: ${e.name}: ${e.message}</h3>
-        ${e.stack ? html`<pre class="stack">${e.stack}</pre>` : job.hidden && html`<p class="note">The stack needs the admin scope.</p>`}</div>`
+        (job.attempts && job.attempts.length > 1
+          ? html`<${Attempts} attempts=${job.attempts} hidden=${job.hidden} />`
+          : html`<div class="failure"><h3>Last failed attempt: ${e.name}: ${e.message}</h3>
+        ${e.stack ? html`<pre class="stack">${e.stack}</pre>` : job.hidden && html`<p class="note">The stack needs the admin scope.</p>`}</div>`)
       }
       ${job.hidden && html`<p class="note">Data, result and logs are shown to admin logins only.</p>`}
       <${Value} queue=${queue} id=${job.id} field="data" label="Data" value=${job.data} />

@@ -20,7 +20,7 @@ export function Overview({ overview }) {
     <table class="queues">
       <thead><tr>
         <th>Queue</th><th class="n">Waiting</th><th class="n">Delayed</th><th class="n">Active</th>
-        <th class="n">Completed</th><th class="n">Failed</th><th class="n">Oldest waiting</th>
+        <th class="n" title="flow parents waiting for their children">Waiting children</th><th class="n">Completed</th><th class="n">Failed</th><th class="n">Oldest waiting</th>
         <th class="n">Workers</th><th>Last 30 min</th><th class="n">Failure rate</th>
       </tr></thead>
       <tbody>
@@ -30,6 +30,7 @@ export function Overview({ overview }) {
             <td class="n"><a href=${link(q.name, 'waiting')} data-count="waiting">${num(q.counts.waiting)}</a></td>
             <td class="n"><a href=${link(q.name, 'delayed')} data-count="delayed">${num(q.counts.delayed)}</a></td>
             <td class="n"><a href=${link(q.name, 'active')} data-count="active">${num(q.counts.active + q.counts.reserved)}</a></td>
+            <td class="n"><a href=${link(q.name, 'waiting-children')} data-count="waiting-children">${num(q.counts.waitingChildren)}</a></td>
             <td class="n"><a href=${link(q.name, 'completed')} data-count="completed">${num(q.counts.completed)}</a></td>
             <td class="n"><a href=${link(q.name, 'failed')} data-count="failed" class=${q.counts.failed ? 'bad' : ''}>${num(q.counts.failed)}</a></td>
             <td class="n">${ago(q.oldestWaitMs)}</td>

@@ -5,7 +5,8 @@ import { act } from './actions.js';
 import { JobTable } from './jobs.js';
 import { QueueExtras } from './queue-extras.js';
 
-const STATES = ['waiting', 'delayed', 'active', 'completed', 'failed'];
+// waiting-children: flow parents waiting for their children (docs/flows.md).
+const STATES = ['waiting', 'delayed', 'active', 'waiting-children', 'completed', 'failed'];
 const TABS = [...STATES, 'groups', 'schedules', 'workers', 'charts'];
 const SIZE = 25;
 
@@ -107,7 +108,13 @@ export class QueueView extends Component {
   render({ name, tab, info, admin }, { list, page, newest, error, selected, search, adding }) {
     const counts = info ? info.counts : list ? list.counts : null;
     const count = (s) =>
-      counts ? (s === 'active' ? counts.active + counts.reserved : counts[s]) : undefined;
+      counts
+        ? s === 'active'
+          ? counts.active + counts.reserved
+          : s === 'waiting-children'
+            ? counts.waitingChildren
+            : counts[s]
+        : undefined;
     const base = `#/queue/${encodeURIComponent(name)}`;
     const paused = info?.paused;
     const jobs = this.shownJobs();
@@ -181,12 +188,12 @@ export class QueueView extends Component {
               html`<div class="bulk">${ids.length} selected:
               ${tab === 'failed' && html`<button onClick=${() => this.run('retry', { ids }, `Retry ${ids.length} jobs?`)}>Retry</button>`}
               ${tab === 'delayed' && html`<button onClick=${() => this.run('promote', { ids }, `Run ${ids.length} delayed jobs now?`)}>Promote</button>`}
-              ${tab !== 'active' && html`<button class="danger" onClick=${() => this.run('remove', { ids }, `Remove ${ids.length} jobs?`)}>Remove</button>`}
+              ${tab !== 'active' && tab !== 'waiting-children' && html`<button class="danger" onClick=${() => this.run('remove', { ids }, `Remove ${ids.length} jobs?`)}>Remove</button>`}
             </div>`
             }
             ${
               list || search
-                ? html`<${JobTable} queue=${name} jobs=${jobs} selected=${admin && tab !== 'active' ? selected : null} onToggle=${this.toggle} onToggleAll=${this.toggleAll} />`
+                ? html`<${JobTable} queue=${name} jobs=${jobs} selected=${admin && tab !== 'active' && tab !== 'waiting-children' ? selected : null} onToggle=${this.toggle} onToggleAll=${this.toggleAll} />`
                 : html`<p>Loading…</p>`
             }
             ${
