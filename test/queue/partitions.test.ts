@@ -5,6 +5,7 @@ import { type Job, Queue, ValidationError, Worker, type WorkerOptions } from '..
 import { partitionNames, partitionOfGroup, partitionOfId } from '../../src/queue/partitions/layout.js';
 import type { PartitionedQueue } from '../../src/queue/partitions/queue.js';
 import { PartitionCountError } from '../../src/queue/partitions/registry.js';
+import { runCli } from '../cli/run.js';
 import { RedisFixture } from '../helpers/redis-fixture.js';
 import { quiet, uniqueName, waitFor } from '../helpers/worker-process.js';
 
@@ -269,4 +270,34 @@ test('opening a queue with another partition count is refused with PartitionCoun
   const again = fx.track(new Queue(q.name, { connection: fx.connection, partitions: 4 }));
   await again.add('j', {});
   assert.equal((await again.getCounts()).waiting, 1);
+});
+
+test('the CLI sees one queue: stats, jobs and retry of a partitioned queue', async () => {
+  const q = queue('cli');
+  await q.addBulk(Array.from({ length: 9 }, (_, i) => ({ name: 'j', data: { i } })));
+  const w = worker<{ i: number }>(q, (job) => {
+    if (job.data.i < 3) throw new Error('no');
+  });
+  await waitFor('9 finished', async () => {
+    const c = await q.getCounts();
+    return c.completed + c.failed === 9;
+  });
+  await w.close();
+  const stats = await runCli(fx.url, ['stats', '--json']);
+  assert.equal(stats.code, 0, stats.stderr);
+  const rows = JSON.parse(stats.stdout) as Record<string, { completed: number; failed: number }>;
+  assert.deepEqual(
+    Object.keys(rows).filter((k) => k.startsWith(q.name)),
+    [q.name],
+    'one row, not one per partition',
+  );
+  assert.equal(rows[q.name]!.completed, 6);
+  assert.equal(rows[q.name]!.failed, 3);
+  const jobs = await runCli(fx.url, ['jobs', q.name, 'failed', '--json']);
+  assert.equal(jobs.code, 0, jobs.stderr);
+  assert.equal((JSON.parse(jobs.stdout) as unknown[]).length, 3);
+  const failed = (await q.getJobs('failed', 0, -1)).map((j) => j.id);
+  const retried = await runCli(fx.url, ['retry', q.name, failed[2]!]);
+  assert.equal(retried.code, 0, retried.stderr);
+  assert.equal((await q.getJob(failed[2]!))?.state, 'waiting');
 });
