@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Job, Queue, ValidationError, Worker, type WorkerOptions } from '../../src/index.js';
+import {
+  FlowProducer,
+  type Job,
+  Queue,
+  ValidationError,
+  Worker,
+  type WorkerOptions,
+} from '../../src/index.js';
 import { partitionNames, partitionOfGroup, partitionOfId } from '../../src/queue/partitions/layout.js';
 import type { PartitionedQueue } from '../../src/queue/partitions/queue.js';
 import { PartitionCountError } from '../../src/queue/partitions/registry.js';
@@ -300,4 +307,17 @@ test('the CLI sees one queue: stats, jobs and retry of a partitioned queue', asy
   const retried = await runCli(fx.url, ['retry', q.name, failed[2]!]);
   assert.equal(retried.code, 0, retried.stderr);
   assert.equal((await q.getJob(failed[2]!))?.state, 'waiting');
+});
+
+test('a flow that uses a partitioned queue is refused, naming the queue, and writes nothing', async () => {
+  const q = queue('flow-child');
+  await q.waitUntilReady();
+  const plain = uniqueName('flow-parent');
+  const flows = fx.track(new FlowProducer({ connection: fx.connection }));
+  await assert.rejects(
+    flows.add({ name: 'p', queue: plain, children: [{ name: 'c', queue: q.name, data: {} }] }),
+    (e) => e instanceof ValidationError && e.field === 'queue' && e.message.includes(q.name),
+  );
+  assert.equal(await fx.raw.exists(`{hopper:${plain}}:jobs`), 0);
+  assert.equal(await fx.raw.sismember('hopper:queues', plain), 0);
 });
