@@ -5,6 +5,7 @@ import {
   FlowProducer,
   type Job,
   Queue,
+  QueueEvents,
   ValidationError,
   Worker,
   type WorkerOptions,
@@ -320,4 +321,21 @@ test('a flow that uses a partitioned queue is refused, naming the queue, and wri
   );
   assert.equal(await fx.raw.exists(`{hopper:${plain}}:jobs`), 0);
   assert.equal(await fx.raw.sismember('hopper:queues', plain), 0);
+});
+
+test('QueueEvents with partitions hears every partition; waitUntilFinished finds a job in any partition', async () => {
+  const q = queue('events');
+  const events = fx.track(new QueueEvents(q.name, { connection: fx.connection, partitions: N }));
+  assert.ok(events instanceof QueueEvents);
+  await events.waitUntilReady();
+  const completed = new Set<string>();
+  events.on('completed', ({ jobId }) => void completed.add(jobId));
+  const ids = await q.addBulk(Array.from({ length: 6 }, (_, i) => ({ name: 'j', data: { i } })));
+  const other = ['g1', 'g2', 'g3', 'g4'].find((g) => partitionOfGroup(g, N) !== partitionOfId('ev-1', N))!;
+  const grouped = await q.add('g', { i: 6 }, { jobId: 'ev-1', group: other });
+  const results = [...ids, grouped].map((id) => events.waitUntilFinished(id, 10_000));
+  worker<{ i: number }>(q, (job) => job.data.i * 10);
+  assert.deepEqual(await Promise.all(results), [0, 10, 20, 30, 40, 50, 60]);
+  await waitFor('7 completed events', () => completed.size === 7);
+  assert.equal(events.lastEventId.split(',').length, N);
 });
