@@ -229,6 +229,11 @@ test('limits are split across partitions and read back whole; a limit below the 
   );
   await waitFor('all 30', async () => (await q.getCounts()).completed === 30, 15_000);
   assert.ok(most <= 5, `the queue-wide concurrency of 5 held across partitions (saw ${most})`);
+  // Skew: all load in partition 0, whose share is 2 of the 5.
+  most = 0;
+  await q.addBulk(idsIn(0, 12, 'skew').map((jobId) => ({ name: 'j', data: {}, opts: { jobId } })));
+  await waitFor('all 42', async () => (await q.getCounts()).completed === 42, 15_000);
+  assert.equal(most, 2, 'one partition runs at its share of the limit');
 });
 
 test('a schedule fires once per tick, into partition 0, however many partitions', async () => {
