@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { OverviewReader } from '../../src/console/data/overview.js';
+import { consoleScripts } from '../../src/console/scripts.js';
 import {
   FlowProducer,
   type Job,
@@ -13,6 +16,7 @@ import {
 import { partitionNames, partitionOfGroup, partitionOfId } from '../../src/queue/partitions/layout.js';
 import type { PartitionedQueue } from '../../src/queue/partitions/queue.js';
 import { PartitionCountError } from '../../src/queue/partitions/registry.js';
+import { defineScripts } from '../../src/redis/scripts.js';
 import { runCli } from '../cli/run.js';
 import { RedisFixture } from '../helpers/redis-fixture.js';
 import { quiet, uniqueName, waitFor } from '../helpers/worker-process.js';
@@ -343,4 +347,25 @@ test('QueueEvents with partitions hears every partition; waitUntilFinished finds
   assert.deepEqual(await Promise.all(results), [0, 10, 20, 30, 40, 50, 60]);
   await waitFor('7 completed events', () => completed.size === 7);
   assert.equal(events.lastEventId.split(',').length, N);
+});
+
+test("the dashboard's overview shows a partitioned queue as one row, summed", async () => {
+  const q = queue('console');
+  await q.addBulk(Array.from({ length: 9 }, (_, i) => ({ name: 'j', data: { i } })));
+  await q.add('later', {}, { delay: 3600_000 });
+  const client = new Redis(fx.url);
+  try {
+    defineScripts(client, consoleScripts);
+    const overview = await new OverviewReader(client, 'hopper').read();
+    const rows = overview.queues.filter((r) => r.name.startsWith(q.name));
+    assert.deepEqual(
+      rows.map((r) => r.name),
+      [q.name],
+    );
+    assert.equal(rows[0]!.counts.waiting, 9);
+    assert.equal(rows[0]!.counts.delayed, 1);
+    assert.equal(rows[0]!.completed.length, 30);
+  } finally {
+    client.disconnect();
+  }
 });
