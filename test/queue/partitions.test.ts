@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { OverviewReader } from '../../src/console/data/overview.js';
 import { consoleScripts } from '../../src/console/scripts.js';
 import {
@@ -368,4 +369,24 @@ test("the dashboard's overview shows a partitioned queue as one row, summed", as
   } finally {
     client.disconnect();
   }
+});
+
+test('a partition worker error with no error listener is logged, not thrown at the listener', async () => {
+  const q = queue('errors');
+  const lines: { msg: string; err?: string }[] = [];
+  const logger = pino({ level: 'error' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  const ran: string[] = [];
+  worker(
+    q,
+    (job) => {
+      ran.push(job.id);
+      throw new Error('again');
+    },
+    { logger, backoffStrategy: () => -5 },
+  );
+  await q.add('j', {}, { attempts: 2 });
+  await waitFor('the failed attempt to be reported', () =>
+    lines.some((l) => /backoffStrategy/.test(l.err ?? '')),
+  );
+  assert.ok(!lines.some((l) => /listener threw/.test(l.msg)), JSON.stringify(lines));
 });

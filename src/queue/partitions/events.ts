@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { JobStateError, ValidationError } from '../../util/errors.js';
+import { defaultLogger } from '../../util/logger.js';
 import type { QueueEvents } from '../events/queue-events.js';
 import type { QueueEventsMap, QueueEventsOptions } from '../events/types.js';
 import { validatePrefix } from '../validate.js';
@@ -41,6 +42,7 @@ export class PartitionedQueueEvents extends EventEmitter<QueueEventsMap> impleme
     super();
     this.name = name;
     this.partitions = validatePartitions(options.partitions);
+    const logger = options.logger ?? defaultLogger('hopper:events');
     const names = partitionNames(validatePrefix(options.prefix), name, this.partitions);
     const last = options.lastEventId ?? '$';
     const lasts = last === '$' || last === '0' ? names.map(() => last) : String(last).split(',');
@@ -60,9 +62,15 @@ export class PartitionedQueueEvents extends EventEmitter<QueueEventsMap> impleme
     }
     for (const part of this.parts)
       for (const event of EVENTS)
-        part.on(event as 'error', (...args: unknown[]) =>
-          (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args),
-        );
+        part.on(event as 'error', (...args: unknown[]) => {
+          // Without a listener of ours, a read error is logged (as QueueEvents does), not thrown.
+          if (event === 'error' && this.listenerCount('error') === 0)
+            return logger.warn(
+              { queue: name, err: (args[0] as Error)?.message },
+              'queue events: read failed',
+            );
+          (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
+        });
   }
 
   get lastEventId(): string {

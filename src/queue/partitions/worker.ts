@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { defaultLogger, type Logger } from '../../util/logger.js';
 import type { Job, WorkerOptions } from '../types.js';
 import { validatePrefix } from '../validate.js';
 import type { WorkerEventsMap } from '../worker/events.js';
@@ -41,6 +42,7 @@ export class PartitionedWorker<D = unknown, R = unknown>
   private closing = false;
   private paused = false;
   private nextManual = 0;
+  private readonly logger: Logger;
 
   constructor(
     name: string,
@@ -50,6 +52,7 @@ export class PartitionedWorker<D = unknown, R = unknown>
     super();
     this.name = name;
     this.partitions = validatePartitions(options.partitions);
+    this.logger = options.logger ?? defaultLogger('hopper:worker');
     const prefix = validatePrefix(options.prefix);
     const concurrency = integerOption('concurrency', options.concurrency, 1, 1, 10_000);
     this.shared = { running: 0, limit: concurrency, pumps: [], next: 0 };
@@ -76,6 +79,9 @@ export class PartitionedWorker<D = unknown, R = unknown>
       for (const event of FORWARDED)
         w.on(event as 'error', (...args: unknown[]) => {
           if (event === 'active') this.drainedParts.delete(i);
+          // Without a listener of ours, an error is logged (as a Worker does), not thrown.
+          if (event === 'error' && this.listenerCount('error') === 0)
+            return this.logger.error({ queue: name, err: (args[0] as Error)?.message }, 'worker error');
           (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
         });
       w.on('drained', () => {
