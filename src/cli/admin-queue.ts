@@ -1,4 +1,5 @@
 import { registryKey } from '../queue/keys.js';
+import { readPartitionCounts } from '../queue/partitions/registry.js';
 import type { Queue } from '../queue/queue.js';
 import { confirm } from './clear.js';
 import { loadEngine } from './engine.js';
@@ -27,8 +28,10 @@ export async function withQueue<T>(
   const target = resolveTarget(opts.url);
   const client = await connect(target);
   let known: string[];
+  let partitions: number | undefined;
   try {
     known = (await client.smembers(registryKey(opts.prefix))).sort();
+    partitions = (await readPartitionCounts(client, opts.prefix)).get(name);
   } finally {
     client.disconnect();
   }
@@ -40,7 +43,12 @@ export async function withQueue<T>(
     );
   }
   const { Queue } = await loadEngine();
-  const queue = new Queue(name, { connection: target.url, prefix: opts.prefix, logger: cliLogger() });
+  const queue = new Queue(name, {
+    connection: target.url,
+    prefix: opts.prefix,
+    logger: cliLogger(),
+    partitions,
+  });
   try {
     return await work(queue);
   } finally {

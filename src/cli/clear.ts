@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
+import { readPartitionCounts } from '../queue/partitions/registry.js';
 import { JobStateError } from '../util/errors.js';
 import { loadEngine, totalJobs } from './engine.js';
 import { CliError } from './errors.js';
@@ -41,10 +42,18 @@ async function clear(queueName: string, opts: ClearOptions): Promise<void> {
     );
   }
   const target = resolveTarget(opts.url);
-  (await connect(target)).disconnect(); // one clear line if Redis is down
+  const probe = await connect(target); // one clear line if Redis is down
+  const partitions = await readPartitionCounts(probe, opts.prefix)
+    .then((m) => m.get(queueName))
+    .finally(() => probe.disconnect());
 
   const { Queue } = await loadEngine();
-  const queue = new Queue(queueName, { connection: target.url, prefix: opts.prefix, logger: cliLogger() });
+  const queue = new Queue(queueName, {
+    connection: target.url,
+    prefix: opts.prefix,
+    logger: cliLogger(),
+    partitions,
+  });
   try {
     const counts = await queue.getCounts();
     // Same rule as Queue.obliterate: deleting a running job's record pulls it from under its

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registryKey } from '../queue/keys.js';
+import { readPartitionCounts } from '../queue/partitions/registry.js';
 import type { JobCounts } from '../queue/types.js';
 import { HopperError } from '../util/errors.js';
 import { loadEngine, STATES } from './engine.js';
@@ -33,8 +34,11 @@ async function stats(queueName: string | undefined, opts: StatsOptions): Promise
   // Queue retrying in the background.
   const client = await connect(target);
   let names: string[];
+  let partitions: Map<string, number>;
   try {
     names = queueName ? [queueName] : (await client.smembers(registryKey(opts.prefix))).sort();
+    // A partitioned queue is one row: its partitions are read through one Queue.
+    partitions = await readPartitionCounts(client, opts.prefix);
   } finally {
     client.disconnect();
   }
@@ -49,7 +53,12 @@ async function stats(queueName: string | undefined, opts: StatsOptions): Promise
   for (const name of names) {
     let queue: InstanceType<typeof Queue>;
     try {
-      queue = new Queue(name, { connection: target.url, prefix: opts.prefix, logger: cliLogger() });
+      queue = new Queue(name, {
+        connection: target.url,
+        prefix: opts.prefix,
+        logger: cliLogger(),
+        partitions: partitions.get(name),
+      });
     } catch (err) {
       // A name Queue now refuses, written by an old version or another client: one bad
       // registry entry must not hide the other queues.

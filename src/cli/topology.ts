@@ -1,6 +1,8 @@
 import keySlot from 'cluster-key-slot';
 import type { Cluster, Redis } from 'ioredis';
 import { queueKeys, registryKey } from '../queue/keys.js';
+import { partitionNames } from '../queue/partitions/layout.js';
+import { readPartitionCounts } from '../queue/partitions/registry.js';
 import { isCluster } from '../redis/connection.js';
 import { parseInfo } from '../redis/server-check.js';
 
@@ -38,11 +40,25 @@ export async function describeTopology(client: Redis, prefix: string): Promise<s
   }
   const names = (await client.smembers(registryKey(prefix))).sort();
   if (names.length > 0) lines.push('queues:');
-  for (const name of names) {
-    const slot = keySlot(queueKeys(prefix, name).tag);
+  const partitions = await readPartitionCounts(client, prefix);
+  const placeOf = (queue: string) => {
+    const slot = keySlot(queueKeys(prefix, queue).tag);
     const range = slots.find(([a, b]) => slot >= a && slot <= b);
-    const where = range ? `${range[2][0]}:${range[2][1]}` : 'no master (slot not served)';
-    lines.push(`  ${name}  slot ${slot} on ${where}`);
+    return { slot, where: range ? `${range[2][0]}:${range[2][1]}` : 'no master (slot not served)' };
+  };
+  for (const name of names) {
+    const n = partitions.get(name);
+    if (n === undefined) {
+      const { slot, where } = placeOf(name);
+      lines.push(`  ${name}  slot ${slot} on ${where}`);
+      continue;
+    }
+    // A partitioned queue: one line per partition (its own hash tag, partitions/layout.ts).
+    lines.push(`  ${name}  ${n} partitions:`);
+    for (const part of partitionNames(prefix, name, n)) {
+      const { slot, where } = placeOf(part);
+      lines.push(`    ${part}  slot ${slot} on ${where}`);
+    }
   }
   return lines;
 }

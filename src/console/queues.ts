@@ -18,7 +18,8 @@ export class ConsoleQueues {
     private readonly logger: Logger,
   ) {}
 
-  get(name: string): Queue {
+  /** `partitions`: a partitioned queue's recorded count (read with the registry), so it opens as one queue. */
+  get(name: string, partitions?: number): Queue {
     let q = this.open.get(name);
     if (q) {
       this.open.delete(name);
@@ -28,6 +29,7 @@ export class ConsoleQueues {
         prefix: this.prefix,
         metrics: false,
         logger: this.logger,
+        partitions,
       });
       if (this.open.size >= MAX_OPEN) {
         const [oldest, old] = this.open.entries().next().value as [string, Queue];

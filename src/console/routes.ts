@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { registryKey } from '../queue/keys.js';
+import { readPartitionCounts } from '../queue/partitions/registry.js';
 import type { JobState } from '../queue/types.js';
 import { createClient } from '../redis/connection.js';
 import { streamKeys } from '../stream/keys.js';
@@ -64,7 +65,10 @@ export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
       throw Object.assign(new Error(`no queue named ${JSON.stringify(name.slice(0, 100))}`), {
         statusCode: 404,
       });
-    return d.queues.get(name);
+    const partitions = await d.reads.get('partitions', interval, () =>
+      readPartitionCounts(d.client, d.prefix),
+    );
+    return d.queues.get(name, partitions.get(name));
   };
 
   app.post('/api/login', { bodyLimit: 4096 }, async (req, reply) => {

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { flowChildrenKey, type QueueKeys, queueKeys, registryKey, SCRIPT_KEYS } from '../queue/keys.js';
+import { partitionsKey } from '../queue/partitions/registry.js';
 import { SEP } from '../queue/record.js';
 import { scriptKeys } from '../queue/script-keys.js';
 import { queueScripts } from '../queue/scripts.js';
@@ -82,6 +83,14 @@ export class FlowProducer {
   private async write(jobs: PlannedJob[]): Promise<void> {
     const queues = [...new Set(jobs.map((j) => j.queue))].filter((q) => !this.registered.has(q));
     if (queues.length > 0) {
+      // A flow's jobs are written to a queue's own keys: a partitioned queue has none (docs/flows.md).
+      const counts = await this.client.hmget(partitionsKey(this.prefix), ...queues);
+      const at = counts.findIndex((n) => n !== null && Number(n) > 1);
+      if (at !== -1)
+        throw new ValidationError(
+          'queue',
+          `queue ${JSON.stringify(queues[at])} is partitioned (${counts[at]} partitions): flows cannot use a partitioned queue; nothing was written`,
+        );
       await this.client.sadd(registryKey(this.prefix), ...queues);
       for (const q of queues) this.registered.add(q);
     }

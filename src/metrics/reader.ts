@@ -33,14 +33,27 @@ export async function readMetrics(
   queue: string,
   opts: ReadMetricsOptions = {},
 ): Promise<QueueMetrics> {
+  return readMetricsOf([{ client, tag }], queue, opts);
+}
+
+/**
+ * One logical queue's metrics summed over several tags (a partitioned queue's partitions):
+ * counters and histogram buckets add up, so the percentiles are those of all jobs. One
+ * pipeline per tag (a pipeline may not span Cluster slots).
+ */
+export async function readMetricsOf(
+  parts: { client: Redis; tag: string }[],
+  queue: string,
+  opts: ReadMetricsOptions = {},
+): Promise<QueueMetrics> {
   const now = opts.now ?? Date.now();
   const failures = integerOption('failures', opts.failures, 10, 0, 1000);
-  const keys: string[] = [];
+  const keysOf: ((tag: string) => string)[] = [];
   let window: QueueMetrics['window'];
   if (opts.minutes !== undefined) {
     const minutes = integerOption('minutes', opts.minutes, 60, 1, 1440);
     const last = minuteOf(now);
-    for (let m = last - minutes + 1; m <= last; m++) keys.push(minuteKey(tag, m));
+    for (let m = last - minutes + 1; m <= last; m++) keysOf.push((tag) => minuteKey(tag, m));
     window = {
       minutes,
       from: new Date((last - minutes + 1) * 60_000).toISOString(),
@@ -48,23 +61,26 @@ export async function readMetrics(
     };
   } else {
     const days = integerOption('days', opts.days, 7, 1, MAX_DAYS);
-    for (let d = days - 1; d >= 0; d--) keys.push(dayKey(tag, dayOf(now - d * DAY_MS)));
+    for (let d = days - 1; d >= 0; d--) keysOf.push((tag) => dayKey(tag, dayOf(now - d * DAY_MS)));
     window = { days, from: dayOf(now - (days - 1) * DAY_MS), to: dayOf(now) };
   }
-  const pipeline = client.pipeline();
-  for (const k of keys) pipeline.hgetall(k);
-  if (failures > 0) pipeline.lrange(failedKey(tag), 0, failures - 1);
-  const replies = (await pipeline.exec()) ?? [];
-  for (const [err] of replies) if (err) throw err;
   const fields: Fields = new Map();
-  for (let i = 0; i < keys.length; i++) addFields(fields, replies[i]![1] as Record<string, string>);
-  const failed = failures > 0 ? (replies[keys.length]![1] as string[]) : [];
-  return summarise(
-    queue,
-    window,
-    fields,
-    failed.map((j) => JSON.parse(j) as FailedJobRecord),
+  const failed: FailedJobRecord[] = [];
+  await Promise.all(
+    parts.map(async ({ client, tag }) => {
+      const pipeline = client.pipeline();
+      for (const k of keysOf) pipeline.hgetall(k(tag));
+      if (failures > 0) pipeline.lrange(failedKey(tag), 0, failures - 1);
+      const replies = (await pipeline.exec()) ?? [];
+      for (const [err] of replies) if (err) throw err;
+      for (let i = 0; i < keysOf.length; i++) addFields(fields, replies[i]![1] as Record<string, string>);
+      if (failures > 0)
+        for (const j of replies[keysOf.length]![1] as string[]) failed.push(JSON.parse(j) as FailedJobRecord);
+    }),
   );
+  // Each tag's list is newest first; merged, the newest `failures` of all.
+  if (parts.length > 1) failed.sort((a, b) => b.failedAt - a.failedAt);
+  return summarise(queue, window, fields, failed.slice(0, failures));
 }
 
 /** All-time fields of a queue (the `total` hash): what Prometheus counters come from. */

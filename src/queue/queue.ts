@@ -17,6 +17,8 @@ import { type EventsSettings, readEventsSettings, writeEventsSettings } from './
 import * as jobAdmin from './job-admin.js';
 import { addRequestKey, type QueueKeys, queueKeys, registryKey } from './keys.js';
 import { configureGroup, type GroupCounts, readGroup, readLimits, writeLimits } from './limits.js';
+import { PartitionedQueue } from './partitions/queue.js';
+import { isPartition, markPartition, partitionRole } from './partitions/role.js';
 import { cleanFinished, promoteAllJobs, promoteJob } from './promote-clean.js';
 import { readJob } from './read-job.js';
 import { encodeRecord, SEP } from './record.js';
@@ -57,16 +59,17 @@ const STATES: JobState[] = ['waiting', 'delayed', 'active', 'completed', 'failed
 
 /** Adding and managing the jobs of one queue. Workers run them: see Worker. */
 export class Queue<D = unknown, R = unknown> {
+  // Fields marked `!` are set by the constructor, except when it returns a PartitionedQueue instead.
   readonly name: string;
-  readonly keys: QueueKeys;
-  readonly prefix: string;
-  private readonly client: Redis;
-  private readonly batcher: AddBatcher;
-  private readonly maxPayloadBytes: number;
-  private readonly defaults: JobOptions;
-  private readonly defaultsJson: string;
-  private readonly hasDefaults: boolean;
-  private readonly logger: Logger;
+  readonly keys!: QueueKeys;
+  readonly prefix!: string;
+  private readonly client!: Redis;
+  private readonly batcher!: AddBatcher;
+  private readonly maxPayloadBytes!: number;
+  private readonly defaults!: JobOptions;
+  private readonly defaultsJson!: string;
+  private readonly hasDefaults!: boolean;
+  private readonly logger!: Logger;
   /** Counts added jobs; undefined with `metrics: false`. Other parts (the server) may count into it too. */
   readonly metrics: MetricsRecorder | undefined;
   private registered = false;
@@ -77,11 +80,20 @@ export class Queue<D = unknown, R = unknown> {
    */
   readonly spool: SpooledProducer<SpooledJobs> | undefined;
   private spooledIds = 0;
-  private readonly scheduling: Schedules;
+  private readonly scheduling!: Schedules;
 
   constructor(name: string, options: QueueOptions = {}) {
     this.name = validateQueueName(name);
     const checked = validateQueueOptions(options);
+    // `partitions`: one logical queue over N ordinary ones (src/queue/partitions).
+    if (options.partitions !== undefined && !isPartition(options))
+      // biome-ignore lint/correctness/noConstructorReturn: the partitioned queue stands in for this one
+      return new PartitionedQueue<D, R>(name, options, (n, o) => new Queue<D, R>(n, o)) as unknown as Queue<
+        D,
+        R
+      >;
+    const role = partitionRole(options);
+    if (role) markPartition(this, role);
     const spool = options.spool === undefined ? undefined : validateSpoolOptions('spool', options.spool);
     this.prefix = checked.prefix;
     this.keys = queueKeys(this.prefix, name);
@@ -202,6 +214,16 @@ export class Queue<D = unknown, R = unknown> {
     const tracing = tracingPending();
     if (tracing) await tracing;
     const prepared = jobs.map((j, i) => this.prepare(`jobs[${i}].`, j?.name, j?.data, j?.opts));
+    return this.addPrepared(prepared);
+  }
+
+  /** @internal Validates one job (field names start with `at`); a partitioned queue checks every job before it writes any. */
+  prepareJob(at: string, name: unknown, data: unknown, opts: unknown): PreparedJob {
+    return this.prepare(at, name, data, opts);
+  }
+
+  /** @internal Adds jobs prepareJob checked: chunks of 1,000, each chunk atomic. */
+  async addPrepared(prepared: PreparedJob[]): Promise<string[]> {
     const chunks: Promise<string[]>[] = [];
     for (let i = 0; i < prepared.length; i += 1000) {
       const chunk = prepared.slice(i, i + 1000);
@@ -210,6 +232,21 @@ export class Queue<D = unknown, R = unknown> {
     const ids = (await Promise.all(chunks)).flat();
     this.register();
     return ids;
+  }
+
+  /** Resolves at once for a plain queue; a partitioned one rejects with PartitionCountError on a count mismatch. */
+  waitUntilReady(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** @internal The queue's command connection (a partitioned queue reads its registry with it). */
+  get redis(): Redis {
+    return this.client;
+  }
+
+  /** @internal Whether a job record with this id is here (a partitioned queue finds a job's partition). */
+  async hasJob(id: string): Promise<boolean> {
+    return (await this.client.hexists(this.keys.jobs, id)) === 1;
   }
 
   /**
@@ -253,6 +290,11 @@ export class Queue<D = unknown, R = unknown> {
   /** Records the queue name once, so `hopper stats` can list queues without KEYS. */
   private register(): void {
     if (this.registered) return;
+    // A partition is registered under its queue's name, with its count (partitions/registry.ts).
+    if (isPartition(this)) {
+      this.registered = true;
+      return;
+    }
     this.registered = true;
     this.client.sadd(registryKey(this.prefix), this.name).catch(() => {
       this.registered = false;
@@ -537,7 +579,7 @@ export class Queue<D = unknown, R = unknown> {
       await scanKeys(this.client, pattern, (found) => unlinkKeys(this.client, found).then(() => {}));
     }
     await this.scheduling.clear();
-    await this.client.srem(registryKey(this.prefix), this.name);
+    if (!isPartition(this)) await this.client.srem(registryKey(this.prefix), this.name);
     this.registered = false;
   }
 
@@ -592,3 +634,6 @@ export class Queue<D = unknown, R = unknown> {
     await this.client.quit().catch(() => this.client.disconnect());
   }
 }
+
+// A partitioned queue is a Queue: `instanceof Queue` holds (its own methods shadow every one of Queue's).
+Object.setPrototypeOf(PartitionedQueue.prototype, Queue.prototype);

@@ -187,11 +187,19 @@ export interface QueueOptions {
    * default: replication is asynchronous (docs/architecture.md, "Failover and durability").
    */
   durability?: { replicas: number; timeoutMs?: number };
+  /**
+   * Spreads this one logical queue over N ordinary queues, each with its own hash tag, so a
+   * busy queue uses every master of a Redis Cluster (1 .. 1024; see docs/scaling.md). Every
+   * Queue and Worker of the queue must give the same N: another count is refused.
+   */
+  partitions?: number;
 }
 
 export interface WorkerOptions {
   connection?: ConnectionOptions;
   prefix?: string;
+  /** The queue's partition count (QueueOptions.partitions): the worker takes from all partitions. */
+  partitions?: number;
   /** Handlers running at once. Default 1. */
   concurrency?: number;
   /** Jobs fetched ahead of free slots, so Redis round trips overlap handlers. Default: concurrency, at most 100. */

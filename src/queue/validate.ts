@@ -291,6 +291,7 @@ const QUEUE_OPTIONS = [
   'metrics',
   'addTimeout',
   'spool',
+  'partitions',
   'durability',
 ];
 

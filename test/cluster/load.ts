@@ -26,9 +26,15 @@ export class Load {
   constructor(
     name: string,
     connection: ConnectionOptions,
-    opts: { durability?: { replicas: number; timeoutMs?: number } } = {},
+    opts: { durability?: { replicas: number; timeoutMs?: number }; partitions?: number } = {},
   ) {
-    this.queue = new Queue(name, { connection, logger: quiet, durability: opts.durability, metrics: false });
+    this.queue = new Queue(name, {
+      connection,
+      logger: quiet,
+      durability: opts.durability,
+      metrics: false,
+      partitions: opts.partitions,
+    });
     this.worker = new Worker(
       name,
       async (job) => {
@@ -43,6 +49,7 @@ export class Load {
         durability: opts.durability,
         leaseMs: 3000,
         metrics: false,
+        partitions: opts.partitions,
       },
     );
     this.worker.on('error', () => {});

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import { registryKey } from '../../queue/keys.js';
+import { readPartitionCounts } from '../../queue/partitions/registry.js';
 import type { Queue } from '../../queue/queue.js';
 import type { JobCounts } from '../../queue/types.js';
 import { durabilityWarnings, parseInfo, readServerFacts } from '../../redis/server-check.js';
@@ -53,8 +54,12 @@ export class Collector {
     private readonly only: string[],
   ) {}
 
+  /** Partition counts of partitioned queues, read with the registry (a partitioned queue is one row). */
+  private partitions = new Map<string, number>();
+
   private async names(): Promise<{ names: string[]; unregistered: string[] }> {
     const registered = (await this.client.smembers(registryKey(this.prefix))).sort();
+    this.partitions = await readPartitionCounts(this.client, this.prefix);
     if (this.only.length === 0) return { names: registered, unregistered: [] };
     // Shown anyway (a queue may be watched before its first job), but a typo must be visible.
     return { names: this.only, unregistered: this.only.filter((n) => !registered.includes(n)) };
@@ -64,7 +69,12 @@ export class Collector {
     let queue = this.queues.get(name);
     if (!queue) {
       const { Queue } = await loadEngine();
-      queue = new Queue(name, { connection: this.target.url, prefix: this.prefix, logger: cliLogger() });
+      queue = new Queue(name, {
+        connection: this.target.url,
+        prefix: this.prefix,
+        logger: cliLogger(),
+        partitions: this.partitions.get(name),
+      });
       this.queues.set(name, queue);
     }
     return queue;

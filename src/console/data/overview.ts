@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import { minuteKey, minuteOf } from '../../metrics/keys.js';
 import { queueKeys, registryKey } from '../../queue/keys.js';
+import { partitionNames } from '../../queue/partitions/layout.js';
+import { readPartitionCounts } from '../../queue/partitions/registry.js';
 import { callScript } from '../../redis/scripts.js';
 import { durabilityWarnings, parseInfo, type ServerFacts } from '../../redis/server-check.js';
 
@@ -85,10 +87,18 @@ export class OverviewReader {
   async read(): Promise<Overview> {
     const all = (await this.client.smembers(registryKey(this.prefix))).sort();
     const names = all.slice(0, MAX_OVERVIEW_QUEUES);
+    // A partitioned queue is read partition by partition and shown as one row (mergeRows).
+    const partitioned = await readPartitionCounts(this.client, this.prefix);
+    const reads = names.flatMap((name) => {
+      const n = partitioned.get(name);
+      return n
+        ? partitionNames(this.prefix, name, n).map((part) => ({ name, part }))
+        : [{ name, part: name }];
+    });
     const now = Date.now();
-    const plans = names.map((name) => this.plan(name, now));
+    const plans = reads.map(({ name, part }) => this.plan(name, part, now));
     const [replies, info] = await Promise.all([this.call(plans, now), this.client.info().then(parseInfo)]);
-    const queues = plans.map((plan, i) => this.build(plan, replies[i]!, now));
+    const queues = mergeRows(plans.map((plan, i) => this.build(plan, replies[i]!, now)));
     const facts = await this.facts(info);
     return { at: now, queues, hidden: all.length - names.length, redis: redisOverview(info, facts) };
   }
@@ -113,10 +123,11 @@ export class OverviewReader {
     });
   }
 
-  private plan(name: string, now: number): Plan {
-    const k = queueKeys(this.prefix, name);
+  /** The call for one queue, or for one partition (`part`) of a partitioned queue `name`. */
+  private plan(name: string, part: string, now: number): Plan {
+    const k = queueKeys(this.prefix, part);
     const current = minuteOf(now);
-    const cache = this.minutesOf(name, current);
+    const cache = this.minutesOf(part, current);
     const wanted: number[] = [];
     for (let m = current - SPARK_MINUTES + 1; m <= current; m++)
       if (m >= current - 1 || !cache.has(m)) wanted.push(m);
@@ -212,4 +223,28 @@ function redisOverview(info: Map<string, string>, facts: ServerFacts): RedisOver
     opsPerSec: Number(info.get('instantaneous_ops_per_sec') ?? 0),
     warnings: durabilityWarnings(facts),
   };
+}
+
+/** Rows of one name (a partitioned queue's partitions) summed into one row. */
+function mergeRows(rows: QueueOverview[]): QueueOverview[] {
+  const out: QueueOverview[] = [];
+  for (const row of rows) {
+    const last = out[out.length - 1];
+    if (!last || last.name !== row.name) {
+      out.push(row);
+      continue;
+    }
+    for (const k of Object.keys(last.counts) as (keyof QueueOverview['counts'])[])
+      last.counts[k] += row.counts[k];
+    last.paused &&= row.paused;
+    last.workers = Math.max(last.workers, row.workers); // a partitioned worker leases every partition
+    if (row.oldestWaitMs !== null) last.oldestWaitMs = Math.max(last.oldestWaitMs ?? 0, row.oldestWaitMs);
+    last.completed = last.completed.map((c, i) => c + row.completed[i]!);
+    last.failed = last.failed.map((f, i) => f + row.failed[i]!);
+    const c = last.completed.reduce((a, b) => a + b, 0);
+    const f = last.failed.reduce((a, b) => a + b, 0);
+    last.failureRate = c + f > 0 ? f / (c + f) : null;
+    last.noWorker = last.workers === 0 && last.counts.waiting + last.counts.active > 0;
+  }
+  return out;
 }

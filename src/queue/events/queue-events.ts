@@ -6,6 +6,8 @@ import { defineScripts } from '../../redis/scripts.js';
 import { ValidationError } from '../../util/errors.js';
 import { defaultLogger, type Logger } from '../../util/logger.js';
 import { type QueueKeys, queueKeys } from '../keys.js';
+import { PartitionedQueueEvents } from '../partitions/events.js';
+import { isPartition } from '../partitions/role.js';
 import { queueScripts } from '../scripts.js';
 import { validatePrefix, validateQueueName } from '../validate.js';
 import { booleanOption, integerOption, MAX_TIMER_MS } from '../worker/options.js';
@@ -24,15 +26,16 @@ const READ_COUNT = 1000;
  * `waitUntilFinished(id)` turns the events into request/response.
  */
 export class QueueEvents extends EventEmitter<QueueEventsMap> {
+  // Fields marked `!` are set by the constructor, except when it returns a PartitionedQueueEvents instead.
   readonly name: string;
-  private readonly keys: QueueKeys;
-  private readonly client: Redis;
-  private readonly blocking: Redis;
-  private readonly blockMs: number;
-  private readonly logger: Logger;
-  private readonly waiters: FinishWaiters;
+  private readonly keys!: QueueKeys;
+  private readonly client!: Redis;
+  private readonly blocking!: Redis;
+  private readonly blockMs!: number;
+  private readonly logger!: Logger;
+  private readonly waiters!: FinishWaiters;
   /** The id of the last entry read ('$' until the start resolved it). */
-  private cursor: string;
+  private cursor!: string;
   private started = false;
   private closing = false;
   private loopDone: Promise<void> | undefined;
@@ -47,6 +50,14 @@ export class QueueEvents extends EventEmitter<QueueEventsMap> {
     this.name = validateQueueName(name);
     if (typeof options !== 'object' || options === null)
       throw new ValidationError('options', 'must be an object of QueueEventsOptions');
+    // `partitions`: one reader per partition behind this one (src/queue/partitions).
+    if (options.partitions !== undefined && !isPartition(options))
+      // biome-ignore lint/correctness/noConstructorReturn: the partitioned reader stands in for this one
+      return new PartitionedQueueEvents(
+        name,
+        options,
+        (n, o) => new QueueEvents(n, o),
+      ) as unknown as QueueEvents;
     this.keys = queueKeys(validatePrefix(options.prefix), name);
     const last = options.lastEventId ?? '$';
     if (last !== '$' && !validEventId(last))
@@ -202,3 +213,6 @@ export class QueueEvents extends EventEmitter<QueueEventsMap> {
     await this.client.quit().catch(() => this.client.disconnect());
   }
 }
+
+// A partitioned reader is a QueueEvents: `instanceof QueueEvents` holds.
+Object.setPrototypeOf(PartitionedQueueEvents.prototype, QueueEvents.prototype);

@@ -63,4 +63,6 @@ export interface QueueEventsOptions {
   /** Start reading at once (default true); else call `run()`. */
   autorun?: boolean;
   logger?: Logger;
+  /** The queue's partition count (QueueOptions.partitions): one reader per partition, events merged. */
+  partitions?: number;
 }

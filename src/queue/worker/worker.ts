@@ -14,6 +14,8 @@ import { defaultLogger, type Logger } from '../../util/logger.js';
 import { within } from '../../util/within.js';
 import { backoffDelay } from '../backoff.js';
 import { type QueueKeys, queueKeys, registryKey, workerRepliesKey } from '../keys.js';
+import { isPartition, offerSlots, partitionRole, type SharedSlots } from '../partitions/role.js';
+import { PartitionedWorker } from '../partitions/worker.js';
 import { SEP, serializeError } from '../record.js';
 import { DEFAULT_KEEP_COMPLETED, DEFAULT_KEEP_FAILED, retentionArgs } from '../retention.js';
 import { Scheduler } from '../schedule/scheduler.js';
@@ -51,29 +53,30 @@ const MAX_PREFETCH = 500;
  * rejected because the lease had lapsed), `paused`, `resumed`.
  */
 export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsMap<D, R>> {
-  readonly id: string;
-  readonly name: string;
+  // Fields marked `!` are set by the constructor, except when it returns a PartitionedWorker instead.
+  readonly id!: string;
+  readonly name!: string;
   /** Handlers running at once; `worker.concurrency = n` changes it while the worker runs. */
-  private slots: number;
-  private readonly keys: QueueKeys;
-  private readonly repliesKey: string;
-  private readonly prefix: string;
+  private slots!: number;
+  private readonly keys!: QueueKeys;
+  private readonly repliesKey!: string;
+  private readonly prefix!: string;
   /** Fixed prefetch, or undefined to adapt it to how long handlers take. */
-  private readonly fixedPrefetch: number | undefined;
+  private readonly fixedPrefetch!: number | undefined;
   /** Moving average of handler time in ms (undefined until the first job ends). */
   private avgJobMs: number | undefined;
-  private readonly timeouts: Timeouts;
-  private readonly leaseMs: number;
-  private readonly jobTimeout: number;
-  private readonly client: Redis;
-  private readonly blocking: Redis;
-  private readonly fetcher: Fetcher;
-  private readonly acker: Acker;
-  private readonly heartbeat: Heartbeat;
+  private readonly timeouts!: Timeouts;
+  private readonly leaseMs!: number;
+  private readonly jobTimeout!: number;
+  private readonly client!: Redis;
+  private readonly blocking!: Redis;
+  private readonly fetcher!: Fetcher;
+  private readonly acker!: Acker;
+  private readonly heartbeat!: Heartbeat;
   private readonly scheduler: Scheduler | undefined;
   /** Delivers flow children's outcomes to their parents (src/flow). */
-  private readonly flows: FlowDelivery;
-  private readonly logger: Logger;
+  private readonly flows!: FlowDelivery;
+  private readonly logger!: Logger;
   private readonly metrics: WorkerMetrics | undefined;
   /** Jobs fetched but not started: reserved for this worker, in the order they are to run. */
   private readonly buffer: HeldJob[] = [];
@@ -86,7 +89,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
   private startUntil = 0;
   /** The latest lapse of this worker's lease its calls reported (lapseTime). */
   private lapseSeen = 0;
-  private readonly startWindow: number;
+  private readonly startWindow!: number;
   private readonly running = new Map<string, HeldJob>();
   private started = false;
   private closing = false;
@@ -101,9 +104,11 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
   /** worker.pause(): fetch and start nothing until resume(). */
   private paused = false;
   private resumeLoop: (() => void) | undefined;
-  private readonly backoffStrategy: WorkerOptions['backoffStrategy'];
+  private readonly backoffStrategy!: WorkerOptions['backoffStrategy'];
+  /** A partition's worker: the concurrency budget all partitions share (partitions/role.ts). */
+  private readonly shared: SharedSlots | undefined;
   /** Hears queue.cancel() from any process (one subscriber connection, opened by run()). */
-  private readonly cancels: CancelListener;
+  private readonly cancels!: CancelListener;
 
   constructor(
     name: string,
@@ -121,6 +126,21 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
       );
     if (typeof options !== 'object' || options === null)
       throw new ValidationError('options', 'must be an object of WorkerOptions');
+    // `partitions`: one Worker per partition behind this one (src/queue/partitions).
+    if (options.partitions !== undefined && !isPartition(options))
+      // biome-ignore lint/correctness/noConstructorReturn: the partitioned worker stands in for this one
+      return new PartitionedWorker<D, R>(
+        name,
+        options,
+        (n, o) => new Worker<D, R>(n, handler, o),
+      ) as unknown as Worker<D, R>;
+    const role = partitionRole(options);
+    this.shared = role?.slots;
+    if (role?.slots)
+      role.slots.pumps[role.index] = () => {
+        this.pump();
+        this.wakeLoop();
+      };
     this.prefix = validatePrefix(options.prefix);
     this.keys = queueKeys(this.prefix, name);
     this.slots = integerOption('concurrency', options.concurrency, 1, 1, 10_000);
@@ -306,11 +326,22 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
     return true;
   }
 
+  /** Resolves at once for a plain queue; a partitioned one rejects with PartitionCountError on a count mismatch. */
+  waitUntilReady(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** @internal The worker's command connection (a partitioned worker checks its registry with it). */
+  get redis(): Redis {
+    return this.client;
+  }
+
   /** Starts fetching and processing (done by the constructor unless `autorun: false`). */
   run(): void {
     if (this.started || this.closing) return;
     this.started = true;
-    this.client.sadd(registryKey(this.prefix), this.name).catch(() => {});
+    // A partition is registered under its queue's name (partitions/registry.ts).
+    if (!this.shared) this.client.sadd(registryKey(this.prefix), this.name).catch(() => {});
     this.heartbeat.start();
     this.scheduler?.start();
     this.flows.start();
@@ -384,9 +415,15 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
       if (!this.acker.hasUnsent) this.heartbeat.beatNow();
       return;
     }
-    while (this.running.size < this.slots && this.buffer.length > 0) {
+    const shared = this.shared;
+    while (
+      this.running.size < this.slots &&
+      this.buffer.length > 0 &&
+      (!shared || shared.running < shared.limit)
+    ) {
       const job = this.buffer.shift()!;
       this.running.set(job.id, job);
+      if (shared) shared.running++;
       this.timeouts.watch(job, job.opts.timeout ?? this.jobTimeout, this.isRunning, this.running.size);
       job.startedAt = performance.now();
       if (this.listenerCount('progress') > 0) job.onProgress = (v) => this.notify('progress', job, v);
@@ -411,6 +448,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
     // A job that timed out, or that close gave back, is not acknowledged again.
     if (!this.isRunning(job)) return;
     this.running.delete(job.id);
+    if (this.shared) this.shared.running--;
     // A cancelled job fails for good, whatever its handler did after the signal fired.
     if (!outcome.ok && outcome.error instanceof CancelledError) outcome.unrecoverable = true;
     else if (job.deferral && outcome.ok)
@@ -420,7 +458,9 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
     this.avgJobMs = this.avgJobMs === undefined ? tookMs : this.avgJobMs * 0.9 + tookMs * 0.1;
     this.metrics?.attempt(job, tookMs);
     this.acker.push(this.settlement(outcome));
-    this.pump();
+    // Partitions: the freed slot is offered to the partitions in turn, not to this one first.
+    if (this.shared) offerSlots(this.shared);
+    else this.pump();
     this.maybeDrained();
     this.wakeLoop();
   }
@@ -594,6 +634,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
       });
     }
     const unfinished = [...this.running.values()];
+    if (this.shared) this.shared.running -= this.running.size;
     this.running.clear();
     for (const job of unfinished) {
       const err = new Error('worker closed before the job finished');
@@ -646,6 +687,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
       if (job) {
         this.renewed(sentAt, state);
         this.running.set(job.id, job);
+        if (this.shared) this.shared.running++;
         job.startedAt = performance.now();
         return job as unknown as Job<D>;
       }
@@ -715,3 +757,6 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
     }
   }
 }
+
+// A partitioned worker is a Worker: `instanceof Worker` holds (its own methods shadow every public one).
+Object.setPrototypeOf(PartitionedWorker.prototype, Worker.prototype);

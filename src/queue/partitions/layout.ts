@@ -1,0 +1,82 @@
+import keySlot from 'cluster-key-slot';
+import { ValidationError } from '../../util/errors.js';
+
+/** The most partitions one queue may have (a worker opens connections per partition). */
+export const MAX_PARTITIONS = 1024;
+
+/**
+ * Generated ids of partition i start at i * ID_SPAN + 1 (its `seq` counter is set there
+ * when the queue is first opened), so an id names its partition and getJob, remove or
+ * retry by id touch one partition. 10^12 ids per partition; 1024 partitions stay below
+ * 2^53 and below the priority shift of 2^42 per rank within a partition (enqueue.lua).
+ */
+export const ID_SPAN = 1e12;
+
+const SLOTS = 16384;
+
+/** `partitions`: an integer from 1 to MAX_PARTITIONS, or a ValidationError naming it. */
+export function validatePartitions(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_PARTITIONS)
+    throw new ValidationError(
+      'partitions',
+      `must be an integer from 1 to ${MAX_PARTITIONS}, got ${typeof v === 'number' ? v : typeof v}`,
+    );
+  return v;
+}
+
+const namesCache = new Map<string, string[]>();
+
+/**
+ * The queue names of the N partitions of queue `name`: `name` itself for one partition,
+ * else `name#k`, where k is the smallest integer whose hash tag `{prefix:name#k}` falls in
+ * the i-th N-th of the Cluster's 16,384 slots. A cluster created with slots split evenly
+ * (redis-cli --cluster create) so puts N partitions on min(N, masters) masters evenly,
+ * which hashing the plain `name#i` would leave to chance (3 on 3 masters: 2 in 9).
+ */
+export function partitionNames(prefix: string, name: string, n: number): string[] {
+  if (n === 1) return [name];
+  const cacheKey = `${n}\0${prefix}\0${name}`;
+  const cached = namesCache.get(cacheKey);
+  if (cached) return cached;
+  const found: (string | undefined)[] = new Array(n);
+  let left = n;
+  for (let k = 0; left > 0; k++) {
+    const candidate = `${name}#${k}`;
+    const i = Math.floor((keySlot(`{${prefix}:${candidate}}`) * n) / SLOTS);
+    if (found[i] === undefined) {
+      found[i] = candidate;
+      left--;
+    }
+  }
+  const names = found as string[];
+  namesCache.set(cacheKey, names);
+  return names;
+}
+
+/** FNV-1a over UTF-16 code units: a stable hash, the same in every process. */
+export function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/** Where a group's jobs go: all of a group in one partition, so its order and limits hold. */
+export function partitionOfGroup(group: string, n: number): number {
+  return hashString(group) % n;
+}
+
+/**
+ * The partition an id belongs to when its job has no group: a generated id names it
+ * (ID_SPAN), any other id (a jobId) goes by its hash. Grouped jobs with a jobId are the
+ * exception (they follow the group): lookups try this partition first, then the others.
+ */
+export function partitionOfId(id: string, n: number): number {
+  if (/^[0-9]{1,16}$/.test(id)) {
+    const p = Math.floor(Number(id) / ID_SPAN);
+    if (p < n) return p;
+  }
+  return hashString(id) % n;
+}

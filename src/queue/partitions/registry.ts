@@ -1,0 +1,54 @@
+import type { Redis } from 'ioredis';
+import { ValidationError } from '../../util/errors.js';
+import { queueKeys, registryKey } from '../keys.js';
+import { ID_SPAN, partitionNames } from './layout.js';
+
+/** HASH queue name -> partition count, next to the queue registry (outside any queue's tag). */
+export const partitionsKey = (prefix: string) => `${prefix}:queues:partitions`;
+
+/**
+ * Opening a queue with another partition count than the one it was first opened with:
+ * jobs already placed would be looked for in the wrong partitions, so it is refused.
+ */
+export class PartitionCountError extends ValidationError {
+  override name = 'PartitionCountError';
+  constructor(
+    readonly queue: string,
+    readonly stored: number,
+    readonly requested: number,
+  ) {
+    super(
+      'partitions',
+      `queue ${JSON.stringify(queue)} has ${stored} partition(s), opened with ${requested}: the count cannot change on a live queue (obliterate it first, or open it with partitions: ${stored})`,
+    );
+  }
+}
+
+/**
+ * Records the queue's partition count on first open and refuses another count later.
+ * A queue registered without a count is a plain queue: one partition. Then starts each
+ * partition's id counter at its span (layout.ts) unless it runs already.
+ */
+export async function claimPartitions(client: Redis, prefix: string, name: string, n: number): Promise<void> {
+  const key = partitionsKey(prefix);
+  let stored = await client.hget(key, name);
+  if (stored === null) {
+    const plain = (await client.sismember(registryKey(prefix), name)) === 1;
+    await client.hsetnx(key, name, plain ? 1 : n);
+    stored = await client.hget(key, name);
+  }
+  if (Number(stored) !== n) throw new PartitionCountError(name, Number(stored), n);
+  await client.sadd(registryKey(prefix), name);
+  const names = partitionNames(prefix, name, n);
+  await Promise.all(
+    names.map((p, i) => (i === 0 ? null : client.set(queueKeys(prefix, p).seq, i * ID_SPAN, 'NX'))),
+  );
+}
+
+/** Partition counts of the registered queues that have more than one (for the CLI and the dashboard). */
+export async function readPartitionCounts(client: Redis, prefix: string): Promise<Map<string, number>> {
+  const all = await client.hgetall(partitionsKey(prefix));
+  const counts = new Map<string, number>();
+  for (const [name, n] of Object.entries(all)) if (Number(n) > 1) counts.set(name, Number(n));
+  return counts;
+}

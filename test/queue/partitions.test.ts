@@ -1,0 +1,392 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { OverviewReader } from '../../src/console/data/overview.js';
+import { consoleScripts } from '../../src/console/scripts.js';
+import {
+  FlowProducer,
+  type Job,
+  Queue,
+  QueueEvents,
+  ValidationError,
+  Worker,
+  type WorkerOptions,
+} from '../../src/index.js';
+import { partitionNames, partitionOfGroup, partitionOfId } from '../../src/queue/partitions/layout.js';
+import type { PartitionedQueue } from '../../src/queue/partitions/queue.js';
+import { PartitionCountError } from '../../src/queue/partitions/registry.js';
+import { defineScripts } from '../../src/redis/scripts.js';
+import { runCli } from '../cli/run.js';
+import { RedisFixture } from '../helpers/redis-fixture.js';
+import { quiet, uniqueName, waitFor } from '../helpers/worker-process.js';
+
+const fx = new RedisFixture({ closeAfterEach: true });
+const N = 3;
+
+function queue(label: string, partitions = N, extra = {}): Queue {
+  return fx.track(new Queue(uniqueName(label), { connection: fx.connection, partitions, ...extra }));
+}
+
+function worker<D>(q: Queue, handler: (job: Job<D>) => unknown, opts: WorkerOptions = {}): Worker<D> {
+  return fx.track(
+    new Worker<D>(q.name, handler, { connection: fx.connection, logger: quiet, partitions: N, ...opts }),
+  );
+}
+
+/** Waiting jobs in each partition, read from Redis directly (LLEN of each partition's list). */
+async function perPartition(name: string): Promise<number[]> {
+  return Promise.all(partitionNames('hopper', name, N).map((p) => fx.raw.llen(`{hopper:${p}}:wait`)));
+}
+
+test('bad partitions are refused with a ValidationError naming partitions, before anything connects', () => {
+  for (const bad of [0, -1, 1.5, 1025, Number.NaN, '3', null]) {
+    for (const open of [
+      () => new Queue(uniqueName('bad'), { connection: fx.connection, partitions: bad as never }),
+      () => new Worker(uniqueName('bad'), () => {}, { connection: fx.connection, partitions: bad as never }),
+    ])
+      assert.throws(open, (e) => e instanceof ValidationError && e.field === 'partitions', String(bad));
+  }
+});
+
+test('a new Queue with partitions is a Queue; plain jobs spread evenly, ids name their partition', async () => {
+  const q = queue('spread');
+  assert.ok(q instanceof Queue);
+  const ids = await q.addBulk(Array.from({ length: 300 }, (_, i) => ({ name: 'j', data: { i } })));
+  ids.push(...(await Promise.all(Array.from({ length: 30 }, (_, i) => q.add('one', { i })))));
+  assert.equal(new Set(ids).size, 330, 'ids are unique across partitions');
+  assert.deepEqual(await perPartition(q.name), [110, 110, 110]);
+  assert.equal((await q.getCounts()).waiting, 330);
+  const job = await q.getJob(ids[7]!);
+  assert.deepEqual(job?.data, { i: 7 });
+  // The registry lists the queue once, with its count; the partitions are not listed.
+  assert.deepEqual(await fx.raw.smembers('hopper:queues'), [q.name]);
+  assert.equal(await fx.raw.hget('hopper:queues:partitions', q.name), String(N));
+});
+
+test('a group stays in one partition, in order; jobIds and dedup keys go by their hash', async () => {
+  const q = queue('groups');
+  for (const g of ['a', 'b', 'c', 'd', 'e']) {
+    for (let i = 0; i < 4; i++) await q.add('g', { g, i }, { group: g });
+    assert.equal((await q.getGroup(g)).waiting, 4);
+  }
+  const custom = await q.add('c', { x: 1 }, { jobId: 'order-17' });
+  assert.equal(custom, 'order-17');
+  assert.equal(await q.add('c', { x: 2 }, { jobId: 'order-17' }), 'order-17', 'a duplicate jobId is found');
+  // A grouped jobId lives in its group's partition, not the one its id hashes to: found there too.
+  const other = ['g1', 'g2', 'g3', 'g4'].find(
+    (g) => partitionOfGroup(g, N) !== partitionOfId('grouped-1', N),
+  )!;
+  const grouped = await q.add('c', { x: 3 }, { jobId: 'grouped-1', group: other });
+  assert.deepEqual(
+    (await q.getJob(grouped))?.data,
+    { x: 3 },
+    'a grouped jobId is found in its group partition',
+  );
+  const d1 = await q.add('d', {}, { dedup: { key: 'k', ttl: 60_000 } });
+  const d2 = await q.add('d', {}, { dedup: { key: 'k', ttl: 60_000 } });
+  assert.equal(d1, d2, 'a dedup key holds across the queue');
+  const seen = new Map<string, number[]>();
+  const w = worker<{ g?: string; i?: number }>(q, (job) => {
+    if (job.data.g) seen.set(job.data.g, [...(seen.get(job.data.g) ?? []), job.data.i!]);
+  });
+  await waitFor('all jobs', async () => (await q.getCounts()).completed === 23);
+  for (const [, order] of seen) assert.deepEqual(order, [0, 1, 2, 3]);
+  await w.close();
+  const groupsPerPartition = new Set(['a', 'b', 'c', 'd', 'e'].map((g) => partitionOfGroup(g, N)));
+  assert.ok(groupsPerPartition.size > 1, 'the five groups use more than one partition');
+});
+
+/** `count` jobIds that place their jobs in partition `p`. */
+function idsIn(p: number, count: number, label: string): string[] {
+  const out: string[] = [];
+  for (let k = 0; out.length < count; k++)
+    if (partitionOfId(`${label}${k}`, N) === p) out.push(`${label}${k}`);
+  return out;
+}
+
+test('one worker drains every partition under one concurrency budget; a backlog starves no partition', async () => {
+  const q = queue('drain');
+  // Partition 0 gets a long backlog first, partitions 1 and 2 five jobs each after it.
+  const jobs = [
+    ...idsIn(0, 150, 'a').map((id) => ({ id, p: 0 })),
+    ...idsIn(1, 5, 'b').map((id) => ({ id, p: 1 })),
+    ...idsIn(2, 5, 'c').map((id) => ({ id, p: 2 })),
+  ];
+  await q.addBulk(jobs.map(({ id, p }) => ({ name: 'j', data: { p }, opts: { jobId: id } })));
+  assert.deepEqual(await perPartition(q.name), [150, 5, 5]);
+  let running = 0;
+  let most = 0;
+  const starts: number[] = [];
+  const w = worker<{ p: number }>(
+    q,
+    async (job) => {
+      running++;
+      most = Math.max(most, running);
+      starts.push(job.data.p);
+      await sleep(2);
+      running--;
+    },
+    { concurrency: 4 },
+  );
+  assert.ok(w instanceof Worker);
+  let drained = 0;
+  w.on('drained', () => drained++);
+  await waitFor('all 160 jobs', async () => (await q.getCounts()).completed === 160, 15_000);
+  assert.ok(most <= 4, `at most the worker's concurrency ran at once across partitions (saw ${most})`);
+  const lastSmall = Math.max(starts.lastIndexOf(1), starts.lastIndexOf(2));
+  assert.ok(
+    lastSmall < 40,
+    `partitions 1 and 2 ran within the first 40 starts, not after the backlog (${lastSmall})`,
+  );
+  await waitFor('drained once every partition is empty', () => drained >= 1);
+});
+
+test('counts, getJobs, retry, promote, clean, pause, drain and metrics see one queue', async () => {
+  const q = queue('admin');
+  const ids = await q.addBulk(
+    Array.from({ length: 12 }, (_, i) => ({ name: 'j', data: { i }, opts: { attempts: 1 } })),
+  );
+  const later = await q.add('later', { i: 98 }, { delay: 3600_000 });
+  const page = await q.getJobs('waiting', 0, 4);
+  assert.equal(page.length, 5);
+  assert.deepEqual(
+    (await q.getJobs('waiting', 0, -1)).map((j) => j.id).sort(),
+    [...ids].sort(),
+    'every waiting job of every partition, once',
+  );
+  assert.equal((await q.getJobs('waiting', 10, 20)).length, 2, 'a later page');
+  assert.equal((await q.getJobs('delayed'))[0]?.id, later);
+  await q.promote(later);
+  assert.equal((await q.getJob(later))?.state, 'waiting');
+  await q.pause();
+  assert.equal(await q.isPaused(), true);
+  const ran: number[] = [];
+  const w = worker<{ i: number }>(q, (job) => {
+    ran.push(job.data.i);
+    if (job.data.i % 2 === 1) throw new Error('odd');
+  });
+  await sleep(300);
+  assert.equal(ran.length, 0, 'paused: no partition runs a job');
+  await q.resume();
+  await waitFor('all 13 to finish', async () => {
+    const c = await q.getCounts();
+    return c.completed + c.failed === 13;
+  });
+  const counts = await q.getCounts();
+  assert.equal(counts.failed, 6);
+  assert.equal(counts.completed, 7);
+  const failed = await q.getJobs('failed', 0, -1);
+  assert.equal(failed.length, 6);
+  await q.retry(failed[0]!.id);
+  await waitFor(
+    'the retried job to fail again',
+    async () => (await q.getJob(failed[0]!.id))?.state === 'failed',
+  );
+  await w.close();
+  // Adds are counted per partition and flushed every few seconds: flush them now.
+  await Promise.all((q as unknown as PartitionedQueue).parts.map((p) => p.metrics?.flush()));
+  const metrics = await q.getMetrics({ minutes: 5 });
+  assert.equal(metrics.queue, q.name);
+  assert.equal(metrics.totalJobs, 13);
+  assert.equal(metrics.completedJobs, 7);
+  assert.equal(metrics.failedJobs, 7);
+  assert.equal(metrics.execution.count, 14);
+  assert.equal(await q.retryAll(), 6);
+  assert.equal((await q.getCounts()).waiting, 6);
+  assert.equal(await q.drain(), 6);
+  assert.equal((await q.getCounts()).waiting, 0);
+  const cleaned = await q.clean('completed', 0, 5);
+  assert.equal(cleaned.length, 5, 'clean stops at its limit across partitions');
+  assert.equal((await q.getCounts()).completed, 2);
+  assert.equal(await q.remove(ids[0]!), (await q.getJob(ids[0]!)) !== null);
+});
+
+test('limits are split across partitions and read back whole; a limit below the partition count is refused', async () => {
+  const q = queue('limits');
+  await q.setLimits({ concurrency: 5, rate: { max: 10, duration: 1000 } });
+  assert.deepEqual(await q.getLimits(), { concurrency: 5, rate: { max: 10, duration: 1000 } });
+  const shares = await Promise.all(
+    partitionNames('hopper', q.name, N).map((p) => fx.raw.hmget(`{hopper:${p}}:meta`, 'conc', 'rmax')),
+  );
+  assert.deepEqual(shares, [
+    ['2', '4'],
+    ['2', '3'],
+    ['1', '3'],
+  ]);
+  await assert.rejects(
+    q.setLimits({ concurrency: 2 }),
+    (e) => e instanceof ValidationError && e.field === 'concurrency',
+  );
+  let running = 0;
+  let most = 0;
+  await q.addBulk(Array.from({ length: 30 }, (_, i) => ({ name: 'j', data: { i } })));
+  worker(
+    q,
+    async () => {
+      running++;
+      most = Math.max(most, running);
+      await sleep(20);
+      running--;
+    },
+    { concurrency: 20 },
+  );
+  await waitFor('all 30', async () => (await q.getCounts()).completed === 30, 15_000);
+  assert.ok(most <= 5, `the queue-wide concurrency of 5 held across partitions (saw ${most})`);
+  // Skew: all load in partition 0, whose share is 2 of the 5.
+  most = 0;
+  await q.addBulk(idsIn(0, 12, 'skew').map((jobId) => ({ name: 'j', data: {}, opts: { jobId } })));
+  await waitFor('all 42', async () => (await q.getCounts()).completed === 42, 15_000);
+  assert.equal(most, 2, 'one partition runs at its share of the limit');
+});
+
+test('a schedule fires once per tick, into partition 0, however many partitions', async () => {
+  const q = queue('schedule');
+  await q.schedule('tick', { every: 200 }, { name: 'tick', data: {} });
+  assert.equal((await q.schedules()).length, 1);
+  const ticks: string[] = [];
+  const w = worker(q, (job) => void ticks.push(job.id));
+  await waitFor('three ticks', () => ticks.length >= 3, 5000);
+  await q.unschedule('tick');
+  await w.close();
+  const names = partitionNames('hopper', q.name, N);
+  const done = await Promise.all(names.map((p) => fx.raw.zcard(`{hopper:${p}}:completed`)));
+  assert.equal(done[1]! + done[2]!, 0, 'no tick in other partitions');
+  // One job per tick: ticks 200 ms apart over the run, never two for one tick.
+  const times = (await Promise.all(ticks.map((id) => q.getJob(id)))).map((j) => j!.timestamp).sort();
+  for (let i = 1; i < times.length; i++) assert.ok(times[i]! - times[i - 1]! >= 100, `ticks ${times}`);
+});
+
+test('opening a queue with another partition count is refused with PartitionCountError naming partitions', async () => {
+  const q = queue('mismatch');
+  await q.add('j', {});
+  const other = fx.track(new Queue(q.name, { connection: fx.connection, partitions: 4 }));
+  await assert.rejects(
+    other.add('j', {}),
+    (e) =>
+      e instanceof PartitionCountError && e.field === 'partitions' && e.stored === N && e.requested === 4,
+  );
+  assert.equal((await q.getCounts()).waiting, 1, 'nothing written by the refused queue');
+  const w = new Worker(q.name, () => {}, { connection: fx.connection, partitions: 2, logger: quiet });
+  const errors: Error[] = [];
+  w.on('error', (e) => errors.push(e));
+  await assert.rejects(w.waitUntilReady(), PartitionCountError);
+  await sleep(100);
+  assert.equal((await q.getCounts()).waiting, 1, 'the refused worker took nothing');
+  await w.close();
+  assert.ok(errors[0] instanceof PartitionCountError);
+  // A plain queue already registered counts as one partition.
+  const plain = fx.track(new Queue(uniqueName('plain'), { connection: fx.connection }));
+  await plain.add('j', {});
+  await assert.rejects(
+    fx.track(new Queue(plain.name, { connection: fx.connection, partitions: 2 })).add('j', {}),
+    PartitionCountError,
+  );
+  // Obliterated, the name may be opened with another count.
+  await q.obliterate();
+  const again = fx.track(new Queue(q.name, { connection: fx.connection, partitions: 4 }));
+  await again.add('j', {});
+  assert.equal((await again.getCounts()).waiting, 1);
+});
+
+test('the CLI sees one queue: stats, jobs and retry of a partitioned queue', async () => {
+  const q = queue('cli');
+  await q.addBulk(Array.from({ length: 9 }, (_, i) => ({ name: 'j', data: { i } })));
+  const w = worker<{ i: number }>(q, (job) => {
+    if (job.data.i < 3) throw new Error('no');
+  });
+  await waitFor('9 finished', async () => {
+    const c = await q.getCounts();
+    return c.completed + c.failed === 9;
+  });
+  await w.close();
+  const stats = await runCli(fx.url, ['stats', '--json']);
+  assert.equal(stats.code, 0, stats.stderr);
+  const rows = JSON.parse(stats.stdout) as Record<string, { completed: number; failed: number }>;
+  assert.deepEqual(
+    Object.keys(rows).filter((k) => k.startsWith(q.name)),
+    [q.name],
+    'one row, not one per partition',
+  );
+  assert.equal(rows[q.name]!.completed, 6);
+  assert.equal(rows[q.name]!.failed, 3);
+  const jobs = await runCli(fx.url, ['jobs', q.name, 'failed', '--json']);
+  assert.equal(jobs.code, 0, jobs.stderr);
+  assert.equal((JSON.parse(jobs.stdout) as unknown[]).length, 3);
+  const failed = (await q.getJobs('failed', 0, -1)).map((j) => j.id);
+  const retried = await runCli(fx.url, ['retry', q.name, failed[2]!]);
+  assert.equal(retried.code, 0, retried.stderr);
+  assert.equal((await q.getJob(failed[2]!))?.state, 'waiting');
+});
+
+test('a flow that uses a partitioned queue is refused, naming the queue, and writes nothing', async () => {
+  const q = queue('flow-child');
+  await q.waitUntilReady();
+  const plain = uniqueName('flow-parent');
+  const flows = fx.track(new FlowProducer({ connection: fx.connection }));
+  await assert.rejects(
+    flows.add({ name: 'p', queue: plain, children: [{ name: 'c', queue: q.name, data: {} }] }),
+    (e) => e instanceof ValidationError && e.field === 'queue' && e.message.includes(q.name),
+  );
+  assert.equal(await fx.raw.exists(`{hopper:${plain}}:jobs`), 0);
+  assert.equal(await fx.raw.sismember('hopper:queues', plain), 0);
+});
+
+test('QueueEvents with partitions hears every partition; waitUntilFinished finds a job in any partition', async () => {
+  const q = queue('events');
+  const events = fx.track(new QueueEvents(q.name, { connection: fx.connection, partitions: N }));
+  assert.ok(events instanceof QueueEvents);
+  await events.waitUntilReady();
+  const completed = new Set<string>();
+  events.on('completed', ({ jobId }) => void completed.add(jobId));
+  const ids = await q.addBulk(Array.from({ length: 6 }, (_, i) => ({ name: 'j', data: { i } })));
+  const other = ['g1', 'g2', 'g3', 'g4'].find((g) => partitionOfGroup(g, N) !== partitionOfId('ev-1', N))!;
+  const grouped = await q.add('g', { i: 6 }, { jobId: 'ev-1', group: other });
+  const results = [...ids, grouped].map((id) => events.waitUntilFinished(id, 10_000));
+  worker<{ i: number }>(q, (job) => job.data.i * 10);
+  assert.deepEqual(await Promise.all(results), [0, 10, 20, 30, 40, 50, 60]);
+  await waitFor('7 completed events', () => completed.size === 7);
+  assert.equal(events.lastEventId.split(',').length, N);
+});
+
+test("the dashboard's overview shows a partitioned queue as one row, summed", async () => {
+  const q = queue('console');
+  await q.addBulk(Array.from({ length: 9 }, (_, i) => ({ name: 'j', data: { i } })));
+  await q.add('later', {}, { delay: 3600_000 });
+  const client = new Redis(fx.url);
+  try {
+    defineScripts(client, consoleScripts);
+    const overview = await new OverviewReader(client, 'hopper').read();
+    const rows = overview.queues.filter((r) => r.name.startsWith(q.name));
+    assert.deepEqual(
+      rows.map((r) => r.name),
+      [q.name],
+    );
+    assert.equal(rows[0]!.counts.waiting, 9);
+    assert.equal(rows[0]!.counts.delayed, 1);
+    assert.equal(rows[0]!.completed.length, 30);
+  } finally {
+    client.disconnect();
+  }
+});
+
+test('a partition worker error with no error listener is logged, not thrown at the listener', async () => {
+  const q = queue('errors');
+  const lines: { msg: string; err?: string }[] = [];
+  const logger = pino({ level: 'error' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  const ran: string[] = [];
+  worker(
+    q,
+    (job) => {
+      ran.push(job.id);
+      throw new Error('again');
+    },
+    { logger, backoffStrategy: () => -5 },
+  );
+  await q.add('j', {}, { attempts: 2 });
+  await waitFor('the failed attempt to be reported', () =>
+    lines.some((l) => /backoffStrategy/.test(l.err ?? '')),
+  );
+  assert.ok(!lines.some((l) => /listener threw/.test(l.msg)), JSON.stringify(lines));
+});
