@@ -8,6 +8,7 @@ import { consoleScripts } from '../../src/console/scripts.js';
 import {
   FlowProducer,
   type Job,
+  PartitionCountError,
   Queue,
   QueueEvents,
   ValidationError,
@@ -16,7 +17,7 @@ import {
 } from '../../src/index.js';
 import { partitionNames, partitionOfGroup, partitionOfId } from '../../src/queue/partitions/layout.js';
 import type { PartitionedQueue } from '../../src/queue/partitions/queue.js';
-import { PartitionCountError } from '../../src/queue/partitions/registry.js';
+
 import { defineScripts } from '../../src/redis/scripts.js';
 import { runCli } from '../cli/run.js';
 import { RedisFixture } from '../helpers/redis-fixture.js';
