@@ -185,7 +185,12 @@ test('--json with an interval prints one line per refresh until SIGTERM, then ex
     out += s;
   });
   const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
-  await waitFor('three refreshes', () => out.split('\n').length > 3, 15_000);
+  try {
+    await waitFor('three refreshes', () => out.split('\n').length > 3, 15_000);
+  } catch (err) {
+    child.kill('SIGKILL'); // a monitor left running would keep the test runner waiting
+    throw err;
+  }
   child.kill('SIGTERM');
   assert.equal(await exited, 0);
   const lines = out.trim().split('\n');
