@@ -172,22 +172,30 @@ export class Queue<D = unknown, R = unknown> {
       return Promise.reject(err);
     }
     this.register();
-    if (this.spool) return this.spoolAdd([job]).then((ids) => ids[0]!);
+    if (this.spool) {
+      const generated = job.id === '';
+      if (generated) job.id = this.spoolId();
+      return this.spool.submitOne([{ job, generated }], job.id);
+    }
     return this.batcher.addOne(job);
   }
 
   /** Gives generated ids to jobs without a jobId (so a spooled job has its id at once) and submits them. */
   private spoolAdd(jobs: PreparedJob[]): Promise<string[]> {
-    const spool = this.spool!;
     const value: SpooledJobs = jobs.map((job) => {
       if (job.id !== '') return { job, generated: false };
-      return { job: { ...job, id: `${spool.run}-${(++this.spooledIds).toString(36)}` }, generated: true };
+      return { job: { ...job, id: this.spoolId() }, generated: true };
     });
-    return spool.submit(
+    return this.spool!.submit(
       value,
       value.map((v) => v.job.id),
       value.length,
     );
+  }
+
+  /** A generated id of a spooled queue: `<run>-<n>` (n in base 36), made before the job is sent. */
+  private spoolId(): string {
+    return `${this.spool!.run}-${(++this.spooledIds).toString(36)}`;
   }
 
   /** The spool's depth, bytes, oldest record's age and state; null without the `spool` option. */
