@@ -8,6 +8,7 @@ import { createClient } from '../redis/connection.js';
 import { scanKeys, unlinkKeys } from '../redis/scan.js';
 import { callScript, defineScripts } from '../redis/scripts.js';
 import { SpooledProducer, type SpoolStats, validateSpoolOptions } from '../spool/index.js';
+import { SpoolReporter, spoolReportsKey } from '../spool/report.js';
 import { activeCarrier, loadTracing, tracingPending } from '../tracing/index.js';
 import { JobStateError, ValidationError } from '../util/errors.js';
 import { defaultLogger, type Logger } from '../util/logger.js';
@@ -77,6 +78,8 @@ export class Queue<D = unknown, R = unknown> {
    */
   readonly spool: SpooledProducer<SpooledJobs> | undefined;
   private spooledIds = 0;
+  /** Publishes the spool's depth and age to Redis while it holds records (docs/spool.md). */
+  private spoolReporter: SpoolReporter | undefined;
   private readonly scheduling: Schedules;
 
   constructor(name: string, options: QueueOptions = {}) {
@@ -117,6 +120,12 @@ export class Queue<D = unknown, R = unknown> {
       );
       try {
         this.spool = new SpooledProducer(spool, target, this.logger);
+        this.spoolReporter = new SpoolReporter(
+          this.client,
+          spoolReportsKey(this.keys.tag),
+          this.spool,
+          spool.dir,
+        );
       } catch (err) {
         this.client.disconnect();
         throw err;
@@ -595,6 +604,7 @@ export class Queue<D = unknown, R = unknown> {
     // Adds made before close() may still wait for the tracing import, then batch.
     await tracingPending();
     await this.batcher.drain();
+    this.spoolReporter?.stop();
     await this.spool?.close();
     await this.metrics?.close().catch(() => {});
     await this.client.quit().catch(() => this.client.disconnect());

@@ -56,7 +56,8 @@ const timedOut = Symbol('timeout');
  *
  * Events: `spooling` (err) when calls start going to disk, `drained` when the log is
  * empty and calls go to Redis again, `replayed` (count) after each replayed batch,
- * `corrupt` (message) when damaged bytes were skipped.
+ * `corrupt` (message) when damaged bytes were skipped, and `stats` (SpoolStats) after
+ * each of these and each spooled batch: the depth and age as they change.
  */
 export class SpooledProducer<V> extends EventEmitter {
   readonly run = randomBytes(6).toString('base64url');
@@ -80,6 +81,7 @@ export class SpooledProducer<V> extends EventEmitter {
     this.log = new SpoolLog(options, (message) => {
       this.logger.error({ dir: options.dir }, message);
       this.emit('corrupt', message);
+      this.changed();
     });
     this.coalescer = new Coalescer((batch) => this.flush(batch), maxBatch);
     // What a previous process left behind goes first: new calls queue behind it.
@@ -188,7 +190,13 @@ export class SpooledProducer<V> extends EventEmitter {
       return;
     }
     for (const p of batch) settle(p, null);
+    this.changed();
     this.startReplay();
+  }
+
+  /** Tells listeners of `stats` the depth and age now (only when someone listens: stats() reads the log). */
+  private changed(): void {
+    if (this.listenerCount('stats') > 0) this.emit('stats', this.stats());
   }
 
   private startSpooling(cause: Error): void {
@@ -219,6 +227,7 @@ export class SpooledProducer<V> extends EventEmitter {
         this.state = 'direct';
         this.lastError = null;
         this.emit('drained');
+        this.changed();
         return;
       }
       // One call holds consecutive records of one run (a log may hold an earlier process's
@@ -266,6 +275,7 @@ export class SpooledProducer<V> extends EventEmitter {
       this.log.ack(part[part.length - 1]!, part.length);
       this.replayed += part.length;
       this.emit('replayed', part.length);
+      this.changed();
     }
   }
 }
