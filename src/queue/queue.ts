@@ -1,5 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
+import { type Delivery, deliver, parseEntry } from '../flow/deliver.js';
+import { removeFlowAware } from '../flow/remove.js';
+import { flowScripts } from '../flow/scripts.js';
 import { metricsOption } from '../metrics/options.js';
 import { type ReadMetricsOptions, readMetrics } from '../metrics/reader.js';
 import { MetricsRecorder } from '../metrics/recorder.js';
@@ -97,6 +100,7 @@ export class Queue<D = unknown, R = unknown> {
     this.client = createClient(options.connection, 'producer');
     this.client.on('error', () => {}); // reconnects on its own; failed commands reject to the caller
     defineScripts(this.client, queueScripts);
+    defineScripts(this.client, flowScripts); // remove and drain are flow-aware
     warnAboutServer(this.client, this.logger);
     this.metrics =
       metrics &&
@@ -449,10 +453,17 @@ export class Queue<D = unknown, R = unknown> {
     return cleanFinished(this.client, this.keys, state, olderThanMs, limit);
   }
 
-  /** Deletes a job that is not active. Resolves false when there was no such job. */
+  /**
+   * Deletes a job that is not active. Resolves false when there was no such job. Flow
+   * jobs: a parent's children (in any queue, and theirs) are removed with it, except
+   * active ones, which finish unlinked; a removed child's parent stops waiting for it
+   * and runs if it was the last one pending (docs/flows.md).
+   */
   async remove(id: string): Promise<boolean> {
-    const keys = scriptKeys(this.keys);
-    const r = await callScript<number>(this.client, 'remove-job', keys, [id]);
+    // Flow-aware (docs/flows.md): a parent's children go with it, a child's parent stops waiting for it.
+    const r = await removeFlowAware(this.client, this.prefix, this.name, id, (q) =>
+      q === this.name ? this.keys : queueKeys(this.prefix, q),
+    );
     if (r === -1) throw new JobStateError(`job ${id} is active: a worker holds it`);
     return r === 1;
   }
@@ -518,15 +529,36 @@ export class Queue<D = unknown, R = unknown> {
     return (await this.client.hexists(this.keys.meta, 'paused')) === 1;
   }
 
-  /** Deletes waiting and delayed jobs; active and finished ones stay. Returns how many were deleted. */
+  /**
+   * Deletes waiting and delayed jobs; active and finished ones stay. Returns how many
+   * were deleted. Parents waiting for children are not in line and stay; drained flow
+   * children count as removed for their parents, which stop waiting for them (and run
+   * when nothing else is pending), as with remove().
+   */
   async drain(): Promise<number> {
     const keys = scriptKeys(this.keys);
     let total = 0;
     for (;;) {
-      const n = await callScript<number>(this.client, 'drain', keys, [5000]);
+      const [n, ...outcomes] = await callScript<[number, ...string[]]>(this.client, 'drain', keys, [5000]);
       total += n;
+      if (outcomes.length > 0) await this.deliverRemovals(outcomes);
       if (n === 0) return total;
     }
+  }
+
+  /** Tells the parents of drained flow children (id, outbox entry pairs); the recovery sweep retries what fails. */
+  private async deliverRemovals(pairs: string[]): Promise<void> {
+    const list: Delivery[] = [];
+    for (let i = 0; i < pairs.length; i += 2) {
+      const d = parseEntry(this.name, pairs[i]!, pairs[i + 1]!);
+      if (d) list.push(d);
+    }
+    await deliver(this.client, this.prefix, list).catch((err: unknown) =>
+      this.logger.warn(
+        { queue: this.name, err: (err as Error).message },
+        'drain: telling flow parents failed; a worker of this queue delivers it later',
+      ),
+    );
   }
 
   /**
