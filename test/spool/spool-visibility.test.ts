@@ -73,6 +73,23 @@ describe('spool visibility', () => {
     await up.close();
   });
 
+  test("adds through the spool's direct path emit the 'added' event, as without a spool", async () => {
+    const q = new Queue(uniqueName('added'), {
+      connection: redis.url,
+      logger: quiet,
+      spool: { dir: join(tmp, uniqueName('added')) },
+    });
+    const ids = await Promise.all([q.add('a', {}), q.add('b', {}), q.add('c', {}, { priority: 2 })]);
+    const entries = await client.xrange(q.keys.events, '-', '+');
+    const added = entries
+      .map(([, f]) => f)
+      .filter((f) => f[1] === 'added')
+      .flatMap((f) => f[3]!.split('\x1e'));
+    assert.deepEqual(added.sort(), [...ids].sort());
+    await q.obliterate({ force: true });
+    await q.close();
+  });
+
   test('a producer publishes its spool to Redis; the monitor, /metrics and the dashboard show it', async () => {
     const name = uniqueName('pub');
     const q = new Queue(name, {
