@@ -10,13 +10,13 @@
  * Env: BENCH_JOBS (default 50,000), BENCH_ROUNDS (3), BENCH_LATENCY_ADDS (2,000).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue as BullQueue } from 'bullmq';
 import { Queue } from '../../src/index.js';
 import { writeSection } from '../doc.js';
 import { describeMachine } from '../machine.js';
-import { startRedis } from '../redis.js';
+import { type RedisServer, startRedis } from '../redis.js';
 import { median, percentile } from '../stats.js';
 
 const envInt = (name: string, fallback: number) => {
@@ -52,6 +52,14 @@ function adder(mode: Mode, url: string, name: string): Adder {
     spool: mode === 'on' ? { dir: join(tmp, `s${++dirs}`) } : undefined,
   });
   return { add: (n) => q.add('j', { n }), close: () => q.close() };
+}
+
+/** Redis's time in scripts (EVALSHA/EVAL) since the last CONFIG RESETSTAT, in µs. */
+async function scriptMicros(admin: RedisServer['admin']): Promise<number> {
+  const info = await admin.info('commandstats');
+  let us = 0;
+  for (const m of info.matchAll(/cmdstat_eval(?:sha)?:calls=\d+,usec=(\d+)/g)) us += Number(m[1]);
+  return us;
 }
 
 async function throughput(a: Adder): Promise<number> {
@@ -104,16 +112,24 @@ try {
   const modes: Mode[] = ['off', 'on', 'bullmq'];
   const rates = new Map<Mode, number[]>(modes.map((m) => [m, []]));
   const lat = new Map<Mode, { p50: number; p99: number }[]>(modes.map((m) => [m, []]));
+  // Per job: Redis's time in scripts and this process's CPU time, during the throughput run.
+  const cost = new Map<Mode, { redis: number; node: number }[]>(modes.map((m) => [m, []]));
+  const load = [loadavg()[0]!];
   for (let round = 0; round <= ROUNDS; round++) {
     for (const mode of modes) {
       await redis.flushAll();
       const a = adder(mode, redis.url, `bench-${mode}`);
+      await redis.admin.config('RESETSTAT');
+      const cpu = process.cpuUsage();
       const rate = await throughput(a);
+      const used = process.cpuUsage(cpu);
+      const redisUs = (await scriptMicros(redis.admin)) / JOBS;
       const l = await latency(a);
       await a.close();
       if (round === 0) continue; // warm-up
       rates.get(mode)!.push(rate);
       lat.get(mode)!.push(l);
+      cost.get(mode)!.push({ redis: redisUs, node: (used.user + used.system) / JOBS });
       console.log(
         `round ${round} ${mode}: ${Math.round(rate)} adds/s, p50 ${l.p50.toFixed(3)} ms, p99 ${l.p99.toFixed(3)} ms`,
       );
@@ -121,18 +137,22 @@ try {
   }
   await redis.flushAll();
   const replay = await replayRate(redis.url);
+  load.push(loadavg()[0]!);
   const r = (m: Mode) => median(rates.get(m)!);
   const p = (m: Mode, k: 'p50' | 'p99') => median(lat.get(m)!.map((x) => x[k]));
   const row = (label: string, m: Mode) =>
-    `| ${label} | ${Math.round(r(m)).toLocaleString('en-US')} | ${(r(m) / r('off')).toFixed(2)} | ${p(m, 'p50').toFixed(3)} | ${p(m, 'p99').toFixed(3)} |`;
+    `| ${label} | ${Math.round(r(m)).toLocaleString('en-US')} | ${(r(m) / r('off')).toFixed(2)} | ${p(m, 'p50').toFixed(3)} | ${p(m, 'p99').toFixed(3)} | ${c(m, 'redis').toFixed(2)} | ${c(m, 'node').toFixed(2)} |`;
+  const c = (m: Mode, k: 'redis' | 'node') => median(cost.get(m)!.map((x) => x[k]));
   const table = [
     `${JOBS.toLocaleString('en-US')} adds, ${WINDOW} in flight; latency over ${LATENCY_ADDS} adds one at a time; medians of ${ROUNDS} rounds after a warm-up, modes alternating.`,
     '',
-    '| producer | adds/s | vs spool off | p50 ms | p99 ms |',
-    '|---|---:|---:|---:|---:|',
+    '| producer | adds/s | vs spool off | p50 ms | p99 ms | Redis µs/job in scripts | Node CPU µs/job |',
+    '|---|---:|---:|---:|---:|---:|---:|',
     row('Hopper, spool off', 'off'),
     row('Hopper, spool on (Redis up)', 'on'),
     row('BullMQ Queue.add', 'bullmq'),
+    '',
+    `Load average (1 min) at start and end: ${load.map((x) => x.toFixed(1)).join(' and ')} on ${availableParallelism()} CPUs.`,
     '',
     `Spool while Redis is unreachable: ${Math.round(replay.spoolRate).toLocaleString('en-US')} adds/s written to disk (fsync \`interval\`); replay by the next process: ${Math.round(replay.replayRate).toLocaleString('en-US')} jobs/s into Redis.`,
   ].join('\n');

@@ -12,6 +12,7 @@ import { ConsoleQueues } from './queues.js';
 import { consoleRoutes } from './routes.js';
 import { consoleScripts } from './scripts.js';
 import { Sessions } from './session.js';
+import { spoolRoutes } from './spool-routes.js';
 import { CSP, loadAssets } from './static.js';
 
 export interface ConsoleOptions {
@@ -129,6 +130,7 @@ export function hopperConsole(options: ConsoleOptions = {}) {
         auth,
         secureCookie: options.secureCookie ?? 'auto',
       });
+      spoolRoutes(api, { client, prefix, reads, intervalMs: hub.intervalMs });
     });
   };
 }

@@ -9,8 +9,8 @@ import { type ConnectionOptions, createClient } from '../redis/connection.js';
 import { callScript, defineScripts } from '../redis/scripts.js';
 import { JobStateError, ValidationError } from '../util/errors.js';
 import { readChildren } from './children.js';
-import { deliver } from './deliver.js';
 import { type PlannedJob, planFlow } from './plan.js';
+import { removeFlowAware } from './remove.js';
 import { flowScripts } from './scripts.js';
 import type { FlowChild, FlowJob, FlowNodeIds } from './types.js';
 
@@ -150,28 +150,11 @@ export class FlowProducer {
    * last one pending, the parent runs. Resolves false when there was no such job.
    */
   async remove(queue: string, id: string): Promise<boolean> {
-    const status = await this.removeOne(validateQueueName(queue), id, true);
+    const status = await removeFlowAware(this.client, this.prefix, validateQueueName(queue), id, (q) =>
+      this.keys(q),
+    );
     if (status === -1) throw new JobStateError(`job ${queue}/${id} is active: a worker holds it`);
     return status === 1;
-  }
-
-  private async removeOne(queue: string, id: string, tell: boolean): Promise<number> {
-    const k = this.keys(queue);
-    const [status, token, link, ...kids] = await callScript<[number, string, string, ...string[]]>(
-      this.client,
-      'flow-remove',
-      scriptKeys(k, flowChildrenKey(k, id)),
-      [id, tell ? '1' : '0'],
-    );
-    if (token) {
-      const [policy, parentQueue, parentId] = link.split(SEP) as [string, string, string];
-      // If this fails, a worker of `queue` delivers it from the outbox (its recovery sweep).
-      await deliver(this.client, this.prefix, [
-        { childQueue: queue, childId: id, token, kind: 'r', policy, parentQueue, parentId, payload: 'null' },
-      ]).catch(() => {});
-    }
-    for (let i = 0; i < kids.length; i += 2) await this.removeOne(kids[i]!, kids[i + 1]!, false);
-    return status;
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,14 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { queueKeys } from '../queue/keys.js';
 import { isCluster } from '../redis/connection.js';
+import {
+  parseSpoolReports,
+  readSpoolReports,
+  type SpoolReport,
+  spoolReportsKey,
+  summariseSpools,
+} from '../spool/report.js';
+import { streamKeys } from '../stream/keys.js';
 import type { StreamInfo } from '../stream/types.js';
 import { requireOptional } from '../util/optional.js';
 import { LAST_BUCKET, PER_DOUBLING, upperMs } from './buckets.js';
@@ -54,8 +62,10 @@ export const CLUSTER = 'cluster';
 const STATES = ['waiting', 'delayed', 'active', 'completed', 'failed'] as const;
 
 interface Snapshot {
-  queues: { name: string; totals: Fields; counts: number[] }[];
-  streams: { name: string; info: StreamInfo | undefined }[];
+  queues: { name: string; totals: Fields; counts: number[]; spools: SpoolReport[] }[];
+  streams: { name: string; info: StreamInfo | undefined; spools: SpoolReport[] }[];
+  /** When it was read: the spools' ages are counted to it. */
+  at: number;
 }
 
 type Labels = Record<string, string | number>;
@@ -68,7 +78,7 @@ type Value = { value: number; labels: Labels; metricName?: string };
  */
 export class PrometheusExporter {
   readonly registry: Registry;
-  private snapshot: Snapshot = { queues: [], streams: [] };
+  private snapshot: Snapshot = { queues: [], streams: [], at: 0 };
 
   constructor(
     private readonly sources: PrometheusSources,
@@ -131,6 +141,34 @@ export class PrometheusExporter {
       'gauge',
       groupValue((g) => g.consumers),
     );
+
+    // Producers' spools as they report them to Redis (src/spool/report.ts): every producer
+    // of the queue or stream, wherever it runs; a producer cut off from Redis cannot report.
+    const spoolValue = (pick: (x: ReturnType<typeof summariseSpools>) => number) => (s: Snapshot) => [
+      ...s.queues.map((q) => ({ value: pick(summariseSpools(q.spools, s.at)), labels: { queue: q.name } })),
+      ...s.streams.map((st) => ({
+        value: pick(summariseSpools(st.spools, s.at)),
+        labels: { stream: st.name },
+      })),
+    ];
+    this.metric(
+      'hopper_producer_spool_depth',
+      "Calls held in producers' spools, not yet replayed into Redis, as the producers report them",
+      'gauge',
+      spoolValue((x) => x.depth),
+    );
+    this.metric(
+      'hopper_producer_spool_oldest_age_seconds',
+      "Age of the oldest call held in any producer's spool (0 when none)",
+      'gauge',
+      spoolValue((x) => x.ageMs / 1000),
+    );
+    this.metric(
+      'hopper_producer_spools',
+      'Producers reporting a spool that holds calls',
+      'gauge',
+      spoolValue((x) => x.producers),
+    );
   }
 
   get contentType(): string {
@@ -147,6 +185,7 @@ export class PrometheusExporter {
   private async read(): Promise<Snapshot> {
     const names = await this.sources.queues();
     const client = this.sources.client;
+    const now = Date.now();
     // One pipeline for all queues on one server; on a Cluster a pipeline may not span
     // slots, so one per queue (each queue is one slot), sent together.
     const pipelines = isCluster(client) ? names.map(() => client.pipeline()) : [client.pipeline()];
@@ -158,7 +197,8 @@ export class PrometheusExporter {
         .zcard(k.delayed)
         .hlen(k.active)
         .zcard(k.completed)
-        .zcard(k.failed);
+        .zcard(k.failed)
+        .hgetall(spoolReportsKey(k.tag));
     });
     const replies = names.length
       ? (await Promise.all(pipelines.map(async (p) => (await p.exec()) ?? []))).flat()
@@ -166,16 +206,23 @@ export class PrometheusExporter {
     for (const [err] of replies) if (err) throw err;
     const v = (i: number) => replies[i]![1];
     const queues = names.map((name, q) => {
-      const at = q * 7;
+      const at = q * 8;
       const totals: Fields = new Map();
       addFields(totals, v(at) as Record<string, string>);
       const n = [1, 2, 3, 4, 5, 6].map((i) => Number(v(at + i)));
-      return { name, totals, counts: [n[0]! + n[1]!, n[2]!, n[3]!, n[4]!, n[5]!] };
+      const spools = parseSpoolReports(v(at + 7) as Record<string, string>, now);
+      return { name, totals, counts: [n[0]! + n[1]!, n[2]!, n[3]!, n[4]!, n[5]!], spools };
     });
     const streams = await Promise.all(
-      this.sources.streams.map(async (s) => ({ name: s.name, info: await s.info().catch(() => undefined) })),
+      this.sources.streams.map(async (s) => ({
+        name: s.name,
+        info: await s.info().catch(() => undefined),
+        spools: await readSpoolReports(client, streamKeys(this.sources.prefix, s.name).tag, now).catch(
+          () => [],
+        ),
+      })),
     );
-    return { queues, streams };
+    return { queues, streams, at: now };
   }
 
   private metric(

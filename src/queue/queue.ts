@@ -1,5 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
+import { type Delivery, deliver, parseEntry } from '../flow/deliver.js';
+import { removeFlowAware } from '../flow/remove.js';
+import { flowScripts } from '../flow/scripts.js';
 import { metricsOption } from '../metrics/options.js';
 import { type ReadMetricsOptions, readMetrics } from '../metrics/reader.js';
 import { MetricsRecorder } from '../metrics/recorder.js';
@@ -8,6 +11,7 @@ import { createClient } from '../redis/connection.js';
 import { scanKeys, unlinkKeys } from '../redis/scan.js';
 import { callScript, defineScripts } from '../redis/scripts.js';
 import { SpooledProducer, type SpoolStats, validateSpoolOptions } from '../spool/index.js';
+import { SpoolReporter, spoolReportsKey } from '../spool/report.js';
 import { activeCarrier, loadTracing, tracingPending } from '../tracing/index.js';
 import { JobStateError, ValidationError } from '../util/errors.js';
 import { defaultLogger, type Logger } from '../util/logger.js';
@@ -80,6 +84,8 @@ export class Queue<D = unknown, R = unknown> {
    */
   readonly spool: SpooledProducer<SpooledJobs> | undefined;
   private spooledIds = 0;
+  /** Publishes the spool's depth and age to Redis while it holds records (docs/spool.md). */
+  private spoolReporter: SpoolReporter | undefined;
   private readonly scheduling!: Schedules;
 
   constructor(name: string, options: QueueOptions = {}) {
@@ -106,6 +112,7 @@ export class Queue<D = unknown, R = unknown> {
     this.client = createClient(options.connection, 'producer');
     this.client.on('error', () => {}); // reconnects on its own; failed commands reject to the caller
     defineScripts(this.client, queueScripts);
+    defineScripts(this.client, flowScripts); // remove and drain are flow-aware
     warnAboutServer(this.client, this.logger);
     this.metrics =
       metrics &&
@@ -129,6 +136,12 @@ export class Queue<D = unknown, R = unknown> {
       );
       try {
         this.spool = new SpooledProducer(spool, target, this.logger);
+        this.spoolReporter = new SpoolReporter(
+          this.client,
+          spoolReportsKey(this.keys.tag),
+          this.spool,
+          spool.dir,
+        );
       } catch (err) {
         this.client.disconnect();
         throw err;
@@ -184,22 +197,30 @@ export class Queue<D = unknown, R = unknown> {
       return Promise.reject(err);
     }
     this.register();
-    if (this.spool) return this.spoolAdd([job]).then((ids) => ids[0]!);
+    if (this.spool) {
+      const generated = job.id === '';
+      if (generated) job.id = this.spoolId();
+      return this.spool.submitOne([{ job, generated }], job.id);
+    }
     return this.batcher.addOne(job);
   }
 
   /** Gives generated ids to jobs without a jobId (so a spooled job has its id at once) and submits them. */
   private spoolAdd(jobs: PreparedJob[]): Promise<string[]> {
-    const spool = this.spool!;
     const value: SpooledJobs = jobs.map((job) => {
       if (job.id !== '') return { job, generated: false };
-      return { job: { ...job, id: `${spool.run}-${(++this.spooledIds).toString(36)}` }, generated: true };
+      return { job: { ...job, id: this.spoolId() }, generated: true };
     });
-    return spool.submit(
+    return this.spool!.submit(
       value,
       value.map((v) => v.job.id),
       value.length,
     );
+  }
+
+  /** A generated id of a spooled queue: `<run>-<n>` (n in base 36), made before the job is sent. */
+  private spoolId(): string {
+    return `${this.spool!.run}-${(++this.spooledIds).toString(36)}`;
   }
 
   /** The spool's depth, bytes, oldest record's age and state; null without the `spool` option. */
@@ -474,10 +495,17 @@ export class Queue<D = unknown, R = unknown> {
     return cleanFinished(this.client, this.keys, state, olderThanMs, limit);
   }
 
-  /** Deletes a job that is not active. Resolves false when there was no such job. */
+  /**
+   * Deletes a job that is not active. Resolves false when there was no such job. Flow
+   * jobs: a parent's children (in any queue, and theirs) are removed with it, except
+   * active ones, which finish unlinked; a removed child's parent stops waiting for it
+   * and runs if it was the last one pending (docs/flows.md).
+   */
   async remove(id: string): Promise<boolean> {
-    const keys = scriptKeys(this.keys);
-    const r = await callScript<number>(this.client, 'remove-job', keys, [id]);
+    // Flow-aware (docs/flows.md): a parent's children go with it, a child's parent stops waiting for it.
+    const r = await removeFlowAware(this.client, this.prefix, this.name, id, (q) =>
+      q === this.name ? this.keys : queueKeys(this.prefix, q),
+    );
     if (r === -1) throw new JobStateError(`job ${id} is active: a worker holds it`);
     return r === 1;
   }
@@ -543,15 +571,36 @@ export class Queue<D = unknown, R = unknown> {
     return (await this.client.hexists(this.keys.meta, 'paused')) === 1;
   }
 
-  /** Deletes waiting and delayed jobs; active and finished ones stay. Returns how many were deleted. */
+  /**
+   * Deletes waiting and delayed jobs; active and finished ones stay. Returns how many
+   * were deleted. Parents waiting for children are not in line and stay; drained flow
+   * children count as removed for their parents, which stop waiting for them (and run
+   * when nothing else is pending), as with remove().
+   */
   async drain(): Promise<number> {
     const keys = scriptKeys(this.keys);
     let total = 0;
     for (;;) {
-      const n = await callScript<number>(this.client, 'drain', keys, [5000]);
+      const [n, ...outcomes] = await callScript<[number, ...string[]]>(this.client, 'drain', keys, [5000]);
       total += n;
+      if (outcomes.length > 0) await this.deliverRemovals(outcomes);
       if (n === 0) return total;
     }
+  }
+
+  /** Tells the parents of drained flow children (id, outbox entry pairs); the recovery sweep retries what fails. */
+  private async deliverRemovals(pairs: string[]): Promise<void> {
+    const list: Delivery[] = [];
+    for (let i = 0; i < pairs.length; i += 2) {
+      const d = parseEntry(this.name, pairs[i]!, pairs[i + 1]!);
+      if (d) list.push(d);
+    }
+    await deliver(this.client, this.prefix, list).catch((err: unknown) =>
+      this.logger.warn(
+        { queue: this.name, err: (err as Error).message },
+        'drain: telling flow parents failed; a worker of this queue delivers it later',
+      ),
+    );
   }
 
   /**
@@ -629,6 +678,7 @@ export class Queue<D = unknown, R = unknown> {
     // Adds made before close() may still wait for the tracing import, then batch.
     await tracingPending();
     await this.batcher.drain();
+    this.spoolReporter?.stop();
     await this.spool?.close();
     await this.metrics?.close().catch(() => {});
     await this.client.quit().catch(() => this.client.disconnect());

@@ -25,18 +25,26 @@ export function queueSpoolTarget(
     async apply(run, items, force) {
       const allKeys = [...scriptKeys(keys), spoolMarkKey(keys, run)];
       const dedupIndex = new Map<string, number>();
-      let heads = '';
+      const sizes: number[] = [];
       let kinds = '';
+      let allPlain = true;
+      let allSingle = true;
       const plain: string[] = [];
       const other: (string | number)[] = [];
-      for (const item of items) {
-        heads += `${item.seq},${item.value.length};`;
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i]!;
+        // add-spooled.lua finds the items already applied by one comparison with the mark.
+        if (item.seq !== items[0]!.seq + i)
+          throw new Error('spooled items must have consecutive sequence numbers');
+        sizes.push(item.value.length);
+        if (item.value.length !== 1) allSingle = false;
         for (const { job: j, generated } of item.value) {
           if (generated && isPlain(j)) {
             kinds += 'p';
             plain.push(j.id, j.record);
             continue;
           }
+          allPlain = false;
           kinds += generated ? 'g' : 'o';
           let dedup: string | number = j.dedupKey;
           if (j.dedupMode === 't' || j.dedupMode === 'd') {
@@ -49,7 +57,16 @@ export function queueSpoolTarget(
           other.push(j.id, j.record, j.priority, j.delay, j.group, j.dedupMode, dedup, j.dedupTtl);
         }
       }
-      const args = [MARK_TTL_MS, force ? '1' : '0', heads, kinds, plain.join(SEP), ...other];
+      const args = [
+        MARK_TTL_MS,
+        force ? '1' : '0',
+        items[0]?.seq ?? 0,
+        items.length,
+        allSingle ? '' : sizes.join(','),
+        allPlain ? '' : kinds,
+        plain.join(SEP),
+        ...other,
+      ];
       const reply = await callScript<string[]>(client, 'add-spooled', allKeys, args);
       if (reply[0] === 'gap') return { gap: Number(reply[1]) };
       let count = 0;
@@ -59,7 +76,8 @@ export function queueSpoolTarget(
         const flag = flags[i];
         if (flag === '-') return null;
         count += item.value.length;
-        return flag === '=' ? item.value.map((j) => j.job.id) : reply[at++]!.split(SEP);
+        // '=': the ids sent, which the producer already holds (null says so, without a copy).
+        return flag === '=' ? null : reply[at++]!.split(SEP);
       });
       onAdded?.(count);
       return { ids };

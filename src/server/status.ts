@@ -15,12 +15,21 @@ export interface HealthBody {
   consumers: number | null;
   warnings?: string[];
   /** With TRACK_SPOOL_DIR: this process's spool (events held while Redis did not answer). */
-  spool?: { state: 'direct' | 'spooling'; depth: number; bytes: number; age_ms: number };
+  spool?: {
+    state: 'direct' | 'spooling';
+    depth: number;
+    bytes: number;
+    age_ms: number;
+    /** The spool has held records longer than SPOOL_DEGRADED_MS: Redis is away or replay does not keep up. */
+    degraded: boolean;
+  };
   /** Why the status is unhealthy, when it is. */
   reasons?: string[];
 }
 
 const REDIS_CHECK_MS = 1000;
+/** A spool holding records longer than this marks /health degraded (a warning). */
+export const SPOOL_DEGRADED_MS = 60_000;
 const DATABASE_CHECK_MS = 2000;
 
 /** Resolves to the value, or rejects when `ms` pass first: health must answer even when a dependency hangs. */
@@ -147,6 +156,22 @@ export async function readStatus(deps: StatusDeps): Promise<HealthBody> {
   if (warnings.length > 0) body.warnings = warnings;
   if (reasons.length > 0) body.reasons = reasons;
   const spool = deps.stream.spoolStats();
-  if (spool) body.spool = { state: spool.state, depth: spool.depth, bytes: spool.bytes, age_ms: spool.ageMs };
+  if (spool) {
+    const degraded = spool.depth > 0 && spool.ageMs > SPOOL_DEGRADED_MS;
+    body.spool = {
+      state: spool.state,
+      depth: spool.depth,
+      bytes: spool.bytes,
+      age_ms: spool.ageMs,
+      degraded,
+    };
+    // A warning, not unhealthy: this process still takes events (it spools them), and a
+    // load balancer taking it out of service would only stop its replay being watched.
+    if (degraded)
+      body.warnings = [
+        ...(body.warnings ?? []),
+        `spool degraded: ${spool.depth} calls held, the oldest ${Math.round(spool.ageMs / 1000)} s old`,
+      ];
+  }
   return body;
 }

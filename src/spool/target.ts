@@ -5,8 +5,9 @@ export interface SpoolItem<V> {
 }
 
 /**
- * What a spooled call's replay answered: `ids` per item (null for an item Redis had
- * applied before, whose ids are the ones handed out when it was spooled), or `gap`
+ * What a spooled call's replay answered: `ids` per item (null for an item whose ids are
+ * the ones handed out when it was made: Redis applied it before, or stored its jobs under
+ * the client-made ids), or `gap`
  * when Redis has not seen every earlier item of the run yet and wrote nothing.
  */
 export type ApplyResult = { ids: (string[] | null)[] } | { gap: number };

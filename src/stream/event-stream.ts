@@ -3,6 +3,7 @@ import { clientPassword, createClient } from '../redis/connection.js';
 import { redactError } from '../redis/redact.js';
 import { callScript, defineScripts } from '../redis/scripts.js';
 import { SpooledProducer, type SpoolStats, validateSpoolOptions } from '../spool/index.js';
+import { SpoolReporter, spoolReportsKey } from '../spool/report.js';
 import { HopperError, ValidationError } from '../util/errors.js';
 import { defaultLogger, type Logger } from '../util/logger.js';
 import { AppendBatcher } from './append-batcher.js';
@@ -35,6 +36,8 @@ export class EventStream {
   /** With the `spool` option: where appends go while Redis does not answer. An EventEmitter (see Queue.spool). */
   readonly spool: SpooledProducer<SpooledEvents> | undefined;
   private spooledIds = 0;
+  /** Publishes the spool's depth and age to Redis while it holds records (docs/spool.md). */
+  private spoolReporter: SpoolReporter | undefined;
 
   constructor(name: string, options: EventStreamOptions = {}) {
     this.name = validateName('name', name);
@@ -51,6 +54,12 @@ export class EventStream {
     if (spool) {
       try {
         this.spool = new SpooledProducer(spool, streamSpoolTarget(this.client, this.keys), this.logger);
+        this.spoolReporter = new SpoolReporter(
+          this.client,
+          spoolReportsKey(this.keys.tag),
+          this.spool,
+          spool.dir,
+        );
       } catch (err) {
         this.client.disconnect();
         throw err;
@@ -163,6 +172,7 @@ export class EventStream {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    this.spoolReporter?.stop();
     await this.spool?.close();
     await this.client.quit().catch(() => {});
     this.client.disconnect();

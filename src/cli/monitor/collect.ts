@@ -5,10 +5,12 @@ import { readPartitionCounts } from '../../queue/partitions/registry.js';
 import type { Queue } from '../../queue/queue.js';
 import type { JobCounts } from '../../queue/types.js';
 import { durabilityWarnings, parseInfo, readServerFacts } from '../../redis/server-check.js';
+import type { SpoolReport } from '../../spool/report.js';
 import { HopperError } from '../../util/errors.js';
 import { loadEngine } from '../engine.js';
 import { cliLogger } from '../logger.js';
 import type { Target } from '../target.js';
+import { readQueueSpools } from './spools.js';
 
 /**
  * Per-minute metrics read for rates and percentiles: this minute and the one before, so the
@@ -37,6 +39,8 @@ export interface Snapshot {
   skipped: string[];
   /** Queues named on the command line that no producer or worker has registered (yet). */
   unregistered: string[];
+  /** Producers' spools holding calls, as they report them to Redis (src/spool/report.ts), per queue. */
+  spools?: { queue: string; reports: SpoolReport[] }[];
 }
 
 /**
@@ -116,7 +120,13 @@ export class Collector {
         runP95: metrics.execution.p95,
       });
     }
+    const spools = await readQueueSpools(
+      this.client,
+      this.prefix,
+      queues.map((q) => q.name),
+    );
     return {
+      spools,
       at: new Date().toISOString(),
       redis: {
         pingMs,

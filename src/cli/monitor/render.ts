@@ -2,6 +2,7 @@ import { wrap } from '../demo-status.js';
 import { STATES } from '../engine.js';
 import { printable } from '../printable.js';
 import type { QueueSnapshot, Snapshot } from './collect.js';
+import { renderSpools } from './spools.js';
 
 /** The count columns: the states of `hopper stats` with flow parents waiting for children, then paused as a yes/no column. */
 const COLUMNS = [...STATES, 'waitingChildren'] as const;
@@ -97,6 +98,7 @@ export function render(frame: Frame, columns = 120): string[] {
       ),
     );
   }
+  lines.push(...renderSpools(s));
   if (s.unregistered.length > 0) lines.push('');
   for (const name of s.unregistered) {
     lines.push(

@@ -83,6 +83,9 @@ for i = 0, n - 1 do
         if where == K.fdeps then
           redis.call('HDEL', K.fdeps, pid)
           failParent(pid, ref, payload)
+          -- A failed parent may be cleaned away with its record: its children hash must not
+          -- outlive it for good (a retried child's completion refreshes it on release).
+          redis.call('PEXPIRE', kids, KIDS_TTL_MS)
         end
         redis.call('HSET', K.fblocked, pid, state)
       else

@@ -1,4 +1,5 @@
--- Removes one flow job from this queue (FlowProducer.remove, docs/flows.md): in
+-- Removes one job from this queue, flow-aware (Queue.remove, FlowProducer.remove,
+-- docs/flows.md); any job, flow or not: in
 -- any state but active, with its children hash, its wait for children and any
 -- outcome of it not yet delivered. An active job is not removed (its worker holds
 -- it): removed by hand it is refused; as part of its parent's removal it is
@@ -18,6 +19,7 @@
 --@include forget
 --@include until-done
 --@include split
+--@include events
 
 local id, tell = ARGV[1], ARGV[2] == '1'
 local kids = KEYS[EXTRA]
@@ -43,6 +45,7 @@ else
     out[#out + 1] = string.sub(f, at + 1)
   end
   redis.call('DEL', kids)
+  emitEvent(eventCap(S.evlen), 'removed', { id })
 end
 redis.call('HDEL', K.fparent, id)
 redis.call('HDEL', K.foutv, id)

@@ -2,7 +2,8 @@
 -- number per call so Redis never blocks long; the caller repeats until 0.
 -- KEYS: the queue's keys (keys.lua)
 -- ARGV: 1 batch size
--- Returns the number of jobs deleted by this call.
+-- Returns { the number of jobs deleted by this call, then per drained flow child its
+--   id and removal outcome (the outbox entry, as flow-claim.lua returns them) }.
 --@include keys
 --@include now
 --@include settings
@@ -12,6 +13,8 @@
 --@include forget
 --@include until-done
 --@include events
+--@include split
+--@include flow-outbox
 
 local budget = tonumber(ARGV[1])
 local ids = {}
@@ -50,7 +53,24 @@ if #ids < budget then
 end
 -- A delayed grouped job has a gjob entry but no place in a line or gwait: drained as delayed.
 local S = readSettings()
+-- Flow children drained count as removed for their parents (docs/flows.md): their
+-- removal outcomes go to this queue's outbox (read before forget() drops the links),
+-- and are returned so Queue.drain delivers them at once (the recovery sweep otherwise).
+local out = { #ids }
+if S.flows and #ids > 0 then
+  local all = {}
+  for i = 1, #ids do all[i] = i end
+  local token = string.format('%d', redis.call('INCR', K.seq))
+  flowOutbox(S, ids, all, token, 'r', '')
+  local entries = redis.call('HMGET', K.foutv, unpack(ids))
+  for i, id in ipairs(ids) do
+    if entries[i] then
+      out[#out + 1] = id
+      out[#out + 1] = entries[i]
+    end
+  end
+end
 releaseUntilDone(S, ids)
 forget(ids)
 emitEvent(eventCap(S.evlen), 'removed', ids)
-return #ids
+return out

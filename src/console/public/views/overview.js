@@ -1,6 +1,7 @@
 import { ago, num, pct } from '../format.js';
 import { html } from '../html.js';
 import { Spark } from './charts.js';
+import { SpoolsPanel } from './spools.js';
 
 const link = (name, state) => `#/queue/${encodeURIComponent(name)}${state ? `/${state}` : ''}`;
 
@@ -16,6 +17,7 @@ export function Overview({ overview }) {
   if (!overview) return html`<p>Reading Redis…</p>`;
   return html`<section>
     <${Warnings} overview=${overview} />
+    <${SpoolsPanel} />
     <h2>Queues <small>${overview.queues.length}${overview.hidden ? ` (+${overview.hidden} not shown)` : ''}</small></h2>
     <table class="queues">
       <thead><tr>
