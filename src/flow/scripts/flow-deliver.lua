@@ -27,6 +27,7 @@
 --@include retain
 --@include split
 --@include flow-outbox
+--@include fail-record
 
 -- A released parent's children hash outlives it by this much (its handler reads it).
 local KIDS_TTL_MS = 7 * 24 * 3600 * 1000
@@ -43,7 +44,7 @@ local function failParent(pid, ref, payload)
   local err = '{"name":"ChildFailedError","message":' ..
     cjson.encode('child ' .. q .. '/' .. cid .. ' failed: ' .. why) ..
     ',"child":{"queue":' .. cjson.encode(q) .. ',"id":' .. cjson.encode(cid) .. ',"error":' .. payload .. '}}'
-  redis.call('HSET', K.errors, pid, '{"p":' .. S.nowText .. ',"f":' .. S.nowText .. ',"a":0,"e":' .. err .. '}')
+  recordFailure(pid, S.nowText, S.nowText, 0, err) -- kept behind the parent's own failed attempts
   retain(K.failed, { pid }, S.now, keepAge, keepCount)
   -- The parent's own parent hears of it like of any failure.
   if S.flows then flowOutbox(S, { pid }, { 1 }, string.format('%d', redis.call('INCR', K.seq)), 'f', err) end
