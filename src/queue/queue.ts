@@ -22,6 +22,7 @@ import * as jobAdmin from './job-admin.js';
 import { addRequestKey, type QueueKeys, queueKeys, registryKey } from './keys.js';
 import { configureGroup, type GroupCounts, readGroup, readLimits, writeLimits } from './limits.js';
 import { PartitionedQueue } from './partitions/queue.js';
+import { PartitionCountError, refusePartitioned } from './partitions/registry.js';
 import { isPartition, markPartition, partitionRole } from './partitions/role.js';
 import { cleanFinished, promoteAllJobs, promoteJob } from './promote-clean.js';
 import { readJob } from './read-job.js';
@@ -69,6 +70,9 @@ export class Queue<D = unknown, R = unknown> {
   readonly prefix!: string;
   private readonly client!: Redis;
   private readonly batcher!: AddBatcher;
+  /** The one check that the name is not a partitioned queue's (see unpartitioned). */
+  private plainCheck: Promise<void> | undefined;
+  private plainChecked = false;
   private readonly maxPayloadBytes!: number;
   private readonly defaults!: JobOptions;
   private readonly defaultsJson!: string;
@@ -202,7 +206,8 @@ export class Queue<D = unknown, R = unknown> {
       if (generated) job.id = this.spoolId();
       return this.spool.submitOne([{ job, generated }], job.id);
     }
-    return this.batcher.addOne(job);
+    const check = this.unpartitioned();
+    return check ? check.then(() => this.batcher.addOne(job)) : this.batcher.addOne(job);
   }
 
   /** Gives generated ids to jobs without a jobId (so a spooled job has its id at once) and submits them. */
@@ -245,6 +250,7 @@ export class Queue<D = unknown, R = unknown> {
 
   /** @internal Adds jobs prepareJob checked: chunks of 1,000, each chunk atomic. */
   async addPrepared(prepared: PreparedJob[]): Promise<string[]> {
+    if (!this.spool) await this.unpartitioned();
     const chunks: Promise<string[]>[] = [];
     for (let i = 0; i < prepared.length; i += 1000) {
       const chunk = prepared.slice(i, i + 1000);
@@ -306,6 +312,25 @@ export class Queue<D = unknown, R = unknown> {
       dedupKey: !dedup ? '' : dedup.mode === 'until-done' ? dedup.key : `${this.keys.dedup}:${dedup.key}`,
       dedupTtl: dedup?.ttl ?? 0,
     };
+  }
+
+  /**
+   * Before the first add, refuses a name recorded as partitioned (PartitionCountError): opened
+   * without `partitions`, its jobs would go to keys no worker reads. One HGET per Queue; when
+   * Redis does not answer, the adds go on (their own resends apply) and the next add checks.
+   */
+  private unpartitioned(): Promise<void> | undefined {
+    if (this.plainChecked || isPartition(this)) return undefined;
+    this.plainCheck ??= refusePartitioned(this.client, this.prefix, this.name).then(
+      () => {
+        this.plainChecked = true;
+      },
+      (err) => {
+        this.plainCheck = undefined;
+        if (err instanceof PartitionCountError) throw err;
+      },
+    );
+    return this.plainCheck;
   }
 
   /** Records the queue name once, so `hopper stats` can list queues without KEYS. */

@@ -321,6 +321,30 @@ test('the CLI sees one queue: stats, jobs and retry of a partitioned queue', asy
   assert.equal((await q.getJob(failed[2]!))?.state, 'waiting');
 });
 
+test('a partitioned queue opened without partitions is refused: its adds and its worker would use keys no partition reads', async () => {
+  const q = queue('plain-open');
+  await q.add('j', {});
+  const plain = fx.track(new Queue(q.name, { connection: fx.connection }));
+  for (const add of [() => plain.add('j', {}), () => plain.addBulk([{ name: 'j', data: {} }])])
+    await assert.rejects(
+      add(),
+      (e) =>
+        e instanceof PartitionCountError && e.field === 'partitions' && e.stored === N && e.requested === 1,
+    );
+  assert.equal(
+    await fx.raw.exists(`{hopper:${q.name}}:wait`, `{hopper:${q.name}}:jobs`),
+    0,
+    'nothing written',
+  );
+  const errors: Error[] = [];
+  const w = fx.track(new Worker(q.name, () => {}, { connection: fx.connection, logger: quiet }));
+  w.on('error', (e) => errors.push(e));
+  await waitFor('the plain worker refused', () => errors.length > 0);
+  assert.equal(errors[0]?.name, 'PartitionCountError'); // the worker's error events carry a redacted copy
+  assert.match(errors[0]!.message, /has 3 partition\(s\), opened with 1/);
+  assert.equal((await q.getCounts()).waiting, 1, 'the job is still waiting in its partition');
+});
+
 test('a flow that uses a partitioned queue is refused, naming the queue, and writes nothing', async () => {
   const q = queue('flow-child');
   await q.waitUntilReady();

@@ -45,6 +45,15 @@ export async function claimPartitions(client: Redis, prefix: string, name: strin
   );
 }
 
+/**
+ * Refuses a name recorded as partitioned to a queue or worker opened without `partitions`:
+ * it would write to (or wait on) keys no partition uses.
+ */
+export async function refusePartitioned(client: Redis, prefix: string, name: string): Promise<void> {
+  const stored = Number(await client.hget(partitionsKey(prefix), name));
+  if (stored > 1) throw new PartitionCountError(name, stored, 1);
+}
+
 /** Partition counts of the registered queues that have more than one (for the CLI and the dashboard). */
 export async function readPartitionCounts(client: Redis, prefix: string): Promise<Map<string, number>> {
   const all = await client.hgetall(partitionsKey(prefix));
