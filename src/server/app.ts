@@ -18,6 +18,7 @@ import {
   MAX_PARAM_LENGTH,
   refuseWhileClosing,
 } from './framework-errors.js';
+import { mountWebSocket } from './live/websocket.js';
 import { JobQueues } from './queues.js';
 import { healthRoute } from './routes/health.js';
 import { jobsRoutes } from './routes/jobs.js';
@@ -73,6 +74,8 @@ const DATABASE_READY_TIMEOUT_MS = 60_000;
 export function createServer(config: ServerConfig, options: ServerOptions = {}): HopperServer {
   // First: without Fastify nothing is opened (no Redis connection left behind by the error).
   const fastify = loadFastify();
+  if (config.websocket === 'on')
+    requireOptional('ws', 'WebSocket updates on `hopper serve` (HOPPER_WEBSOCKET=on)');
   const logger = options.logger ?? defaultLogger('hopper:server');
   const stream = openTrackStream(config.stream, config.trackSpoolDir, (spool) => ({
     connection: config.redisUrl,
@@ -119,6 +122,7 @@ export function createServer(config: ServerConfig, options: ServerOptions = {}):
   pullRoutes(app, api, { queues, probe, redisUrl: config.redisUrl });
   metricsRoutes(app, api, { client: probe, queues, stream, version: VERSION });
   if (config.dashboardPath) mountConsole(app, config, logger);
+  mountWebSocket(app, config, queues, logger);
 
   let monitoring = false;
   const monitor = setInterval(() => {
