@@ -14,7 +14,16 @@ requireRedisServer();
 /** Runtime dependencies a queue user needs; everything else is an optional peer. */
 const EXPECTED_DIRECT = ['commander', 'croner', 'ioredis', 'pino'];
 /** Optional peers and build tools: none may arrive with a plain install. */
-const NOT_INSTALLED = ['fastify', 'prom-client', 'pg', '@electric-sql/pglite', 'tsx', 'esbuild', 'express', 'ws'];
+const NOT_INSTALLED = [
+  'fastify',
+  'prom-client',
+  'pg',
+  '@electric-sql/pglite',
+  'tsx',
+  'esbuild',
+  'express',
+  'ws',
+];
 
 let redis: RedisProcess;
 let tarball: string;
