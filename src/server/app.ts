@@ -18,6 +18,8 @@ import {
   MAX_PARAM_LENGTH,
   refuseWhileClosing,
 } from './framework-errors.js';
+import { jobEventsRoute } from './live/job-sse.js';
+import { JobWatch } from './live/job-watch.js';
 import { mountWebSocket } from './live/websocket.js';
 import { JobQueues } from './queues.js';
 import { healthRoute } from './routes/health.js';
@@ -122,7 +124,10 @@ export function createServer(config: ServerConfig, options: ServerOptions = {}):
   pullRoutes(app, api, { queues, probe, redisUrl: config.redisUrl });
   metricsRoutes(app, api, { client: probe, queues, stream, version: VERSION });
   if (config.dashboardPath) mountConsole(app, config, logger);
-  mountWebSocket(app, config, queues, logger);
+  // Job status as it changes, over SSE and WebSocket: one QueueEvents per watched queue for both.
+  const watch = new JobWatch(config.redisUrl, logger);
+  jobEventsRoute(app, api, { queues, watch, probe });
+  mountWebSocket(app, config, queues, watch, logger);
 
   let monitoring = false;
   const monitor = setInterval(() => {
@@ -182,7 +187,7 @@ export function createServer(config: ServerConfig, options: ServerOptions = {}):
           logger,
           timeout: config.shutdownTimeout,
           // After the HTTP server: their last metrics flush and connections.
-          closers: [() => queues.close(), () => limit?.close() ?? Promise.resolve()],
+          closers: [() => watch.close(), () => queues.close(), () => limit?.close() ?? Promise.resolve()],
         }),
       );
       return closing;

@@ -13,6 +13,7 @@ import { capturingLogger, TOKEN, testConfig } from './helpers.js';
 // from one server to another (both on one Redis).
 requireRedisServer();
 const READER = 'reader-token-0123456789abcdef';
+const SUBMITTER = 'submitter-token-0123456789abcdef';
 let redis: RedisProcess;
 const open: { close(): Promise<void> }[] = [];
 const queue = unique('ws-jobs');
@@ -33,7 +34,11 @@ async function serve(): Promise<{ s: HopperServer; ws: string; http: string }> {
       websocket: 'on',
       wsMaxMessage: 1024,
       wsPingInterval: 200,
-      tokens: [...base.tokens, { name: 'reader', secret: READER, scopes: ['read'] }],
+      tokens: [
+        ...base.tokens,
+        { name: 'reader', secret: READER, scopes: ['read'] },
+        { name: 'submitter', secret: SUBMITTER, scopes: ['submit'] },
+      ],
     },
     { logger: capturingLogger().logger },
   );
@@ -143,6 +148,7 @@ test('a client on server A sees a message published via server B; job status car
   const snap = await late.next((m) => m.ref === 'w3');
   assert.equal(snap.final, true);
   for (const c of [onB, again, late]) c.ws.close();
+  await worker.close(); // the SSE test's job is for its own worker
 });
 
 test('auth and scopes as on the HTTP API; bad and oversized messages', async () => {
@@ -188,4 +194,35 @@ test('keepalive: a client that stops answering pings is cut', async () => {
   const { code } = await c.closed;
   assert.equal(code, 1006, 'terminated, no close frame');
   assert.ok(Date.now() - t0 < 3_000, `${Date.now() - t0} ms`);
+});
+
+test("job status over SSE: the state at once, each change, ends after the final one; another token's job is a 404", async () => {
+  const { http } = await serve();
+  const res = await fetch(`${http}/api/v1/queues/${queue}/jobs`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'sse', data: {}, opts: { delay: 300 } }),
+  });
+  const { jobId } = (await res.json()) as { jobId: string };
+  const url = `${http}/api/v1/queues/${queue}/jobs/${jobId}/events`;
+  // A submit-only token sees its own jobs only (TOKEN is an admin: the old plain form).
+  const other = await fetch(url, { headers: { authorization: `Bearer ${SUBMITTER}` } });
+  assert.equal(other.status, 404);
+  await other.text();
+  const reader = await fetch(url, { headers: { authorization: `Bearer ${READER}` } });
+  assert.equal(reader.status, 403);
+  await reader.text();
+  const sse = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } });
+  assert.equal(sse.status, 200);
+  assert.match(sse.headers.get('content-type') ?? '', /text\/event-stream/);
+  const worker = new Worker(queue, async () => 'ok', { connection: redis.url });
+  open.push(worker);
+  // The stream ends by itself after the final state.
+  const text = await sse.text();
+  const states = [...text.matchAll(/^data: (.*)$/gm)].map(
+    (m) => (JSON.parse(m[1]!) as { state: string }).state,
+  );
+  assert.equal(states[0], 'delayed');
+  assert.equal(states.at(-1), 'completed');
+  assert.match(text, /"result":"ok"/);
 });

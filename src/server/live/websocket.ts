@@ -8,7 +8,7 @@ import { MissingDependencyError, requireOptional } from '../../util/optional.js'
 import { ANONYMOUS_ADMIN, type Caller, tokenMatcher } from '../auth.js';
 import { allTokens, type ServerConfig } from '../config.js';
 import type { JobQueues } from '../queues.js';
-import { JobWatch } from './job-watch.js';
+import type { JobWatch } from './job-watch.js';
 import { Session } from './session.js';
 
 export const WS_PATH = '/api/v1/ws';
@@ -29,6 +29,7 @@ export function mountWebSocket(
   app: FastifyInstance,
   config: ServerConfig,
   queues: JobQueues,
+  watch: JobWatch,
   logger: Logger,
 ): boolean {
   if (config.websocket === 'off') return false;
@@ -51,7 +52,6 @@ export function mountWebSocket(
   const match = tokenMatcher(allTokens(config));
   const channel = new Channel({ connection: config.redisUrl, logger });
   channel.on('error', (err, ctx) => logger.warn({ err: err.message, ...ctx }, 'ws channel error'));
-  const watch = new JobWatch(config.redisUrl, logger);
   const alive = new Map<WebSocket, boolean>();
   let closing = false;
 
@@ -105,7 +105,7 @@ export function mountWebSocket(
   });
   app.addHook('onClose', async () => {
     wss.close();
-    await Promise.all([watch.close(), channel.close().catch(() => {})]);
+    await channel.close().catch(() => {});
   });
   return true;
 }
