@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
-/** `s` a key was set or filled, `d` deleted, `u` a loader lock was given up, `c` a namespace cleared. */
-export type BusOp = 's' | 'd' | 'u' | 'c';
+/**
+ * `s` a key was set or filled, `d` deleted, `u` a loader lock was given up, `c` a namespace
+ * cleared, `g` a tag invalidated (the key field holds the tag), `p` every key starting with
+ * a prefix invalidated (the key field holds the prefix).
+ */
+export type BusOp = 's' | 'd' | 'u' | 'c' | 'g' | 'p';
 
 /** On the wire a set carries its value's version, under its own letter (see Bus). */
 const VERSIONED_SET = 'S' as const;

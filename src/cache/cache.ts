@@ -24,6 +24,7 @@ import {
 import { ReadBatcher } from './read-batcher.js';
 import { RedisTier } from './redis-tier.js';
 import { type CacheStats, emptyStats } from './stats.js';
+import { checkTag, type TagStamp } from './tags.js';
 import { Waiters } from './waiters.js';
 
 /** Longest pause between two looks at Redis while another process loads a key. */
@@ -114,6 +115,7 @@ export class Cache {
     try {
       const [raw, pttl] = await this.reads.read(key);
       e = raw ? await decode(raw, pttl, Date.now()) : undefined;
+      if (e?.tags) [e] = await this.tagChecked([key], [raw], [e]);
     } catch (err) {
       this.redisFailed(err);
       return undefined;
@@ -159,10 +161,23 @@ export class Cache {
       return out;
     }
     const at = Date.now();
+    const raws = missing.map((_, j) => triples[3 * j] as Buffer | null);
+    let found: (Entry | undefined)[] = [];
+    for (let j = 0; j < missing.length; j++)
+      found.push(raws[j] ? await decode(raws[j]!, triples[3 * j + 1] as number, at) : undefined);
+    try {
+      found = await this.tagChecked(
+        missing.map((i) => keys[i]!),
+        raws,
+        found,
+      );
+    } catch (err) {
+      this.redisFailed(err);
+      return out;
+    }
     for (let j = 0; j < missing.length; j++) {
       const i = missing[j]!;
-      const raw = triples[3 * j] as Buffer | null;
-      const e = raw ? await decode(raw, triples[3 * j + 1] as number, at) : undefined;
+      const e = found[j];
       if (e && at < e.freshUntil) {
         this.counts.redis.hits++;
         this.remember(keys[i]!, e, seq);
@@ -179,8 +194,16 @@ export class Cache {
     const json = serialise(value);
     this.open();
     const version = this.nextVersion();
-    const entry = makeEntry(json, policy, Date.now(), version);
-    const payload = await encode(json, staleWindow(policy), this.settings.compressAbove, version);
+    const seq = this.invalidations;
+    let stamps: TagStamp[] | undefined;
+    try {
+      stamps = await this.stamp(policy);
+    } catch (err) {
+      this.memory?.delete(key);
+      throw this.redisFailed(err);
+    }
+    const entry = makeEntry(json, policy, Date.now(), version, stamps);
+    const payload = await encode(json, staleWindow(policy), this.settings.compressAbove, version, stamps);
     try {
       await this.tier.set(
         key,
@@ -193,7 +216,7 @@ export class Cache {
       this.memory?.delete(key);
       throw this.redisFailed(err);
     }
-    this.memory?.set(key, entry);
+    this.keep(key, entry, seq);
   }
 
   /**
@@ -231,6 +254,48 @@ export class Cache {
     const local = this.memory?.delete(key) ?? false;
     try {
       return (await this.tier.delete(key, this.bus.message('d', this.namespace, key))) || local;
+    } catch (err) {
+      throw this.redisFailed(err);
+    }
+  }
+
+  /**
+   * Every entry written with `tag` (set, setMany or getOrSet `tags`) reads as absent from now
+   * on, here and in every other instance (their memory tiers drop it over the bus). A write
+   * racing this call cannot leave its value readable: see tags.ts (generations).
+   */
+  async invalidateTag(tag: string): Promise<void> {
+    checkTag(tag);
+    this.open();
+    this.dropLocal(() => this.memory?.deleteTag(tag));
+    try {
+      await this.tier.tags.invalidate(
+        tag,
+        this.tier.keys.channel,
+        this.bus.message('g', this.namespace, tag),
+      );
+    } catch (err) {
+      throw this.redisFailed(err);
+    }
+    // A read that checked the old generation while the bump was in flight must not stay in memory.
+    this.dropLocal(() => this.memory?.deleteTag(tag));
+  }
+
+  /**
+   * Removes every key of this namespace starting with `prefix` from Redis (SCAN in pages,
+   * every master of a Cluster) and from every instance's memory tier. Returns the count of
+   * values removed from Redis. Not atomic across keys: a set landing while the scan runs may
+   * stay (it counts as after the invalidation); a getOrSet load in flight writes nothing.
+   */
+  async invalidatePrefix(prefix: string): Promise<number> {
+    checkKey(prefix, 'prefix');
+    this.open();
+    this.dropLocal(() => this.memory?.deletePrefix(prefix));
+    try {
+      const removed = await this.tier.clearPrefix(prefix);
+      await this.tier.publish(this.bus.message('p', this.namespace, prefix));
+      this.dropLocal(() => this.memory?.deletePrefix(prefix));
+      return removed;
     } catch (err) {
       throw this.redisFailed(err);
     }
@@ -385,9 +450,18 @@ export class Cache {
     stale: Entry | undefined,
     seq: number,
   ): Promise<{ fresh?: Entry; stale: Entry | undefined; locked: boolean }> {
-    const [raw, pttl, took] = await this.reads.read(key, token);
+    let [raw, pttl, took] = await this.reads.read(key, token);
+    let e = raw ? await decode(raw, pttl, Date.now()) : undefined;
+    if (e?.tags) {
+      [e] = await this.tagChecked([key], [raw], [e]);
+      // Invalidated by tag and now removed: read again, so the loader lock can be taken.
+      if (!e && took !== 1) {
+        [raw, pttl, took] = await this.reads.read(key, token);
+        e = raw ? await decode(raw, pttl, Date.now()) : undefined;
+        if (e?.tags) [e] = await this.tagChecked([key], [raw], [e]);
+      }
+    }
     const now = Date.now();
-    const e = raw ? await decode(raw, pttl, now) : undefined;
     if (e && now < e.freshUntil) {
       this.counts.redis.hits++;
       this.remember(key, e, seq);
@@ -446,6 +520,20 @@ export class Cache {
     useRedis: boolean,
   ): Promise<Entry> {
     this.counts.loader.calls++;
+    const seq = this.invalidations;
+    let stamps: TagStamp[] | undefined;
+    if (policy.tags) {
+      // Generations are read before the loader runs: an invalidation during the load marks its value stale.
+      try {
+        stamps = useRedis ? await this.stamp(policy) : policy.tags.map((t) => [t, -1]);
+      } catch (err) {
+        this.redisFailed(err);
+        stamps = policy.tags.map((t) => [t, -1]);
+        if (token !== undefined && useRedis)
+          this.tier.unlock(key, token, this.bus.message('u', this.namespace, key)).catch(() => {});
+        useRedis = false;
+      }
+    }
     const holding = token !== undefined && useRedis;
     const renew = holding
       ? setInterval(
@@ -471,10 +559,10 @@ export class Cache {
       clearInterval(renew);
     }
     const version = this.nextVersion();
-    const entry = makeEntry(json, policy, Date.now(), version);
+    const entry = makeEntry(json, policy, Date.now(), version, stamps);
     if (useRedis) {
       try {
-        const payload = await encode(json, staleWindow(policy), this.settings.compressAbove, version);
+        const payload = await encode(json, staleWindow(policy), this.settings.compressAbove, version, stamps);
         const written = await this.tier.fill(
           key,
           payload,
@@ -489,14 +577,59 @@ export class Cache {
         this.redisFailed(err);
       }
     }
-    this.memory?.set(key, entry);
+    this.keep(key, entry, seq);
     return entry;
   }
 
   // --- helpers ---
 
+  /** The tags' current generations for a write with `policy` (none if untagged). */
+  private stamp(policy: Policy): Promise<TagStamp[] | undefined> {
+    if (!policy.tags) return Promise.resolve(undefined);
+    return this.tier.tags.touch(policy.tags, policy.ttl + staleWindow(policy));
+  }
+
+  /**
+   * Entries read from Redis, with those whose tags were invalidated since they were written
+   * turned into misses (and removed from Redis, unless rewritten meanwhile).
+   */
+  private async tagChecked(
+    keys: readonly string[],
+    raws: readonly (Buffer | null)[],
+    entries: (Entry | undefined)[],
+  ): Promise<(Entry | undefined)[]> {
+    if (!entries.some((e) => e?.tags)) return entries;
+    const ok = await this.tier.tags.valid(entries.map((e) => e?.tags));
+    return Promise.all(
+      entries.map(async (e, i) => {
+        if (!e || ok[i]) return e;
+        await this.tier.dropStale(keys[i]!, raws[i]!).catch(() => {});
+        return undefined;
+      }),
+    );
+  }
+
+  /** A value written here goes to memory, unless it is tagged and an invalidation came since `seq`. */
+  private keep(key: string, entry: Entry, seq: number): void {
+    if (!entry.tags || seq === this.invalidations) this.memory?.set(key, entry);
+    else this.memory?.delete(key);
+  }
+
+  /** Drops memory entries and marks reads in flight as not to be kept. */
+  private dropLocal(drop: () => void): void {
+    drop();
+    this.invalidations++;
+  }
+
   private onBus(m: BusMessage): void {
     if (m.namespace !== this.namespace) return;
+    if (m.op === 'g' || m.op === 'p') {
+      if (!m.fromSelf)
+        this.dropLocal(() =>
+          m.op === 'g' ? this.memory?.deleteTag(m.key) : this.memory?.deletePrefix(m.key),
+        );
+      return;
+    }
     if (m.op === 'c') {
       if (!m.fromSelf) {
         this.memory?.clear();

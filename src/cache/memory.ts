@@ -16,6 +16,8 @@ interface Slot {
  */
 export class MemoryTier {
   private readonly slots = new Map<string, Slot>();
+  /** Keys held per tag, so a tag invalidation drops them without walking every entry. */
+  private readonly byTag = new Map<string, Set<string>>();
   private total = 0;
 
   constructor(
@@ -57,6 +59,11 @@ export class MemoryTier {
     if (bytes > this.maxBytes) return;
     this.slots.set(key, { entry, bytes });
     this.total += bytes;
+    for (const [tag] of entry.tags ?? []) {
+      const keys = this.byTag.get(tag);
+      if (keys) keys.add(key);
+      else this.byTag.set(tag, new Set([key]));
+    }
     while (this.slots.size > this.maxEntries || this.total > this.maxBytes) {
       const oldest = this.slots.keys().next();
       if (oldest.done) break;
@@ -75,13 +82,41 @@ export class MemoryTier {
     return this.slots.has(key);
   }
 
+  /** Drops every entry carrying `tag`; returns how many. */
+  deleteTag(tag: string): number {
+    const keys = this.byTag.get(tag);
+    if (!keys) return 0;
+    let n = 0;
+    for (const key of [...keys]) if (this.delete(key)) n++;
+    this.byTag.delete(tag);
+    return n;
+  }
+
+  /** Drops every entry whose key starts with `prefix` (a walk over at most maxEntries keys). */
+  deletePrefix(prefix: string): number {
+    let n = 0;
+    for (const [key, slot] of [...this.slots]) {
+      if (key.startsWith(prefix)) {
+        this.remove(key, slot);
+        n++;
+      }
+    }
+    return n;
+  }
+
   clear(): void {
     this.slots.clear();
+    this.byTag.clear();
     this.total = 0;
   }
 
   private remove(key: string, slot: Slot): void {
     this.slots.delete(key);
     this.total -= slot.bytes;
+    for (const [tag] of slot.entry.tags ?? []) {
+      const keys = this.byTag.get(tag);
+      keys?.delete(key);
+      if (keys?.size === 0) this.byTag.delete(tag);
+    }
   }
 }

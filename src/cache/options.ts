@@ -2,6 +2,7 @@ import type { ConnectionOptions } from '../redis/connection.js';
 import { isRestConnection } from '../transport/rest/options.js';
 import { ValidationError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
+import { checkTags } from './tags.js';
 
 export interface MemoryOptions {
   /** Most entries kept in process (default 10,000). */
@@ -34,6 +35,8 @@ export interface CacheOptions {
 export interface SetOptions {
   ttl?: number;
   grace?: number;
+  /** Tags for `invalidateTag` (each a non-empty string of at most 1024 bytes; at most 64). */
+  tags?: string[];
 }
 
 export interface GetOrSetOptions extends SetOptions {
@@ -46,6 +49,8 @@ export interface Policy {
   ttl: number;
   grace: number;
   swr: number;
+  /** Tags of the entry written (checked, without duplicates). */
+  tags?: string[];
 }
 
 export const MAX_KEY_BYTES = 1024;
@@ -127,7 +132,7 @@ export function resolveSettings(o: CacheOptions): Settings {
 /** The per-call policy: call options over the cache's defaults, each checked. */
 export function resolvePolicy(defaults: Policy, o: GetOrSetOptions | undefined): Policy {
   if (!o) return defaults;
-  return {
+  const policy: Policy = {
     ttl: o.ttl === undefined ? defaults.ttl : checkMs(o.ttl, 'ttl', false),
     grace: o.grace === undefined ? defaults.grace : checkMs(o.grace, 'grace', true),
     swr:
@@ -135,4 +140,9 @@ export function resolvePolicy(defaults: Policy, o: GetOrSetOptions | undefined):
         ? defaults.swr
         : checkMs(o.staleWhileRevalidate, 'staleWhileRevalidate', true),
   };
+  if (o.tags !== undefined) {
+    const tags = checkTags(o.tags);
+    if (tags.length > 0) policy.tags = tags;
+  }
+  return policy;
 }

@@ -3,8 +3,9 @@ import { isCluster } from '../redis/connection.js';
 import { scanKeys, unlinkKeys } from '../redis/scan.js';
 import { defineScripts } from '../redis/scripts.js';
 import { groupBySlot } from '../redis/slots.js';
-import { CacheKeys, namespacePattern } from './keys.js';
+import { CacheKeys, keyPrefixPattern, namespacePattern } from './keys.js';
 import { cacheScripts } from './scripts.js';
+import { TagStore } from './tags.js';
 
 type Raw = Buffer | null;
 type ScriptFn = (...args: (string | number | Buffer)[]) => Promise<unknown>;
@@ -12,6 +13,7 @@ type ScriptFn = (...args: (string | number | Buffer)[]) => Promise<unknown>;
 /** The Redis tier: one script call (one round trip) per operation; values read as Buffers. */
 export class RedisTier {
   readonly keys: CacheKeys;
+  readonly tags: TagStore;
   private readonly bySlot: boolean;
 
   constructor(
@@ -22,6 +24,7 @@ export class RedisTier {
     this.keys = new CacheKeys(prefix, namespace);
     this.bySlot = isCluster(client);
     defineScripts(client, cacheScripts);
+    this.tags = new TagStore(client, this.keys, this.bySlot);
   }
 
   /** `name` for replies as strings/numbers, `nameBuffer` (ioredis' variant) to keep values binary. */
@@ -127,6 +130,30 @@ export class RedisTier {
       removed += await unlinkKeys(this.client, found);
     });
     return removed;
+  }
+
+  /**
+   * Prefix invalidation: SCAN (pages of 1,000, every master on a Cluster) for the value and
+   * loader-lock keys of user keys starting with `keyPrefix`, UNLINK per page. Removing the
+   * lock makes a load in flight for such a key write nothing (fill.lua). Returns values removed.
+   */
+  async clearPrefix(keyPrefix: string): Promise<number> {
+    const pattern = keyPrefixPattern(this.keys.prefix, this.keys.namespace, keyPrefix);
+    const valueHead = `${this.keys.prefix}:${this.keys.namespace}:v:`;
+    let removed = 0;
+    await scanKeys(this.client, pattern, async (found) => {
+      const values = found.filter((k) => k.startsWith(valueHead));
+      const locks = found.filter((k) => !k.startsWith(valueHead));
+      // Values counted, locks are bookkeeping.
+      const [n] = await Promise.all([unlinkKeys(this.client, values), unlinkKeys(this.client, locks)]);
+      removed += n;
+    });
+    return removed;
+  }
+
+  /** Removes an entry a reader found invalidated by tag, unless a newer write replaced it. */
+  async dropStale(key: string, raw: Buffer): Promise<void> {
+    await this.script('cache:drop-stale')(1, this.keys.value(key), raw);
   }
 
   async publish(message: string): Promise<void> {

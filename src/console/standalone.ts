@@ -1,13 +1,22 @@
 import { createServer } from 'node:http';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from '../server/config.js';
 import type { Logger } from '../util/logger.js';
+import { requireOptional } from '../util/optional.js';
 import { type ConsoleOptions, hopperConsole } from './plugin.js';
+
+// Loaded when a console server is made, not at import: Fastify is an optional peer, and
+// `import 'hopper-queue/console'` without it must fail naming it (MissingDependencyError),
+// not with Node's module-not-found.
+function loadFastify(): typeof import('fastify') {
+  return requireOptional<typeof import('fastify')>('fastify', 'The web console (hopper-queue/console)');
+}
 
 /** Request and header deadlines like `hopper serve` (docs/security.md): a slow client cannot hold a socket. */
 function fastifyOptions(
   c: Pick<ServerConfig, 'requestTimeout' | 'keepAliveTimeout' | 'headersTimeout'>,
   logger: Logger,
+  LogController: typeof import('fastify').LogController,
 ) {
   return {
     loggerInstance: logger,
@@ -23,7 +32,8 @@ function fastifyOptions(
 /** `hopper dashboard`: the console alone, configured like `hopper serve` (same tokens, Redis, port, path). */
 export function createConsoleServer(config: ServerConfig, logger: Logger): FastifyInstance {
   const path = config.dashboardPath ?? '/dashboard';
-  const app = Fastify(fastifyOptions(config, logger)) as unknown as FastifyInstance;
+  const { default: Fastify, LogController } = loadFastify();
+  const app = Fastify(fastifyOptions(config, logger, LogController)) as unknown as FastifyInstance;
   app.removeContentTypeParser('text/plain');
   app.register(
     hopperConsole({
@@ -45,6 +55,7 @@ export function createConsoleServer(config: ServerConfig, logger: Logger): Fasti
  */
 export function consoleHandler(options: ConsoleOptions & { basePath: string }) {
   let handler: ((req: unknown, res: unknown) => void) | undefined;
+  const { default: Fastify } = loadFastify();
   const app = Fastify({
     logger: false,
     bodyLimit: 1024 * 1024,

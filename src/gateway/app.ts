@@ -1,5 +1,6 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
+import { requireOptional } from '../util/optional.js';
 import { presentedToken, tokenChecker } from './auth.js';
 import { type Argument, refusal } from './commands.js';
 import type { GatewayConfig } from './config.js';
@@ -17,6 +18,11 @@ function within<T>(work: Promise<T>, ms: number): Promise<T> {
   return Promise.race([work, limit]).finally(() => clearTimeout(timer));
 }
 
+/** Fastify, loaded when a gateway is made, not at import: it is an optional peer (MissingDependencyError names it). */
+export function loadGatewayFastify(): typeof import('fastify') {
+  return requireOptional<typeof import('fastify')>('fastify', 'The REST gateway (hopper-queue/gateway)');
+}
+
 /**
  * The REST gateway: Upstash's REST protocol in front of one Redis connection.
  * `POST /` (a command as a JSON array), `POST /pipeline`, `POST /multi-exec`, and the
@@ -24,6 +30,7 @@ function within<T>(work: Promise<T>, ms: number): Promise<T> {
  * bearer token; bodies are bounded and read only after the token matched.
  */
 export function buildGateway(redis: Redis, config: GatewayConfig): FastifyInstance {
+  const { default: Fastify } = loadGatewayFastify();
   const app = Fastify({
     logger: false,
     bodyLimit: config.bodyLimit,

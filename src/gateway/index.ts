@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { type ConnectionOptions, createClient, resolveConnection } from '../redis/connection.js';
-import { buildGateway } from './app.js';
+import { buildGateway, loadGatewayFastify } from './app.js';
 import { type GatewayConfig, gatewayConfig } from './config.js';
 
 export { DANGEROUS } from './commands.js';
@@ -25,6 +25,8 @@ export function createRestGateway(
   config: Parameters<typeof gatewayConfig>[0] | GatewayConfig,
 ): RestGateway {
   const checked = gatewayConfig(config);
+  // Before connecting: without Fastify nothing is opened (MissingDependencyError names it).
+  loadGatewayFastify();
   // A producer's client: while Redis is away, commands fail after a few reconnect tries (503).
   // RESP2: replies in the shapes Upstash sends (RESP3 would give maps and pairs).
   const redis = createClient({ ...resolveConnection(connection), protocol: 2 }, 'producer');

@@ -246,6 +246,27 @@ export function apiRoutes(maxDays: number): ApiRoute[] {
     },
     {
       method: 'GET',
+      url: '/api/v1/queues/:queue/jobs/:id/events',
+      operationId: 'watchJob',
+      summary:
+        "A job's status as Server-Sent Events: the state at once, then one `job` event (the getJob body) per change, ending after completed or failed; same access as getJob. The same over WebSocket: /api/v1/ws (docs/pubsub-and-locks.md)",
+      auth: true,
+      scopes: ['submit'],
+      params: { type: 'object', required: ['queue', 'id'], properties: { queue: queueParam, id: jobId } },
+      responses: {
+        200: {
+          description: '`event: job`, `data:` the getJob body; `: heartbeat` comments every 15 s',
+          contentType: 'text/event-stream',
+          schema: { type: 'string' },
+        },
+        401: unauthorized,
+        403: forbidden,
+        404: { description: 'unknown queue, or no such job for this token', schema: error },
+        503: unavailable,
+      },
+    },
+    {
+      method: 'GET',
       url: '/api/v1/openapi.json',
       operationId: 'openapi',
       summary: 'This document',

@@ -18,6 +18,9 @@ import {
   MAX_PARAM_LENGTH,
   refuseWhileClosing,
 } from './framework-errors.js';
+import { jobEventsRoute } from './live/job-sse.js';
+import { JobWatch } from './live/job-watch.js';
+import { mountWebSocket } from './live/websocket.js';
 import { JobQueues } from './queues.js';
 import { healthRoute } from './routes/health.js';
 import { jobsRoutes } from './routes/jobs.js';
@@ -73,6 +76,8 @@ const DATABASE_READY_TIMEOUT_MS = 60_000;
 export function createServer(config: ServerConfig, options: ServerOptions = {}): HopperServer {
   // First: without Fastify nothing is opened (no Redis connection left behind by the error).
   const fastify = loadFastify();
+  if (config.websocket === 'on')
+    requireOptional('ws', 'WebSocket updates on `hopper serve` (HOPPER_WEBSOCKET=on)');
   const logger = options.logger ?? defaultLogger('hopper:server');
   const stream = openTrackStream(config.stream, config.trackSpoolDir, (spool) => ({
     connection: config.redisUrl,
@@ -119,6 +124,10 @@ export function createServer(config: ServerConfig, options: ServerOptions = {}):
   pullRoutes(app, api, { queues, probe, redisUrl: config.redisUrl });
   metricsRoutes(app, api, { client: probe, queues, stream, version: VERSION });
   if (config.dashboardPath) mountConsole(app, config, logger);
+  // Job status as it changes, over SSE and WebSocket: one QueueEvents per watched queue for both.
+  const watch = new JobWatch(config.redisUrl, logger);
+  jobEventsRoute(app, api, { queues, watch, probe });
+  mountWebSocket(app, config, queues, watch, logger);
 
   let monitoring = false;
   const monitor = setInterval(() => {
@@ -178,7 +187,7 @@ export function createServer(config: ServerConfig, options: ServerOptions = {}):
           logger,
           timeout: config.shutdownTimeout,
           // After the HTTP server: their last metrics flush and connections.
-          closers: [() => queues.close(), () => limit?.close() ?? Promise.resolve()],
+          closers: [() => watch.close(), () => queues.close(), () => limit?.close() ?? Promise.resolve()],
         }),
       );
       return closing;

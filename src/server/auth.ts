@@ -25,6 +25,24 @@ export const isAdmin = (c: Caller) => c.scopes.includes('admin');
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /**
+ * The caller a presented token stands for, or undefined. Every configured token is compared
+ * (as SHA-256 digests, timingSafeEqual), so timing tells nothing about which one matched.
+ * Shared by the HTTP routes and the WebSocket upgrade (src/server/live/).
+ */
+export function tokenMatcher(tokens: ApiToken[]): (presented: string) => Caller | undefined {
+  const known = tokens.map((t) => ({ digest: digest(t.secret), caller: { name: t.name, scopes: t.scopes } }));
+  return (presented) => {
+    const d = digest(presented);
+    let match: Caller | undefined;
+    for (const k of known) {
+      const equal = timingSafeEqual(d, k.digest);
+      match = equal ? k.caller : match;
+    }
+    return presented.length === 0 ? undefined : match;
+  };
+}
+
+/**
  * An onRequest hook checking `Authorization: Bearer <token>`, then the route's scopes
  * (from its definition in api-schemas.ts). Tokens are compared as SHA-256 digests (always
  * 32 bytes, so timingSafeEqual applies whatever the length) and every configured token is
@@ -33,7 +51,7 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
  * after the 401 or 403 so a client cannot hold it by trickling the body it was refused.
  */
 export function bearerAuth(tokens: ApiToken[], routes: ApiRoute[]) {
-  const known = tokens.map((t) => ({ digest: digest(t.secret), caller: { name: t.name, scopes: t.scopes } }));
+  const callerOfToken = tokenMatcher(tokens);
   const scopesOf = new Map(routes.map((r) => [`${r.method} ${r.url}`, r]));
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const url = req.routeOptions.url ?? '';
@@ -41,13 +59,8 @@ export function bearerAuth(tokens: ApiToken[], routes: ApiRoute[]) {
     if (def && !def.auth) return;
     const header = req.headers.authorization;
     const presented = typeof header === 'string' && /^Bearer /i.test(header) ? header.slice(7).trim() : '';
-    const d = digest(presented);
-    let match: Caller | undefined;
-    for (const k of known) {
-      const equal = timingSafeEqual(d, k.digest);
-      match = equal ? k.caller : match;
-    }
-    if (!match || presented.length === 0)
+    const match = callerOfToken(presented);
+    if (!match)
       return reply
         .code(401)
         .header('www-authenticate', 'Bearer')

@@ -70,6 +70,15 @@ export interface ServerConfig {
   dashboardPath: string | null;
   /** ms between the console's shared snapshots while someone watches (HOPPER_DASHBOARD_INTERVAL). */
   dashboardInterval: number;
+  /**
+   * WebSocket updates at /api/v1/ws (HOPPER_WEBSOCKET): 'on' needs the optional peer `ws`,
+   * 'auto' (default) serves them when `ws` is installed, 'off' never (docs/pubsub-and-locks.md).
+   */
+  websocket: 'on' | 'off' | 'auto';
+  /** Largest message a WebSocket client may send, bytes (HOPPER_WS_MAX_MESSAGE); larger closes with 1009. */
+  wsMaxMessage: number;
+  /** ms between pings; a client that has not answered the last one by the next is cut (HOPPER_WS_PING_INTERVAL). */
+  wsPingInterval: number;
   /** Not from the environment: fixed names, overridable by code (tests, embedding). */
   stream: string;
   group: string;
@@ -179,10 +188,22 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     maxConnections: integer(env, 'HTTP_MAX_CONNECTIONS', DEFAULTS.maxConnections, 1, 1_000_000),
     dashboardPath: onOff(env, 'HOPPER_DASHBOARD', true) ? dashboardPath(env) : null,
     dashboardInterval: duration(env, 'HOPPER_DASHBOARD_INTERVAL', 2000, 250, 60_000),
+    websocket: websocketMode(env),
+    wsMaxMessage: integer(env, 'HOPPER_WS_MAX_MESSAGE', 64 * 1024, 256, 16 * 1024 * 1024),
+    wsPingInterval: duration(env, 'HOPPER_WS_PING_INTERVAL', 30_000, 100, 600_000),
     stream: DEFAULTS.stream,
     group: DEFAULTS.group,
     table: DEFAULTS.table,
   };
+}
+
+function websocketMode(env: Env): 'on' | 'off' | 'auto' {
+  const v = (nonEmpty(env, 'HOPPER_WEBSOCKET') ?? 'auto').toLowerCase();
+  if (v === 'on' || v === 'off' || v === 'auto') return v;
+  throw new ValidationError(
+    'HOPPER_WEBSOCKET',
+    `must be on, off or auto, got ${JSON.stringify(v.slice(0, 20))}`,
+  );
 }
 
 /** `/dashboard`, `/ops/hopper`: starts with /, no trailing /, URL-safe characters. */

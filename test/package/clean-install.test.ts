@@ -14,7 +14,16 @@ requireRedisServer();
 /** Runtime dependencies a queue user needs; everything else is an optional peer. */
 const EXPECTED_DIRECT = ['commander', 'croner', 'ioredis', 'pino'];
 /** Optional peers and build tools: none may arrive with a plain install. */
-const NOT_INSTALLED = ['fastify', 'prom-client', 'pg', '@electric-sql/pglite', 'tsx', 'esbuild', 'express'];
+const NOT_INSTALLED = [
+  'fastify',
+  'prom-client',
+  'pg',
+  '@electric-sql/pglite',
+  'tsx',
+  'esbuild',
+  'express',
+  'ws',
+];
 
 let redis: RedisProcess;
 let tarball: string;
@@ -88,9 +97,12 @@ test('a feature whose optional peer is missing fails naming the package to insta
   const p = projects.module!;
   const { stdout } = await runIn(p.dir, process.execPath, ['optional.mjs'], {});
   const errors = JSON.parse(stdout) as { name: string; message: string; isHopper: boolean }[];
-  assert.equal(errors.length, 2);
+  assert.equal(errors.length, 4, JSON.stringify(errors));
   assert.match(errors[0]!.message, /needs the package "prom-client".*npm install prom-client/);
   assert.match(errors[1]!.message, /needs the package "fastify".*npm install fastify/);
+  // hopper-queue/console and hopper-queue/gateway import without Fastify and name it when used.
+  assert.match(errors[2]!.message, /web console.*needs the package "fastify"/);
+  assert.match(errors[3]!.message, /REST gateway.*needs the package "fastify"/);
   for (const e of errors) {
     assert.equal(e.name, 'MissingDependencyError');
     assert.equal(e.isHopper, true);
