@@ -118,7 +118,7 @@ export function createServer(config: ServerConfig, options: ServerOptions = {}):
   };
   healthRoute(app, deps);
   trackRoute(app, { stream, probe, maxEvents: config.trackMaxEvents });
-  const queues = new JobQueues(config, logger);
+  const queues = new JobQueues(config, logger, probe);
   const limit = config.submitLimit > 0 ? new SubmitLimit(config, queues) : undefined;
   jobsRoutes(app, api, { queues, limit, probe, jobTtl: config.jobTtl });
   pullRoutes(app, api, { queues, probe, redisUrl: config.redisUrl });

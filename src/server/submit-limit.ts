@@ -33,7 +33,7 @@ export class SubmitLimit {
   /** A route onRequest hook: runs after auth, before the body is read. */
   readonly hook = async (req: FastifyRequest, reply: FastifyReply) => {
     const result = await this.limiter.limit(bucketOf(req));
-    const metrics = this.queues.get((req.params as { queue: string }).queue)?.metrics;
+    const metrics = (await this.queues.get((req.params as { queue: string }).queue))?.metrics;
     metrics?.count('rl_hits');
     reply.headers({ ...rateLimitHeaders(result, this.limiter.policy.window, POLICY) });
     if (result.allowed) return;

@@ -322,3 +322,34 @@ test('a traceparent header travels with the job as opts.trace; a malformed one i
   assert.equal(bad.status, 400);
   assert.equal(((await bad.json()) as { field: string }).field, 'opts.trace.traceparent');
 });
+
+test('a partitioned queue over HTTP: jobs land in its partitions and its worker runs them; pull workers refuse it', async () => {
+  const { base, queue } = await server();
+  const producer = new Queue(queue, { connection: redis.url, partitions: 3 });
+  open.push(producer);
+  await producer.waitUntilReady(); // records the count the server reads
+  const ids: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    const r = await post(base, queue, { name: 'p', data: { i } });
+    assert.equal(r.status, 202);
+    ids.push(((await r.json()) as { jobId: string }).jobId);
+  }
+  assert.equal((await producer.getCounts()).waiting, 6);
+  assert.equal(await raw.exists(queueKeys('hopper', queue).wait), 0, 'nothing in the plain keys');
+  const w = new Worker(queue, (job) => (job.data as { i: number }).i, {
+    connection: redis.url,
+    partitions: 3,
+  });
+  open.push(w);
+  await waitFor('six completed', async () => (await producer.getCounts()).completed === 6);
+  const status = (await (await get(base, `/api/v1/queues/${queue}/jobs/${ids[5]}`)).json()) as Status;
+  assert.equal(status.state, 'completed');
+  assert.equal(status.result, 5);
+  const pull = await fetch(`${base}/api/v1/queues/${queue}/fetch`, {
+    method: 'POST',
+    headers: { ...auth(TOKEN), ...json },
+    body: JSON.stringify({ count: 1 }),
+  });
+  assert.equal(pull.status, 409);
+  assert.match(((await pull.json()) as { error: string }).error, /partitioned/);
+});

@@ -37,7 +37,7 @@ export function jobEventsRoute(
     schema: fastifySchema(def),
     onRequest: [redisGate(deps.probe)],
     handler: answering503(async (req, reply) => {
-      const queue = deps.queues.get(req.params.queue);
+      const queue = await deps.queues.get(req.params.queue);
       if (!queue) return reply.code(404).send({ error: `no queue ${JSON.stringify(req.params.queue)}` });
       const caller = callerOf(req);
       const read = async () => {

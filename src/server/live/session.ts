@@ -131,7 +131,7 @@ export class Session {
    * sends `watch` again and gets the current state at once: nothing is lost across servers.
    */
   private async watchJob(queueName: string, jobId: string, ref: string | undefined): Promise<void> {
-    const queue = this.deps.queues.get(queueName);
+    const queue = await this.deps.queues.get(queueName);
     if (!queue)
       return this.send({
         type: 'error',
@@ -162,7 +162,7 @@ export class Session {
     eventId: string | undefined,
     ref: string | undefined,
   ): Promise<void> {
-    const queue = this.deps.queues.get(queueName);
+    const queue = await this.deps.queues.get(queueName);
     const job = await queue?.getJob(jobId);
     const caller = this.deps.caller;
     // Another token's job answers exactly as a missing one, as the HTTP status route does.

@@ -80,7 +80,7 @@ export function jobsRoutes(app: FastifyInstance, routes: ApiRoute[], deps: JobsD
     schema: fastifySchema(submit),
     onRequest: deps.limit ? [gate, deps.limit.hook] : [gate],
     handler: answering503(async (req, reply) => {
-      const queue = deps.queues.get(req.params.queue);
+      const queue = await deps.queues.get(req.params.queue);
       if (!queue) return unknownQueue(reply, req.params.queue);
       const body = req.body;
       if (body === null || typeof body !== 'object' || Array.isArray(body))
@@ -112,7 +112,7 @@ export function jobsRoutes(app: FastifyInstance, routes: ApiRoute[], deps: JobsD
     schema: fastifySchema(status),
     onRequest: [gate],
     handler: answering503(async (req, reply) => {
-      const queue = deps.queues.get(req.params.queue);
+      const queue = await deps.queues.get(req.params.queue);
       if (!queue) return unknownQueue(reply, req.params.queue);
       const job = await fromRedis(queue.getJob(req.params.id), 'getJob');
       const caller = callerOf(req);

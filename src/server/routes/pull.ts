@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
+import { PartitionedQueue } from '../../queue/partitions/queue.js';
 import { LeaseLostError, PullWorkers } from '../../queue/pull/pull.js';
 import { ValidationError } from '../../util/errors.js';
 import { type ApiRoute, fastifySchema, route } from '../api-schemas.js';
@@ -31,11 +32,19 @@ export function pullRoutes(app: FastifyInstance, routes: ApiRoute[], deps: PullD
   app.addHook('onClose', async () => {
     await Promise.all([...open.values()].map((p) => p.close()));
   });
-  const workersOf = (name: string, reply: FastifyReply): PullWorkers | undefined => {
+  const workersOf = async (name: string, reply: FastifyReply): Promise<PullWorkers | undefined> => {
     let p = open.get(name);
     if (p) return p;
-    if (!deps.queues.get(name)) {
+    const queue = await deps.queues.get(name);
+    if (!queue) {
       reply.code(404).send({ error: `unknown queue ${JSON.stringify(name)}` });
+      return undefined;
+    }
+    // Pull workers lease from one queue's keys; a partitioned queue would need one per partition.
+    if (queue instanceof PartitionedQueue) {
+      reply.code(409).send({
+        error: `queue ${JSON.stringify(name)} is partitioned: pull workers over HTTP take from plain queues only`,
+      });
       return undefined;
     }
     p = new PullWorkers(name, { connection: deps.redisUrl });
@@ -60,7 +69,7 @@ export function pullRoutes(app: FastifyInstance, routes: ApiRoute[], deps: PullD
       onRequest: [gate],
       handler: answering503(async (req, reply) => {
         const params = req.params as P & { queue: string };
-        const p = workersOf(params.queue, reply);
+        const p = await workersOf(params.queue, reply);
         if (!p) return reply;
         try {
           return reply.send(await fromRedis(handle(p, params, body(req.body)), url));
