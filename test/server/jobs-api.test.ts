@@ -336,6 +336,12 @@ test('a partitioned queue over HTTP: jobs land in its partitions and its worker 
   }
   assert.equal((await producer.getCounts()).waiting, 6);
   assert.equal(await raw.exists(queueKeys('hopper', queue).wait), 0, 'nothing in the plain keys');
+  // Its job status over SSE: the waiting state first, then the changes heard from its partition.
+  const events = await fetch(`${base}/api/v1/queues/${queue}/jobs/${ids[5]}/events`, {
+    headers: auth(TOKEN),
+    signal: AbortSignal.timeout(15_000),
+  });
+  assert.equal(events.status, 200);
   const w = new Worker(queue, (job) => (job.data as { i: number }).i, {
     connection: redis.url,
     partitions: 3,
@@ -345,6 +351,9 @@ test('a partitioned queue over HTTP: jobs land in its partitions and its worker 
   const status = (await (await get(base, `/api/v1/queues/${queue}/jobs/${ids[5]}`)).json()) as Status;
   assert.equal(status.state, 'completed');
   assert.equal(status.result, 5);
+  const stream = await events.text(); // ends after the final state
+  assert.match(stream, /"state":"waiting"/);
+  assert.match(stream, /"state":"completed"/);
   const pull = await fetch(`${base}/api/v1/queues/${queue}/fetch`, {
     method: 'POST',
     headers: { ...auth(TOKEN), ...json },

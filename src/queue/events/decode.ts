@@ -1,5 +1,5 @@
 import { SEP } from '../record.js';
-import type { QueueEventName } from './types.js';
+import { QUEUE_EVENT_NAMES, type QueueEventName } from './types.js';
 
 /** One stream entry (events.lua): an event, the ids of its jobs, and a progress value. */
 export interface EventEntry {
@@ -9,17 +9,7 @@ export interface EventEntry {
   data: string | undefined;
 }
 
-const KNOWN = new Set<string>([
-  'added',
-  'active',
-  'progress',
-  'completed',
-  'failed',
-  'retried',
-  'stalled',
-  'removed',
-  'drained',
-]);
+const KNOWN = new Set<string>(QUEUE_EVENT_NAMES);
 
 /** Decodes an entry's fields; undefined for an entry of an event this version does not know. */
 export function decodeEntry(fields: string[]): EventEntry | undefined {

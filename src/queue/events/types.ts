@@ -2,16 +2,20 @@ import type { ConnectionOptions } from '../../redis/connection.js';
 import type { Logger } from '../../util/logger.js';
 
 /** The job events a queue records (see docs/events.md). */
-export type QueueEventName =
-  | 'added'
-  | 'active'
-  | 'progress'
-  | 'completed'
-  | 'failed'
-  | 'retried'
-  | 'stalled'
-  | 'removed'
-  | 'drained';
+/** Every event a queue's events stream carries, in the order of a job's life. */
+export const QUEUE_EVENT_NAMES = [
+  'added',
+  'active',
+  'progress',
+  'completed',
+  'failed',
+  'retried',
+  'stalled',
+  'removed',
+  'drained',
+] as const;
+
+export type QueueEventName = (typeof QUEUE_EVENT_NAMES)[number];
 
 /** What a job event tells: the job's id only; results and errors are read from the job. */
 export interface JobEvent {

@@ -2,23 +2,12 @@ import { EventEmitter } from 'node:events';
 import { JobStateError, ValidationError } from '../../util/errors.js';
 import { defaultLogger } from '../../util/logger.js';
 import type { QueueEvents } from '../events/queue-events.js';
-import type { QueueEventsMap, QueueEventsOptions } from '../events/types.js';
+import { QUEUE_EVENT_NAMES, type QueueEventsMap, type QueueEventsOptions } from '../events/types.js';
 import { validatePrefix } from '../validate.js';
 import { partitionNames, partitionOfId, validatePartitions } from './layout.js';
 import { markPartition } from './role.js';
 
-const EVENTS: (keyof QueueEventsMap)[] = [
-  'added',
-  'active',
-  'progress',
-  'completed',
-  'failed',
-  'retried',
-  'stalled',
-  'removed',
-  'drained',
-  'error',
-];
+const EVENTS: (keyof QueueEventsMap)[] = [...QUEUE_EVENT_NAMES, 'error'];
 
 type EventsSurface = Omit<{ [K in keyof QueueEvents]: QueueEvents[K] }, keyof EventEmitter>;
 

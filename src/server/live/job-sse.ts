@@ -73,7 +73,7 @@ export function jobEventsRoute(
         if (!body || body.state === 'completed' || body.state === 'failed') end();
       };
       stop = await deps.watch
-        .watch(queue.name, req.params.id, () => {
+        .watch(queue, req.params.id, () => {
           read().then(send, () => {});
         })
         .catch(() => undefined);

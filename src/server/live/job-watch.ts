@@ -1,20 +1,12 @@
 import { QueueEvents } from '../../queue/events/queue-events.js';
-import type { QueueEventName } from '../../queue/events/types.js';
+import { QUEUE_EVENT_NAMES, type QueueEventName } from '../../queue/events/types.js';
+import type { Queue } from '../../queue/queue.js';
 import type { Logger } from '../../util/logger.js';
 
 type Listener = (event: QueueEventName, eventId: string) => void;
 
 /** The job events a watcher hears about (drained concerns no job). */
-const JOB_EVENTS = [
-  'added',
-  'active',
-  'progress',
-  'completed',
-  'failed',
-  'retried',
-  'stalled',
-  'removed',
-] as const;
+const JOB_EVENTS = QUEUE_EVENT_NAMES.filter((e) => e !== 'drained');
 
 /**
  * Job watches of one server, over every socket: one QueueEvents per queue (one blocking
@@ -32,8 +24,8 @@ export class JobWatch {
   ) {}
 
   /** Starts listening; resolves (with the function that stops) once the queue's events are being read. */
-  async watch(queue: string, jobId: string, listener: Listener): Promise<() => void> {
-    const k = `${queue}\u0000${jobId}`;
+  async watch(queue: Queue, jobId: string, listener: Listener): Promise<() => void> {
+    const k = `${queue.name}\u0000${jobId}`;
     let set = this.listeners.get(k);
     if (!set) {
       set = new Set();
@@ -53,10 +45,11 @@ export class JobWatch {
     return stop;
   }
 
-  private open(queue: string): QueueEvents {
+  private open({ name: queue, partitions }: Queue & { partitions?: number }): QueueEvents {
     let qe = this.events.get(queue);
     if (qe) return qe;
-    qe = new QueueEvents(queue, { connection: this.redisUrl, logger: this.logger });
+    // A partitioned queue's events are read from each partition's stream.
+    qe = new QueueEvents(queue, { connection: this.redisUrl, logger: this.logger, partitions });
     for (const name of JOB_EVENTS)
       qe.on(name, (e: { jobId: string }, eventId: string) => {
         for (const l of this.listeners.get(`${queue}\u0000${e.jobId}`) ?? []) l(name, eventId);

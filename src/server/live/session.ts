@@ -141,7 +141,7 @@ export class Session {
       });
     const k = `${queueName}\u0000${jobId}`;
     if (!this.watches.has(k)) {
-      const w = this.deps.watch.watch(queueName, jobId, (event, eventId) => {
+      const w = this.deps.watch.watch(queue, jobId, (event, eventId) => {
         this.pushJob(queueName, jobId, event, eventId, undefined).catch(() => {});
       });
       this.watches.set(k, w);
