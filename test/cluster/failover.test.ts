@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { askNode, type RedisClusterProcess, startCluster } from '../helpers/redis-cluster.js';
 import { requireRedisServer } from '../helpers/redis-server.js';
-import { Load, STEP, untilNothingLeft } from './load.js';
+import { Load, replicaOf, STEP, untilMaster, untilNothingLeft } from './load.js';
 
 /**
  * Failover under load on a real 3+3 Cluster (cluster-node-timeout 2 s): producers and
@@ -38,10 +38,10 @@ test("CLUSTER FAILOVER of the busy queue's master under load: every acknowledged
   loads.push(load);
   await load.untilAcked(STEP);
   const master = await cluster.masterFor('{hopper:manual}');
-  const replica = await replicaOf(master.port);
+  const replica = await replicaOf(cluster, master.port);
   // Run on the replica: a manual failover waits for it to catch up, so nothing is lost.
   await askNode(replica, (c) => c.call('CLUSTER', 'FAILOVER'));
-  await untilMaster('{hopper:manual}', replica);
+  await untilMaster(cluster, '{hopper:manual}', replica);
   const before = load.acked.size;
   await load.untilAcked(before + STEP, 60_000);
   await settle(load);
@@ -55,11 +55,11 @@ test("kill -9 of the busy queue's master with durability { replicas: 1 }: every 
   loads.push(load);
   await load.untilAcked(STEP);
   const master = await cluster.masterFor('{hopper:killed}');
-  const replica = await replicaOf(master.port);
+  const replica = await replicaOf(cluster, master.port);
   await master.kill9();
   const killedAt = load.acked.size;
   // A replica is promoted after cluster-node-timeout (2 s) and an election.
-  await untilMaster('{hopper:killed}', replica);
+  await untilMaster(cluster, '{hopper:killed}', replica);
   // The promoted master has no replica of its own, so WAIT 1 cannot succeed (adds are
   // refused, not silently weakened) until the old master comes back as its replica.
   await master.restart();
@@ -71,32 +71,16 @@ test("kill -9 of the busy queue's master with durability { replicas: 1 }: every 
   );
 });
 
-async function replicaOf(masterPort: number): Promise<number> {
-  for (const node of cluster.nodes) {
-    const info = await askNode(node.port, (c) => c.info('replication'));
-    if (info?.includes('role:slave') && info.includes(`master_port:${masterPort}`)) return node.port;
-  }
-  throw new Error(`no replica of ${masterPort}`);
-}
-
-async function untilMaster(key: string, port: number): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while ((await cluster.masterFor(key).catch(() => undefined))?.port !== port) {
-    if (Date.now() > deadline) throw new Error('manual failover did not complete');
-    await sleep(50);
-  }
-}
-
 test("kill -9 of the busy queue's master, default mode: nothing stays active under the live worker, only adds the replica never had are lost", async () => {
   const load = new Load('killed-default', cluster.url);
   loads.push(load);
   await load.untilAcked(STEP);
   const master = await cluster.masterFor('{hopper:killed-default}');
-  const replica = await replicaOf(master.port);
+  const replica = await replicaOf(cluster, master.port);
   await untilSynced(replica);
   await master.kill9();
   const killedAt = load.acked.size;
-  await untilMaster('{hopper:killed-default}', replica);
+  await untilMaster(cluster, '{hopper:killed-default}', replica);
   await load.untilAcked(killedAt + STEP, 60_000);
   await load.stopProducing();
   await load.untilAllCompleted(30_000);

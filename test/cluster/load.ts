@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { Queue, Worker } from '../../src/index.js';
 import type { ConnectionOptions } from '../../src/redis/connection.js';
+import { askNode, type RedisClusterProcess } from '../helpers/redis-cluster.js';
 
 export const quiet = pino({ level: 'silent' });
 
@@ -116,4 +117,22 @@ export async function untilNothingLeft(queue: Queue, ms = 10_000) {
     counts = await queue.getCounts();
   }
   return counts;
+}
+
+/** The port of the node replicating the master on `masterPort`. */
+export async function replicaOf(cluster: RedisClusterProcess, masterPort: number): Promise<number> {
+  for (const node of cluster.nodes) {
+    const info = await askNode(node.port, (c) => c.info('replication'));
+    if (info?.includes('role:slave') && info.includes(`master_port:${masterPort}`)) return node.port;
+  }
+  throw new Error(`no replica of ${masterPort}`);
+}
+
+/** Waits (up to 20 s) until the node on `port` is the master of `key`'s slot. */
+export async function untilMaster(cluster: RedisClusterProcess, key: string, port: number): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while ((await cluster.masterFor(key).catch(() => undefined))?.port !== port) {
+    if (Date.now() > deadline) throw new Error(`failover of ${key} to ${port} did not complete`);
+    await sleep(50);
+  }
 }

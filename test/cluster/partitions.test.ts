@@ -5,7 +5,7 @@ import { Queue, Worker } from '../../src/index.js';
 import { partitionNames } from '../../src/queue/partitions/layout.js';
 import { askNode, type RedisClusterProcess, startCluster } from '../helpers/redis-cluster.js';
 import { requireRedisServer } from '../helpers/redis-server.js';
-import { Load, quiet, STEP, untilNothingLeft } from './load.js';
+import { Load, quiet, replicaOf, STEP, untilMaster, untilNothingLeft } from './load.js';
 
 /**
  * A partitioned queue on a real 3+3 Cluster: its partitions land on all three masters,
@@ -65,10 +65,10 @@ test('kill -9 of one master under a partitioned load (durability { replicas: 1 }
   await load.untilAcked(STEP);
   const key = `{hopper:${partitionNames('hopper', 'p-killed', 3)[1]}}`;
   const master = await cluster.masterFor(key);
-  const replica = await replicaOf(master.port);
+  const replica = await replicaOf(cluster, master.port);
   await master.kill9();
   const killedAt = load.acked.size;
-  await untilMaster(key, replica);
+  await untilMaster(cluster, key, replica);
   // The promoted master has no replica until the old one comes back (WAIT 1 needs one).
   await master.restart();
   await load.untilAcked(killedAt + STEP, 60_000);
@@ -84,19 +84,3 @@ test('kill -9 of one master under a partitioned load (durability { replicas: 1 }
     `partitioned kill -9: ${load.acked.size} acknowledged, ${load.completed.size} completed, ${load.runs - load.completed.size} extra runs, ${load.addErrors} add errors`,
   );
 });
-
-async function replicaOf(masterPort: number): Promise<number> {
-  for (const node of cluster.nodes) {
-    const info = await askNode(node.port, (c) => c.info('replication'));
-    if (info?.includes('role:slave') && info.includes(`master_port:${masterPort}`)) return node.port;
-  }
-  throw new Error(`no replica of ${masterPort}`);
-}
-
-async function untilMaster(key: string, port: number): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while ((await cluster.masterFor(key).catch(() => undefined))?.port !== port) {
-    if (Date.now() > deadline) throw new Error('failover did not complete');
-    await sleep(50);
-  }
-}
