@@ -192,7 +192,8 @@ describe('handlers deciding when a job runs again', () => {
     await until(async () => (await q.getCounts()).completed === 4);
     const after = starts.slice(1);
     assert.equal(after.length, 4);
-    for (const s of after) assert.ok(s.at - limitedAt >= 900, `a start ${s.at - limitedAt} ms after the limit`);
+    for (const s of after)
+      assert.ok(s.at - limitedAt >= 900, `a start ${s.at - limitedAt} ms after the limit`);
     assert.equal((await q.getJob(first))?.attemptsMade, 0);
   });
 });
