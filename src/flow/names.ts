@@ -56,7 +56,9 @@ export async function showLogicalNames(client: Redis, prefix: string, info: JobI
   const names = errs.map((f) => f.child.queue);
   if (typeof parent?.queue === 'string') names.push(parent.queue);
   await renameAll(client, prefix, names, (shown) => {
-    if (typeof parent?.queue === 'string') parent.queue = shown(parent.queue);
+    // A copy: decoded options are shared by the jobs that have the same ones (record.ts caches them).
+    if (typeof parent?.queue === 'string')
+      info.opts = { ...info.opts, parent: { ...parent, queue: shown(parent.queue) } } as typeof info.opts;
     for (const f of errs) rename(f, shown);
   });
 }
