@@ -61,6 +61,8 @@ export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
     // A queue registered since the shared read: look again before answering 404.
     if (!names.has(name)) {
       d.reads.invalidate('registry');
+      // A queue registered since: its partition count (recorded before it registers) may be new too.
+      d.reads.invalidate('partitions');
       names = await d.reads.get('registry', interval, registry);
     }
     if (!names.has(name))
