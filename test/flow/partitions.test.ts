@@ -5,7 +5,9 @@ import {
   type FlowNodeIds,
   FlowProducer,
   type Job,
+  JobFailedError,
   Queue,
+  QueueEvents,
   ValidationError,
   Worker,
 } from '../../src/index.js';
@@ -199,6 +201,13 @@ test("policy 'fail' across partitioned queues: the parent fails naming the child
   assert.equal((failed!.error as unknown as { child: { queue: string } }).child.queue, c.name);
   assert.equal(failed!.errors?.at(-1)?.error.message, failed!.error!.message);
   assert.ok(!runs.includes(`${p.name}/f1`), 'the parent never ran');
+  const events = fx.track(new QueueEvents(p.name, { connection: fx.connection, partitions: N }));
+  await assert.rejects(
+    events.waitUntilFinished('f1', LONG),
+    (e) =>
+      e instanceof JobFailedError &&
+      e.message === `job f1 failed: ChildFailedError: ${failed!.error!.message}`,
+  );
   // `hopper job` says the queue's name too.
   const cli = await runCli(fx.url, ['job', p.name, 'f1']);
   assert.equal(cli.code, 0, cli.stderr);
