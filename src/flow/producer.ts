@@ -102,8 +102,8 @@ export class FlowProducer {
    * Checks and plans flows with the partition counts known. A queue not seen before is
    * planned as a plain one, then its count is read (one HMGET for all of them) and it is
    * registered; if one is partitioned, or is a partition's own name, the flows are planned
-   * again, now placing each job in its partition (or refusing). Nothing is written before
-   * the flows passed every check, but the registry.
+   * again, now placing each job in its partition (or refusing). Nothing, the registry
+   * included, is written before the flows passed every check.
    */
   private async plan<T>(
     make: (out: PlannedJob[], place: Placer) => T,
