@@ -20,9 +20,11 @@ export class ConsoleQueues {
 
   /** `partitions`: a partitioned queue's recorded count (read with the registry), so it opens as one queue. */
   get(name: string, partitions?: number): Queue {
-    let q = this.open.get(name);
+    // By count too: a queue opened before its count was known must not stay open as a plain one.
+    const key = `${partitions ?? 1}\0${name}`;
+    let q = this.open.get(key);
     if (q) {
-      this.open.delete(name);
+      this.open.delete(key);
     } else {
       q = new Queue(name, {
         connection: this.connection,
@@ -37,7 +39,7 @@ export class ConsoleQueues {
         old.close().catch(() => {});
       }
     }
-    this.open.set(name, q);
+    this.open.set(key, q);
     return q;
   }
 

@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { registryKey } from '../queue/keys.js';
+import { logicalName } from '../queue/partitions/layout.js';
+import { PartitionedQueue } from '../queue/partitions/queue.js';
 import { readPartitionCounts } from '../queue/partitions/registry.js';
 import type { JobState } from '../queue/types.js';
 import { createClient } from '../redis/connection.js';
@@ -59,17 +61,18 @@ export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
     // A queue registered since the shared read: look again before answering 404.
     if (!names.has(name)) {
       d.reads.invalidate('registry');
+      // A queue registered since: its partition count (recorded before it registers) may be new too.
+      d.reads.invalidate('partitions');
       names = await d.reads.get('registry', interval, registry);
     }
     if (!names.has(name))
       throw Object.assign(new Error(`no queue named ${JSON.stringify(name.slice(0, 100))}`), {
         statusCode: 404,
       });
-    const partitions = await d.reads.get('partitions', interval, () =>
-      readPartitionCounts(d.client, d.prefix),
-    );
-    return d.queues.get(name, partitions.get(name));
+    return d.queues.get(name, (await partitionCounts()).get(name));
   };
+  const partitionCounts = () =>
+    d.reads.get('partitions', interval, () => readPartitionCounts(d.client, d.prefix));
 
   app.post('/api/login', { bodyLimit: 4096 }, async (req, reply) => {
     const token = (req.body as { token?: unknown } | undefined)?.token;
@@ -150,15 +153,22 @@ export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
     const q = await known(req.params.queue!);
     const admin = isAdmin(req);
     const shown = await d.reads.get(`q:${q.name}:job:${req.params.id}:${admin}`, interval, async () => {
+      const id = req.params.id!;
+      const counts = await partitionCounts();
+      // Flow links live in the partition holding the job; they name partitions, shown by their queue's name.
+      const parted = q as unknown;
+      const home = parted instanceof PartitionedQueue ? await parted.partitionOf(id) : q;
       const [job, flow] = await Promise.all([
-        q.getJob(req.params.id!),
-        readFlow(d.client, q.keys, req.params.id!),
+        q.getJob(id),
+        readFlow(d.client, home.keys, id, (name) => logicalName(d.prefix, name, counts)),
       ]);
       if (!job) return null;
       // A flow child: its parent's state (one get-job call on the parent's queue).
       if (flow?.parent) {
         const parent = await Promise.resolve()
-          .then(() => d.queues.get(flow.parent!.queue).getJob(flow.parent!.id))
+          .then(() =>
+            d.queues.get(flow.parent!.queue, counts.get(flow.parent!.queue)).getJob(flow.parent!.id),
+          )
           .catch(() => undefined); // a queue name Hopper would refuse: state left unknown
         if (parent !== undefined) flow.parent.state = parent?.state ?? 'removed';
       }

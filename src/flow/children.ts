@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { flowChildrenKey, type QueueKeys } from '../queue/keys.js';
 import { SEP } from '../queue/record.js';
 import type { JobError } from '../queue/types.js';
+import { showChildNames } from './names.js';
 import type { FlowChild } from './types.js';
 
 const STATES: Record<string, FlowChild['state']> = {
@@ -15,9 +16,15 @@ const POLICY = { x: 'fail', f: 'continue' } as const;
 
 /**
  * A parent's children as flow-deliver.lua recorded them: one HGETALL of the parent's
- * children hash. Children that failed under the `ignore` policy are left out.
+ * children hash. Children that failed under the `ignore` policy are left out. A child
+ * in a partition is listed under its partitioned queue's name (one more read, names.ts).
  */
-export async function readChildren(client: Redis, keys: QueueKeys, parentId: string): Promise<FlowChild[]> {
+export async function readChildren(
+  client: Redis,
+  keys: QueueKeys,
+  parentId: string,
+  prefix: string,
+): Promise<FlowChild[]> {
   const hash = await client.hgetall(flowChildrenKey(keys, parentId));
   const out: FlowChild[] = [];
   for (const [ref, value] of Object.entries(hash)) {
@@ -38,6 +45,7 @@ export async function readChildren(client: Redis, keys: QueueKeys, parentId: str
     }
     out.push(child);
   }
+  await showChildNames(client, prefix, out);
   return out;
 }
 

@@ -15,6 +15,7 @@ import {
 
 /** One job of a flow, checked and encoded for flow-add.lua. */
 export interface PlannedJob {
+  /** The queue it is stored in: its partition's (`name#k`) for a partitioned queue. */
   queue: string;
   id: string;
   record: string;
@@ -33,6 +34,13 @@ export interface PlannedJob {
   node: FlowNodeIds;
 }
 
+/**
+ * The queue a job is stored in, given its queue, id and group: the queue itself, or for a
+ * partitioned queue the partition it goes to (producer.ts). Throws an Error whose message
+ * explains a queue that cannot take flow jobs.
+ */
+export type Placer = (queue: string, id: string, group: string | undefined) => string;
+
 const POLICIES: FailurePolicy[] = ['fail', 'continue', 'ignore'];
 let now = Date.now();
 const NODE_KEYS = new Set(['name', 'queue', 'data', 'opts', 'children', 'onFailure']);
@@ -41,19 +49,25 @@ const NODE_KEYS = new Set(['name', 'queue', 'data', 'opts', 'children', 'onFailu
  * Checks a whole flow before anything is written (a ValidationError names the field,
  * e.g. `flow.children[2].opts.delay`) and lists its jobs parents first.
  */
-export function planFlow(flow: unknown, at: string, maxPayloadBytes: number, out: PlannedJob[]): FlowNodeIds {
+export function planFlow(
+  flow: unknown,
+  at: string,
+  maxPayloadBytes: number,
+  out: PlannedJob[],
+  place: Placer = (queue) => queue,
+): FlowNodeIds {
   now = Date.now(); // one add time for the flow's jobs
   const start = out.length;
   const root = planNode(
     flow,
     at,
-    { maxBytes: maxPayloadBytes, out, seen: new Set(), opts: new Map() },
+    { maxBytes: maxPayloadBytes, out, seen: new Set(), opts: new Map(), place },
     undefined,
     1,
   );
   if (out.length - start > MAX_FLOW_JOBS)
     throw new ValidationError(at, `holds ${out.length - start} jobs, over the limit of ${MAX_FLOW_JOBS}`);
-  return root;
+  return root.node;
 }
 
 /** What one flow's planning shares: its jobs, the ids seen, options checked once per object. */
@@ -62,9 +76,11 @@ interface Planning {
   out: PlannedJob[];
   seen: Set<string>;
   opts: Map<unknown, JobOptions>;
+  place: Placer;
 }
 
 interface ParentContext {
+  /** The queue it is stored in (a partition's, for a partitioned queue). */
   queue: string;
   id: string;
   wave: number;
@@ -79,7 +95,7 @@ function planNode(
   p: Planning,
   parent: ParentContext | undefined,
   depth: number,
-): FlowNodeIds {
+): PlannedJob {
   const { maxBytes, out, seen } = p;
   if (typeof v !== 'object' || v === null || Array.isArray(v))
     throw new ValidationError(at, 'must be an object { name, queue, data?, opts?, children?, onFailure? }');
@@ -124,10 +140,17 @@ function planNode(
       `${at}.opts.jobId`,
       `the derived id is over 256 characters: ${id.slice(0, 40)}...`,
     );
+  // Ids are unique per queue as users name it: a partitioned queue finds a job by id alone.
   const ref = `${queue}${SEP}${id}`;
   if (seen.has(ref))
     throw new ValidationError(`${at}.opts.jobId`, `${queue}/${id} appears twice in the flow`);
   seen.add(ref);
+  let home: string;
+  try {
+    home = p.place(queue, id, opts.group);
+  } catch (err) {
+    throw new ValidationError(`${at}.queue`, (err as Error).message);
+  }
   const dataJson = serializeData(`${at}.data`, f.data, maxBytes);
   const link: FlowParentRef | undefined = parent && { queue: parent.queue, id: parent.id, onFailure };
   const cached = parent?.stored.get(f.opts);
@@ -136,10 +159,10 @@ function planNode(
     optsJson = JSON.stringify(link ? { ...opts, parent: link } : opts);
     parent?.stored.set(f.opts, { policy: onFailure, json: optsJson });
   }
-  const wave = !parent ? 0 : parent.queue === queue ? parent.wave : parent.wave + 1;
+  const wave = !parent ? 0 : parent.queue === home ? parent.wave : parent.wave + 1;
   const node: FlowNodeIds = { queue, id, added: false, children: [] };
   const job: PlannedJob = {
-    queue,
+    queue: home,
     id,
     record: encodeRecord(f.name, now, optsJson, dataJson),
     priority: opts.priority ?? 0,
@@ -151,11 +174,13 @@ function planNode(
     node,
   };
   out.push(job);
-  const stored: ParentContext['stored'] = new Map();
+  const kidsOpts: ParentContext['stored'] = new Map();
   children.forEach((c, i) => {
-    const child = planNode(c, `${at}.children[${i}]`, p, { queue, id, wave, index: i, stored }, depth + 1);
+    const ctx = { queue: home, id, wave, index: i, stored: kidsOpts };
+    const child = planNode(c, `${at}.children[${i}]`, p, ctx, depth + 1);
+    // The parent's children hash names each child by the queue it is stored in: its outcome arrives so.
     job.children.push(child.queue, child.id);
-    node.children.push(child);
+    node.children.push(child.node);
   });
-  return node;
+  return job;
 }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { type Delivery, deliver, parseEntry } from '../flow/deliver.js';
+import { showLogicalNames } from '../flow/names.js';
 import { removeFlowAware } from '../flow/remove.js';
 import { flowScripts } from '../flow/scripts.js';
 import { metricsOption } from '../metrics/options.js';
@@ -383,8 +384,11 @@ export class Queue<D = unknown, R = unknown> {
     };
   }
 
-  getJob(id: string): Promise<JobInfo<D, R> | null> {
-    return readJob<D, R>(this.client, this.keys, id);
+  async getJob(id: string): Promise<JobInfo<D, R> | null> {
+    const info = await readJob<D, R>(this.client, this.keys, id);
+    // A flow link or a ChildFailedError naming a partition (`q#k`) says `q` (src/flow/names.ts).
+    if (info) await showLogicalNames(this.client, this.prefix, info);
+    return info;
   }
 
   /**

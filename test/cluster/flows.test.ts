@@ -9,6 +9,7 @@ import {
   Queue,
   Worker,
 } from '../../src/index.js';
+import { partitionNames, partitionOfId } from '../../src/queue/partitions/layout.js';
 import {
   namesOnMasters,
   type RedisClusterProcess,
@@ -157,6 +158,99 @@ test('each failure policy across masters: fail fails the parent, continue lists 
     ['continue/1', 'failed', 'continue'],
   ]);
   assert.deepEqual(states('ignore'), [['ignore/0', 'completed', undefined]]);
+});
+
+test('flows through partitioned queues whose partitions sit on three masters: the parent runs once, last, with every result; removal reaches every partition', async () => {
+  const open = (name: string, partitions?: number) =>
+    track(new Queue(name, { connection: cluster.url, logger: quiet, metrics: false, partitions }));
+  const suffix = Date.now().toString(36);
+  const [p, c] = [open(`flow-part-p-${suffix}`, 3), open(`flow-part-c-${suffix}`, 3)];
+  const l = open((await namesOnMasters(cluster, `flow-part-l-${suffix}-`))[0]!.name);
+  for (const q of [p, c]) await (q as unknown as { waitUntilReady(): Promise<void> }).waitUntilReady();
+  // Each partitioned queue's partitions are on the three masters (layout.ts picks their names so).
+  for (const q of [p, c]) {
+    const masters = await Promise.all(
+      partitionNames('hopper', q.name, 3).map(async (n) => (await cluster.masterFor(`{hopper:${n}}`)).port),
+    );
+    assert.equal(new Set(masters).size, 3, `${q.name}: partitions on ${masters}`);
+  }
+  const flows = track(new FlowProducer({ connection: cluster.url }));
+  const tree = await flows.add({
+    name: 'parent',
+    queue: p.name,
+    opts: { jobId: 'root' },
+    data: { v: 1000 },
+    children: [
+      ...Array.from({ length: 9 }, () => ({ name: 'k', queue: c.name, data: { v: 1 } })),
+      { name: 'k', queue: l.name, data: { v: 10 } },
+      {
+        name: 'mid',
+        queue: p.name,
+        data: { v: 100 },
+        children: [
+          { name: 'k', queue: c.name, data: { v: 1 } },
+          { name: 'k', queue: p.name, data: { v: 1 } },
+        ],
+      },
+    ],
+  });
+  assert.deepEqual(
+    tree.children.map((n) => n.queue),
+    [...new Array(9).fill(c.name), l.name, p.name],
+  );
+  // The children are spread over the partitions, so over the masters.
+  const holders = new Set(tree.children.slice(0, 9).map((n) => partitionOfId(n.id, 3)));
+  assert.ok(holders.size >= 2, `children in ${holders.size} partitions`);
+  assert.equal((await p.getJob('root'))?.state, 'waiting-children');
+  const runs: string[] = [];
+  const seen = new Map<string, FlowChild[]>();
+  for (const q of [p, c, l]) {
+    const w = track(
+      new Worker<Data>(
+        q.name,
+        async (job: Job<Data>) => {
+          runs.push(`${q.name}/${job.id}`);
+          const children = await job.children();
+          if (children.length > 0) seen.set(`${q.name}/${job.id}`, children);
+          return { v: (job.data?.v ?? 0) + children.reduce((s, ch) => s + ((ch.result as Data)?.v ?? 0), 0) };
+        },
+        {
+          connection: cluster.url,
+          logger: quiet,
+          metrics: false,
+          concurrency: 5,
+          partitions: q === l ? undefined : 3,
+        },
+      ),
+    );
+    w.on('error', () => {});
+  }
+  await until('the parent completed', async () => (await p.getJob('root'))?.state === 'completed');
+  const ref = `${p.name}/root`;
+  assert.equal(runs.filter((r) => r === ref).length, 1, 'the parent ran once');
+  assert.equal(runs.at(-1), ref, 'the parent ran last');
+  assert.deepEqual(
+    seen
+      .get(ref)!
+      .map((ch) => [ch.queue, ch.id, ch.state])
+      .sort(),
+    [
+      ...Array.from({ length: 9 }, (_, i) => [c.name, `root/${i}`, 'completed']),
+      [l.name, 'root/9', 'completed'],
+      [p.name, 'root/10', 'completed'],
+    ].sort(),
+  );
+  assert.deepEqual((await p.getJob('root'))?.returnValue, { v: 1121 });
+
+  // Removal through the partitioned Queue reaches the children in every partition.
+  await flows.add({
+    name: 'parent',
+    queue: p.name,
+    opts: { jobId: 'gone' },
+    children: Array.from({ length: 9 }, () => ({ name: 'k', queue: c.name, opts: { delay: 3_600_000 } })),
+  });
+  assert.equal(await p.remove('gone'), true);
+  for (let i = 0; i < 9; i++) assert.equal(await c.getJob(`gone/${i}`), null, `gone/${i} removed`);
 });
 
 test('kill -9 of the master holding a child queue mid-run: every parent runs once, after all its children, with all their results', async () => {

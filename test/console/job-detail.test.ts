@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { FlowProducer } from '../../src/index.js';
+import { FlowProducer, Queue } from '../../src/index.js';
+import { partitionOfGroup, partitionOfId } from '../../src/queue/partitions/layout.js';
+import type { PartitionedQueue } from '../../src/queue/partitions/queue.js';
 import { QueueFixture } from '../helpers/queue-fixture.js';
-import { waitFor } from '../helpers/worker-process.js';
+import { quiet, uniqueName, waitFor } from '../helpers/worker-process.js';
 import { ADMIN, call, type Login, login, startConsole, VIEWER } from './fixture.js';
 
 /** A job's detail in the console API: every failed attempt kept, and its place in a flow. */
@@ -93,5 +95,45 @@ describe('console job detail', () => {
       state: 'waiting-children',
       onFailure: 'fail',
     });
+  });
+
+  test('flows through partitioned queues: links name the queues, not their partitions', async () => {
+    const open = (label: string) =>
+      fx.track(new Queue(uniqueName(label), { connection: fx.connection, logger: quiet, partitions: 3 }));
+    const [parentQ, childQ] = [open('api-pflow-parent'), open('api-pflow-child')];
+    await Promise.all([parentQ, childQ].map((q) => (q as unknown as PartitionedQueue).waitUntilReady()));
+    const flows = new FlowProducer({ connection: fx.connection });
+    // The grouped child lives in its group's partition, not the one its id names.
+    const group = ['a', 'b', 'c', 'd'].find((g) => partitionOfGroup(g, 3) !== partitionOfId('g-kid', 3))!;
+    await flows.add({
+      name: 'report',
+      queue: parentQ.name,
+      opts: { jobId: 'prep-1' },
+      children: [
+        { name: 'part', queue: childQ.name, opts: { jobId: 'x' } },
+        { name: 'part', queue: childQ.name, opts: { jobId: 'g-kid', group } },
+      ],
+    });
+    await flows.close();
+    const parent = (await call(base, admin, 'GET', `queues/${parentQ.name}/jobs/prep-1`)).body;
+    assert.equal(parent.state, 'waiting-children');
+    assert.deepEqual(
+      parent.flow.children
+        .map((c: { queue: string; id: string; state: string }) => [c.queue, c.id, c.state])
+        .sort(),
+      [
+        [childQ.name, 'g-kid', 'pending'],
+        [childQ.name, 'x', 'pending'],
+      ],
+    );
+    for (const id of ['x', 'g-kid']) {
+      const child = (await call(base, admin, 'GET', `queues/${childQ.name}/jobs/${id}`)).body;
+      assert.deepEqual(child.flow.parent, {
+        queue: parentQ.name,
+        id: 'prep-1',
+        state: 'waiting-children',
+        onFailure: 'fail',
+      });
+    }
   });
 });

@@ -6,7 +6,6 @@ import { pino } from 'pino';
 import { OverviewReader } from '../../src/console/data/overview.js';
 import { consoleScripts } from '../../src/console/scripts.js';
 import {
-  FlowProducer,
   type Job,
   PartitionCountError,
   Queue,
@@ -345,18 +344,7 @@ test('a partitioned queue opened without partitions is refused: its adds and its
   assert.equal((await q.getCounts()).waiting, 1, 'the job is still waiting in its partition');
 });
 
-test('a flow that uses a partitioned queue is refused, naming the queue, and writes nothing', async () => {
-  const q = queue('flow-child');
-  await q.waitUntilReady();
-  const plain = uniqueName('flow-parent');
-  const flows = fx.track(new FlowProducer({ connection: fx.connection }));
-  await assert.rejects(
-    flows.add({ name: 'p', queue: plain, children: [{ name: 'c', queue: q.name, data: {} }] }),
-    (e) => e instanceof ValidationError && e.field === 'queue' && e.message.includes(q.name),
-  );
-  assert.equal(await fx.raw.exists(`{hopper:${plain}}:jobs`), 0);
-  assert.equal(await fx.raw.sismember('hopper:queues', plain), 0);
-});
+// Flows through partitioned queues: test/flow/partitions.test.ts.
 
 test('QueueEvents with partitions hears every partition; waitUntilFinished finds a job in any partition', async () => {
   const q = queue('events');

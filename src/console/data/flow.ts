@@ -32,9 +32,15 @@ export interface JobFlow {
  * A job's place in a flow (src/flow): its parent link (`fparent`, in the job's queue) and
  * its children hash (in its own queue's hash tag). Two commands in one pipeline of the
  * job's queue (one hash tag), plus an HSCAN step of at most MAX_CHILDREN_SHOWN children;
- * the parent's state is read by the caller. Null when the job is in no flow.
+ * the parent's state is read by the caller. Null when the job is in no flow. `shown` names
+ * a queue as users know it (a partition's name `q#k` as `q`).
  */
-export async function readFlow(client: Redis, k: QueueKeys, id: string): Promise<JobFlow | null> {
+export async function readFlow(
+  client: Redis,
+  k: QueueKeys,
+  id: string,
+  shown: (queue: string) => string = (q) => q,
+): Promise<JobFlow | null> {
   const kidsKey = flowChildrenKey(k, id);
   const replies = (await client.pipeline().hget(k.fparent, id).hlen(kidsKey).exec()) ?? [];
   for (const [err] of replies) if (err) throw err;
@@ -44,7 +50,7 @@ export async function readFlow(client: Redis, k: QueueKeys, id: string): Promise
   const flow: JobFlow = { children: [], childrenTotal: total };
   if (link) {
     const [onFailure, queue, parentId] = link.split(SEP) as [string, string, string];
-    flow.parent = { queue, id: parentId, state: 'unknown', onFailure };
+    flow.parent = { queue: shown(queue), id: parentId, state: 'unknown', onFailure };
   }
   if (total > 0) {
     let cursor = '0';
@@ -56,7 +62,7 @@ export async function readFlow(client: Redis, k: QueueKeys, id: string): Promise
         const at = ref.indexOf(SEP);
         const code = value.charAt(value.indexOf(SEP) + 1);
         flow.children.push({
-          queue: ref.slice(0, at),
+          queue: shown(ref.slice(0, at)),
           id: ref.slice(at + 1),
           state: CHILD_STATES[code] ?? 'pending',
         });

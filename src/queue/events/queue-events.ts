@@ -58,7 +58,8 @@ export class QueueEvents extends EventEmitter<QueueEventsMap> {
         options,
         (n, o) => new QueueEvents(n, o),
       ) as unknown as QueueEvents;
-    this.keys = queueKeys(validatePrefix(options.prefix), name);
+    const prefix = validatePrefix(options.prefix);
+    this.keys = queueKeys(prefix, name);
     const last = options.lastEventId ?? '$';
     if (last !== '$' && !validEventId(last))
       throw new ValidationError('lastEventId', `must be '$', '0' or a stream entry id like 1700000000000-0`);
@@ -70,7 +71,7 @@ export class QueueEvents extends EventEmitter<QueueEventsMap> {
     this.blocking = createClient(options.connection, 'blocking');
     for (const c of [this.client, this.blocking]) c.on('error', () => {}); // reconnects on its own
     defineScripts(this.client, queueScripts);
-    this.waiters = new FinishWaiters(this.client, this.keys, (then) => this.whenCaughtUp(then));
+    this.waiters = new FinishWaiters(this.client, this.keys, prefix, (then) => this.whenCaughtUp(then));
     if (options.autorun !== false) this.run();
   }
 

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { showLogicalNames } from '../../flow/names.js';
 import { JobStateError, TimeoutError } from '../../util/errors.js';
 import type { QueueKeys } from '../keys.js';
 import { readJob } from '../read-job.js';
@@ -29,6 +30,8 @@ export class FinishWaiters {
   constructor(
     private readonly client: Redis,
     private readonly keys: QueueKeys,
+    /** To name a partitioned queue in a ChildFailedError by its name (src/flow/names.ts). */
+    private readonly prefix: string,
     /** Calls `then` once the stream has been read up to its end as of now. */
     private readonly whenCaughtUp: (then: () => void) => void,
   ) {}
@@ -102,19 +105,24 @@ export class FinishWaiters {
 
   /** Reads the job; `how` is the ending an event reported, undefined for the first look. */
   private check(jobId: string, how: Ending | undefined): void {
-    readJob(this.client, this.keys, jobId).then(
-      (job) => {
-        if (job?.state === 'completed') this.settle(jobId, true, job.returnValue);
-        else if (job?.state === 'failed') this.settle(jobId, false, new JobFailedError(jobId, job.error));
-        // Waiting, delayed or active (a retry may have followed the event): keep waiting.
-        else if (job) return;
-        // Gone: deleted as it finished (removeOnComplete: true) or removed. Its event is in
-        // the stream before now; once the reader got that far, `recent` knows which.
-        else if (how) this.gone(jobId, how);
-        else this.whenCaughtUp(() => this.gone(jobId, this.recent.get(jobId)));
-      },
-      // Redis away: a later event (or the timeout) settles the wait.
-      () => {},
-    );
+    readJob(this.client, this.keys, jobId)
+      .then(async (job) => {
+        if (job) await showLogicalNames(this.client, this.prefix, job);
+        return job;
+      })
+      .then(
+        (job) => {
+          if (job?.state === 'completed') this.settle(jobId, true, job.returnValue);
+          else if (job?.state === 'failed') this.settle(jobId, false, new JobFailedError(jobId, job.error));
+          // Waiting, delayed or active (a retry may have followed the event): keep waiting.
+          else if (job) return;
+          // Gone: deleted as it finished (removeOnComplete: true) or removed. Its event is in
+          // the stream before now; once the reader got that far, `recent` knows which.
+          else if (how) this.gone(jobId, how);
+          else this.whenCaughtUp(() => this.gone(jobId, this.recent.get(jobId)));
+        },
+        // Redis away: a later event (or the timeout) settles the wait.
+        () => {},
+      );
   }
 }

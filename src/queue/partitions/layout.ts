@@ -80,3 +80,21 @@ export function partitionOfId(id: string, n: number): number {
   }
   return hashString(id) % n;
 }
+
+/** The `name` of a queue name shaped like a partition's (`name#k`), else undefined. */
+export function partitionBase(name: string): string | undefined {
+  return /^(.+)#[0-9]+$/.exec(name)?.[1];
+}
+
+/**
+ * The name users know a queue by: a partition's queue name (`name#k`, where flows keep
+ * their links) becomes its partitioned queue's name, given the recorded counts (a plain
+ * queue may be called `a#1` too, so the shape alone does not tell); any other name stays.
+ */
+export function logicalName(prefix: string, name: string, counts: ReadonlyMap<string, number>): string {
+  const base = partitionBase(name);
+  if (base === undefined) return name;
+  const n = counts.get(base);
+  if (n === undefined || n <= 1) return name;
+  return partitionNames(prefix, base, n).includes(name) ? base : name;
+}

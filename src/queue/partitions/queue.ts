@@ -137,6 +137,11 @@ export class PartitionedQueue<D = unknown, R = unknown> implements QueueSurface<
     return this.parts[i >= 0 ? i : first]!;
   }
 
+  /** The partition's Queue that holds job `id` (the console reads its flow links there). */
+  partitionOf(id: string): Promise<Queue<D, R>> {
+    return this.locate(id);
+  }
+
   private async all<T>(f: (q: Queue<D, R>, i: number) => Promise<T>): Promise<T[]> {
     if (!this.claimed) await this.ready;
     return Promise.all(this.parts.map(f));

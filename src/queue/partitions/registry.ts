@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { ValidationError } from '../../util/errors.js';
 import { queueKeys, registryKey } from '../keys.js';
-import { ID_SPAN, partitionNames } from './layout.js';
+import { ID_SPAN, logicalName, partitionBase, partitionNames } from './layout.js';
 
 /** HASH queue name -> partition count, next to the queue registry (outside any queue's tag). */
 export const partitionsKey = (prefix: string) => `${prefix}:queues:partitions`;
@@ -60,4 +60,29 @@ export async function readPartitionCounts(client: Redis, prefix: string): Promis
   const counts = new Map<string, number>();
   for (const [name, n] of Object.entries(all)) if (Number(n) > 1) counts.set(name, Number(n));
   return counts;
+}
+
+/**
+ * Maps queue names to the names users know (layout.ts: logicalName): a partition's name
+ * `name#k` to `name`. One HMGET of the recorded counts, none when no name is shaped like
+ * a partition's.
+ */
+export async function logicalNamer(
+  client: Redis,
+  prefix: string,
+  names: Iterable<string>,
+): Promise<(name: string) => string> {
+  const bases = new Set<string>();
+  for (const name of names) {
+    const base = partitionBase(name);
+    if (base !== undefined) bases.add(base);
+  }
+  if (bases.size === 0) return (name) => name;
+  const list = [...bases];
+  const stored = await client.hmget(partitionsKey(prefix), ...list);
+  const counts = new Map<string, number>();
+  list.forEach((base, i) => {
+    if (stored[i] !== null) counts.set(base, Number(stored[i]));
+  });
+  return (name) => logicalName(prefix, name, counts);
 }

@@ -30,6 +30,8 @@ export class Annotator {
     /** Also read by HeldJob.children() (a flow parent's children). */
     readonly client: Redis,
     readonly keys: QueueKeys,
+    /** Read by HeldJob.children(), to name a partitioned queue's children by its name. */
+    readonly prefix: string,
   ) {}
 
   progress(id: string, token: string, value: unknown): Promise<void> {

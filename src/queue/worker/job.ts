@@ -59,7 +59,7 @@ export class HeldJob<D = unknown> implements Job<D> {
   }
 
   children(): Promise<FlowChild[]> {
-    return readChildren(this.notes.client, this.notes.keys, this.id);
+    return readChildren(this.notes.client, this.notes.keys, this.id, this.notes.prefix);
   }
 
   snooze(ms: number): JobDeferredError {

@@ -180,7 +180,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
       this.id,
       this.leaseMs,
       this.repliesKey,
-      new Annotator(this.client, this.keys),
+      new Annotator(this.client, this.keys, this.prefix),
     );
     this.acker = new Acker(
       this.client,
