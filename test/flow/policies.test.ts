@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type FailurePolicy, type FlowChild, FlowProducer, type Job, type Queue } from '../../src/index.js';
+import {
+  type FailurePolicy,
+  type FlowChild,
+  FlowProducer,
+  type Job,
+  JobFailedError,
+  type Queue,
+  QueueEvents,
+} from '../../src/index.js';
 import { QueueFixture } from '../helpers/queue-fixture.js';
 import { waitFor } from '../helpers/worker-process.js';
 
@@ -58,6 +66,22 @@ test("policy 'fail': the parent fails naming the child; retrying the child lets 
       ['f1/1', 'completed', 'f1/1'],
     ],
   );
+});
+
+test("policy 'fail': the parent's failure is an event: a QueueEvents listener and waitUntilFinished hear it", async () => {
+  const [a, b] = [fx.queue('pev'), fx.queue('pevb')];
+  const events = fx.track(new QueueEvents(a.name, { connection: fx.connection }));
+  await events.waitUntilReady();
+  const heard: string[] = [];
+  events.on('failed', ({ jobId }) => heard.push(jobId));
+  await flowWith('fail', a, b, 'e1');
+  const finished = events.waitUntilFinished('e1', 20_000);
+  run(b, new Set(['e1/1']), new Map(), []);
+  await assert.rejects(
+    finished,
+    (e) => e instanceof JobFailedError && /child .*e1\/1 failed/.test(e.message),
+  );
+  await waitFor('the failed event', () => heard.includes('e1'));
 });
 
 test("policy 'fail' with other children pending: the retried child's completion puts the parent back to waiting", async () => {

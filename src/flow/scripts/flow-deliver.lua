@@ -28,6 +28,7 @@
 --@include split
 --@include flow-outbox
 --@include fail-record
+--@include events
 
 -- A released parent's children hash outlives it by this much (its handler reads it).
 local KIDS_TTL_MS = 7 * 24 * 3600 * 1000
@@ -46,6 +47,8 @@ local function failParent(pid, ref, payload)
     ',"child":{"queue":' .. cjson.encode(q) .. ',"id":' .. cjson.encode(cid) .. ',"error":' .. payload .. '}}'
   recordFailure(pid, S.nowText, S.nowText, 0, err) -- kept behind the parent's own failed attempts
   retain(K.failed, { pid }, S.now, keepAge, keepCount)
+  -- Failed for good, as after its own last attempt: QueueEvents and waitUntilFinished hear it.
+  emitEvent(eventCap(S.evlen), 'failed', { pid })
   -- The parent's own parent hears of it like of any failure.
   if S.flows then flowOutbox(S, { pid }, { 1 }, string.format('%d', redis.call('INCR', K.seq)), 'f', err) end
 end
