@@ -11,6 +11,7 @@ import { type ActionBody, runAction } from './actions.js';
 import { readChart } from './data/charts.js';
 import { readFlow } from './data/flow.js';
 import { readGroups } from './data/groups.js';
+import { partKeys, partKeysOf } from './data/parts.js';
 import { detail, row } from './data/present.js';
 import { readSchedules } from './data/schedules.js';
 import { searchJobs } from './data/search.js';
@@ -52,6 +53,9 @@ function intParam(field: string, value: string | undefined, fallback: number, ma
 
 export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
   const interval = d.hub.intervalMs;
+  /** Recorded partition counts of partitioned queues, shared like the registry. */
+  const partitionCounts = () =>
+    d.reads.get('partitions', interval, () => readPartitionCounts(d.client, d.prefix));
   /** Only queues some producer or worker registered: a typo must not create or act on an empty queue. */
   const known = async (name: string) => {
     const registry = () => d.client.smembers(registryKey(d.prefix)).then((n) => new Set(n));
@@ -65,10 +69,7 @@ export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
       throw Object.assign(new Error(`no queue named ${JSON.stringify(name.slice(0, 100))}`), {
         statusCode: 404,
       });
-    const partitions = await d.reads.get('partitions', interval, () =>
-      readPartitionCounts(d.client, d.prefix),
-    );
-    return d.queues.get(name, partitions.get(name));
+    return d.queues.get(name, (await partitionCounts()).get(name));
   };
 
   app.post('/api/login', { bodyLimit: 4096 }, async (req, reply) => {
@@ -187,7 +188,7 @@ export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
     // Viewers running the same search step within an interval share one scan.
     const key = `q:${q.name}:search:${admin}:${String(b.by)}:${String(b.cursor)}:${String(b.text)}`;
     const text = await d.reads.json(key, interval, async () => {
-      const r = await searchJobs(d.client, q.keys, b.by, b.text, b.cursor);
+      const r = await searchJobs(d.client, partKeys(q), b.by, b.text, b.cursor);
       const jobs = (await Promise.all(r.ids.map((id) => q.getJob(id)))).filter((j) => j !== null);
       return { ...r, ids: undefined, jobs: jobs.map((j) => row(j, admin)) };
     });
@@ -198,19 +199,20 @@ export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
     const q = await known(req.params.queue!);
     const cursor = req.query.cursor;
     return d.reads.get(`q:${q.name}:groups:${cursor ?? 0}`, interval, () =>
-      readGroups(d.client, q.keys, cursor),
+      readGroups(d.client, partKeys(q), cursor),
     );
   });
 
   app.get('/api/queues/:queue/schedules', async (req: Req) => {
     const q = await known(req.params.queue!);
+    // Schedules live in partition 0 of a partitioned queue (q.keys is partition 0's): all of them.
     return d.reads.get(`q:${q.name}:schedules`, interval, () => readSchedules(d.client, q.keys));
   });
 
   app.get('/api/queues/:queue/workers', async (req: Req) => {
     const q = await known(req.params.queue!);
     return d.reads.get(`q:${q.name}:workers`, interval, async () => ({
-      workers: await readWorkers(d.client, d.prefix, [q.name]),
+      workers: await readWorkers(d.client, [{ name: q.name, parts: partKeys(q) }]),
     }));
   });
 
@@ -220,14 +222,20 @@ export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
     // Past points do not change: a day or week chart is read at most once a minute.
     const ttl = range === 'hour' ? interval : 60_000;
     return d.reads.get(`q:${q.name}:chart:${range}`, ttl, async () => ({
-      points: await readChart(d.client, q.keys.tag, range),
+      points: await readChart(
+        d.client,
+        partKeys(q).map((k) => k.tag),
+        range,
+      ),
     }));
   });
 
   app.get('/api/workers', async () =>
     d.reads.get('workers', interval, async () => {
       const names = (await d.client.smembers(registryKey(d.prefix))).sort().slice(0, 500);
-      return { workers: await readWorkers(d.client, d.prefix, names) };
+      const counts = await partitionCounts();
+      const sources = names.map((name) => ({ name, parts: partKeysOf(d.prefix, name, counts) }));
+      return { workers: await readWorkers(d.client, sources) };
     }),
   );
 
