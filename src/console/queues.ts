@@ -21,6 +21,12 @@ export class ConsoleQueues {
   /** `partitions`: a partitioned queue's recorded count (read with the registry), so it opens as one queue. */
   get(name: string, partitions?: number): Queue {
     let q = this.open.get(name);
+    // Opened with another count (obliterated and made again with another): opened afresh.
+    if (q && ((q as { partitions?: number }).partitions ?? 1) !== (partitions ?? 1)) {
+      this.open.delete(name);
+      q.close().catch(() => {});
+      q = undefined;
+    }
     if (q) {
       this.open.delete(name);
     } else {

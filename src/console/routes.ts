@@ -53,23 +53,29 @@ function intParam(field: string, value: string | undefined, fallback: number, ma
 
 export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
   const interval = d.hub.intervalMs;
-  /** Recorded partition counts of partitioned queues, shared like the registry. */
-  const partitionCounts = () =>
-    d.reads.get('partitions', interval, () => readPartitionCounts(d.client, d.prefix));
+  /**
+   * The registered names and the partition counts of partitioned queues, read together
+   * (names first: a partitioned queue records its count before it registers its name, so
+   * a name seen here comes with its count) and shared like every read.
+   */
+  const registry = () =>
+    d.reads.get('registry', interval, async () => {
+      const names = new Set(await d.client.smembers(registryKey(d.prefix)));
+      return { names, partitions: await readPartitionCounts(d.client, d.prefix) };
+    });
   /** Only queues some producer or worker registered: a typo must not create or act on an empty queue. */
   const known = async (name: string) => {
-    const registry = () => d.client.smembers(registryKey(d.prefix)).then((n) => new Set(n));
-    let names = await d.reads.get('registry', interval, registry);
+    let r = await registry();
     // A queue registered since the shared read: look again before answering 404.
-    if (!names.has(name)) {
+    if (!r.names.has(name)) {
       d.reads.invalidate('registry');
-      names = await d.reads.get('registry', interval, registry);
+      r = await registry();
     }
-    if (!names.has(name))
+    if (!r.names.has(name))
       throw Object.assign(new Error(`no queue named ${JSON.stringify(name.slice(0, 100))}`), {
         statusCode: 404,
       });
-    return d.queues.get(name, (await partitionCounts()).get(name));
+    return d.queues.get(name, r.partitions.get(name));
   };
 
   app.post('/api/login', { bodyLimit: 4096 }, async (req, reply) => {
@@ -233,7 +239,7 @@ export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
   app.get('/api/workers', async () =>
     d.reads.get('workers', interval, async () => {
       const names = (await d.client.smembers(registryKey(d.prefix))).sort().slice(0, 500);
-      const counts = await partitionCounts();
+      const counts = (await registry()).partitions;
       const sources = names.map((name) => ({ name, parts: partKeysOf(d.prefix, name, counts) }));
       return { workers: await readWorkers(d.client, sources) };
     }),
