@@ -375,6 +375,43 @@ test('QueueEvents with partitions hears every partition; waitUntilFinished finds
   assert.equal(events.lastEventId.split(',').length, N);
 });
 
+test('QueueEvents without partitions on a partitioned name follows the recorded count: it hears every partition', async () => {
+  const q = queue('events-follow');
+  await q.waitUntilReady();
+  const events = fx.track(new QueueEvents(q.name, { connection: fx.connection }));
+  assert.ok(events instanceof QueueEvents);
+  await events.waitUntilReady();
+  const completed = new Set<string>();
+  events.on('completed', ({ jobId }) => void completed.add(jobId));
+  const ids = await q.addBulk(Array.from({ length: 6 }, (_, i) => ({ name: 'j', data: { i } })));
+  assert.equal(new Set(ids.map((id) => partitionOfId(id, N))).size, N, 'jobs in every partition');
+  const results = ids.map((id) => events.waitUntilFinished(id, 10_000));
+  worker<{ i: number }>(q, (job) => job.data.i * 10);
+  assert.deepEqual(await Promise.all(results), [0, 10, 20, 30, 40, 50]);
+  await waitFor('6 completed events', () => completed.size === 6);
+  const last = events.lastEventId;
+  assert.equal(last.split(',').length, N, "a partitioned queue's lastEventId");
+
+  // Resumed from that id, still without partitions: the events after it, from every partition.
+  const resumed = fx.track(new QueueEvents(q.name, { connection: fx.connection, lastEventId: last }));
+  const again = new Set<string>();
+  resumed.on('completed', ({ jobId }) => void again.add(jobId));
+  const more = await q.addBulk(Array.from({ length: 3 }, (_, i) => ({ name: 'j', data: { i } })));
+  await waitFor('the 3 new jobs heard', () => more.every((id) => again.has(id)));
+  assert.equal(again.size, 3, 'nothing before lastEventId');
+
+  // One stream id cannot say where each partition was: refused on error, and by waitUntilFinished.
+  const errors: Error[] = [];
+  const wrong = fx.track(new QueueEvents(q.name, { connection: fx.connection, lastEventId: '1-0' }));
+  wrong.on('error', (e) => errors.push(e));
+  await assert.rejects(
+    wrong.waitUntilFinished(ids[0]!, 1000),
+    (e) => e instanceof ValidationError && e.field === 'lastEventId',
+  );
+  assert.equal(errors[0]?.name, 'ValidationError'); // error events carry a redacted copy
+  assert.match(errors[0]!.message, /lastEventId/);
+});
+
 test("the dashboard's overview shows a partitioned queue as one row, summed", async () => {
   const q = queue('console');
   await q.addBulk(Array.from({ length: 9 }, (_, i) => ({ name: 'j', data: { i } })));
