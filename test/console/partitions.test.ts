@@ -107,6 +107,13 @@ describe('console: a partitioned queue is one queue in every view', () => {
     }
   });
 
+  test('the overview row says the queue is partitioned (the queue page shows it)', async () => {
+    const o = await call(base, admin, 'GET', 'overview');
+    const row = o.body.queues.find((x: { name: string }) => x.name === q.name);
+    assert.equal(row.partitions, N);
+    assert.equal(row.counts.completed + row.counts.failed, 30);
+  });
+
   test('workers: one row per partitioned Worker, leasing every partition, holding its jobs in all of them', async () => {
     const r = await call(base, admin, 'GET', `queues/${q.name}/workers`);
     assert.equal(r.status, 200);
