@@ -316,6 +316,17 @@ test('the CLI sees one queue: stats, jobs and retry of a partitioned queue', asy
   assert.equal(jobs.code, 0, jobs.stderr);
   assert.equal((JSON.parse(jobs.stdout) as unknown[]).length, 3);
   const failed = (await q.getJobs('failed', 0, -1)).map((j) => j.id);
+  const far = failed.find((id) => partitionOfId(id, N) === 2)!;
+  const job = await runCli(fx.url, ['job', q.name, far, '--json']);
+  assert.equal(job.code, 0, job.stderr);
+  assert.equal((JSON.parse(job.stdout) as { id: string; state: string }).state, 'failed');
+  // The monitor's rates and percentiles: every partition's metrics (flushed about once a second).
+  await waitFor('metrics flushed', async () => (await q.getMetrics({ minutes: 2 })).completedJobs === 6);
+  const mon = await runCli(fx.url, ['monitor', q.name, '--json', '--once']);
+  assert.equal(mon.code, 0, mon.stderr);
+  const row = (JSON.parse(mon.stdout) as { queues: { completedPerMin: number; failedPerMin: number }[] })
+    .queues[0]!;
+  assert.ok(row.completedPerMin > 0 && row.failedPerMin > 0, JSON.stringify(row));
   const retried = await runCli(fx.url, ['retry', q.name, failed[2]!]);
   assert.equal(retried.code, 0, retried.stderr);
   assert.equal((await q.getJob(failed[2]!))?.state, 'waiting');
