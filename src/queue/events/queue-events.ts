@@ -188,6 +188,7 @@ export class QueueEvents extends EventEmitter<QueueEventsMap> {
       this.refuse(err as Error);
       return true;
     }
+    this.blocking.disconnect(); // this reader's own stream is not read
     for (const event of [...QUEUE_EVENT_NAMES, 'error'] as const)
       this.follower.on(event as 'error', (...args: unknown[]) => {
         if (event === 'error') this.fail(args[0]);
@@ -277,8 +278,9 @@ export class QueueEvents extends EventEmitter<QueueEventsMap> {
     this.closing = true;
     this.readyResolve();
     this.blocking.disconnect(); // ends a blocked XREAD
-    await this.loopDone?.catch(() => {});
+    // Before the loop ends: the loop may be waiting for the follower to be ready.
     await this.follower?.close();
+    await this.loopDone?.catch(() => {});
     this.waiters.closeAll(new ValidationError('queueEvents', 'closed while waiting'));
     await this.client.quit().catch(() => this.client.disconnect());
   }
