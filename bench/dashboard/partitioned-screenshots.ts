@@ -1,6 +1,6 @@
 /**
  * Screenshots of a partitioned queue in the console (`npm run console:screenshots:partitioned`):
- * docs/console/partitioned-*.png. A private redis-server, one queue `orders` over 3 partitions
+ * docs/console/partitioned-queue.png and partitioned-workers.png. A private redis-server, one queue `orders` over 3 partitions
  * with two partitioned workers (run times and failures differ per partition, so a view that
  * read one partition would look different), the console on a free port, Chromium.
  * Kept apart from screenshots.ts so the other pictures are not remade with it.
@@ -74,9 +74,6 @@ clearInterval(feed);
 await page.goto(`${base}#/queue/orders/failed`);
 await page.waitForSelector('table.jobs');
 await page.screenshot({ path: `${OUT}partitioned-queue.png` });
-await page.goto(`${base}#/queue/orders/charts`);
-await page.waitForSelector('figure.chart');
-await page.screenshot({ path: `${OUT}partitioned-charts.png`, fullPage: true });
 await browser.close();
 await app.close();
 await Promise.all(workers.map((w) => w.close()));
