@@ -1,8 +1,9 @@
 /**
  * Screenshots of a partitioned queue in the console (`npm run console:screenshots:partitioned`):
- * docs/console/partitioned-queue.png and partitioned-workers.png. A private redis-server, one queue `orders` over 3 partitions
- * with two partitioned workers (run times and failures differ per partition, so a view that
- * read one partition would look different), the console on a free port, Chromium.
+ * docs/console/partitioned-queue.png and partitioned-workers.png. A private redis-server, one
+ * queue `orders` over 3 partitions with two partitioned workers (run times and failures differ
+ * per partition, so a view that read one partition would look different), the console on a
+ * free port, Chromium.
  * Kept apart from screenshots.ts so the other pictures are not remade with it.
  */
 import { mkdirSync } from 'node:fs';
