@@ -210,6 +210,8 @@ describe('console: a partitioned queue is one queue in every view', () => {
     );
     for (const r of replies) assert.equal(r.status, 200);
     const n = (await hgetalls()) - before;
-    assert.equal(n, 1440 * N, '1,440 minute hashes per partition, once for 10 viewers');
+    // 1,440 minute hashes per partition, read once for the 10 viewers (plus at most a few other
+    // HGETALLs: the registry read carries the partition counts).
+    assert.ok(n >= 1440 * N && n < 1440 * N + 10, `${n} HGETALLs`);
   });
 });
