@@ -85,7 +85,7 @@ describe('console: a partitioned queue is one queue in every view', () => {
     assert.equal(sum(hour, 'completed'), 20, 'partition 0 and 1 completions');
     assert.equal(sum(hour, 'failed'), 10, "partition 2's failures");
     const slowest = Math.max(...hour.map((p: { run: { p99: number } }) => p.run.p99));
-    assert.ok(slowest >= 35, `the slow partitions' run time shows (p99 ${slowest} ms)`);
+    assert.ok(slowest >= 30, `the slow partitions' run time shows (p99 ${slowest} ms)`);
 
     // The week's last point is today's day hash of every partition: the same figures as
     // Queue.getMetrics, which sums the partitions' histograms (exact percentiles).
