@@ -55,10 +55,14 @@ describe('console: a partitioned queue is one queue in every view', () => {
         ),
       );
     await q.addBulk(Array.from({ length: 30 }, (_, i) => ({ name: 'job', data: { i } })));
-    await waitFor('30 jobs finished', async () => {
-      const c = await q.getCounts();
-      return c.completed + c.failed === 30;
-    });
+    await waitFor(
+      '30 jobs finished',
+      async () => {
+        const c = await q.getCounts();
+        return c.completed + c.failed === 30;
+      },
+      15_000,
+    );
     // Metrics are flushed about once a second.
     await waitFor(
       'metrics flushed',
@@ -70,7 +74,7 @@ describe('console: a partitioned queue is one queue in every view', () => {
     );
     const holds = await q.addBulk(Array.from({ length: N }, () => ({ name: 'hold', data: { hold: true } })));
     assert.deepEqual(holds.map(partOf).sort(), [0, 1, 2], 'one held job in each partition');
-    await waitFor('the held jobs running', async () => (await q.getCounts()).active === N);
+    await waitFor('the held jobs running', async () => (await q.getCounts()).active === N, 15_000);
   });
 
   after(async () => {
@@ -115,7 +119,16 @@ describe('console: a partitioned queue is one queue in every view', () => {
   });
 
   test('workers: one row per partitioned Worker, leasing every partition, holding its jobs in all of them', async () => {
-    const r = await call(base, admin, 'GET', `queues/${q.name}/workers`);
+    // Each partition's Worker records its lease with its first fetch: all of them within moments.
+    const r = (await waitFor(
+      'both Workers leasing every partition',
+      async () => {
+        const got = await call(base, admin, 'GET', `queues/${q.name}/workers`);
+        const leased = got.body.workers?.map((w: { partitions: { leased: number } }) => w.partitions?.leased);
+        return leased?.length === 2 && leased.every((n: number) => n === N) ? got : undefined;
+      },
+      15_000,
+    ))!;
     assert.equal(r.status, 200);
     const rows = r.body.workers;
     assert.equal(rows.length, 2, 'two Workers, not one per partition');
