@@ -20,11 +20,15 @@ export class ConsoleQueues {
 
   /** `partitions`: a partitioned queue's recorded count (read with the registry), so it opens as one queue. */
   get(name: string, partitions?: number): Queue {
-    // By count too: a queue opened before its count was known must not stay open as a plain one.
-    const key = `${partitions ?? 1}\0${name}`;
-    let q = this.open.get(key);
+    let q = this.open.get(name);
+    // Opened with another count (obliterated and made again with another): opened afresh.
+    if (q && ((q as { partitions?: number }).partitions ?? 1) !== (partitions ?? 1)) {
+      this.open.delete(name);
+      q.close().catch(() => {});
+      q = undefined;
+    }
     if (q) {
-      this.open.delete(key);
+      this.open.delete(name);
     } else {
       q = new Queue(name, {
         connection: this.connection,
@@ -39,7 +43,7 @@ export class ConsoleQueues {
         old.close().catch(() => {});
       }
     }
-    this.open.set(key, q);
+    this.open.set(name, q);
     return q;
   }
 

@@ -13,6 +13,7 @@ import { type ActionBody, runAction } from './actions.js';
 import { readChart } from './data/charts.js';
 import { readFlow } from './data/flow.js';
 import { readGroups } from './data/groups.js';
+import { partKeys, partKeysOf } from './data/parts.js';
 import { detail, row } from './data/present.js';
 import { readSchedules } from './data/schedules.js';
 import { searchJobs } from './data/search.js';
@@ -54,25 +55,30 @@ function intParam(field: string, value: string | undefined, fallback: number, ma
 
 export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
   const interval = d.hub.intervalMs;
+  /**
+   * The registered names and the partition counts of partitioned queues, read together
+   * (names first: a partitioned queue records its count before it registers its name, so
+   * a name seen here comes with its count) and shared like every read.
+   */
+  const registry = () =>
+    d.reads.get('registry', interval, async () => {
+      const names = new Set(await d.client.smembers(registryKey(d.prefix)));
+      return { names, partitions: await readPartitionCounts(d.client, d.prefix) };
+    });
   /** Only queues some producer or worker registered: a typo must not create or act on an empty queue. */
   const known = async (name: string) => {
-    const registry = () => d.client.smembers(registryKey(d.prefix)).then((n) => new Set(n));
-    let names = await d.reads.get('registry', interval, registry);
+    let r = await registry();
     // A queue registered since the shared read: look again before answering 404.
-    if (!names.has(name)) {
+    if (!r.names.has(name)) {
       d.reads.invalidate('registry');
-      // A queue registered since: its partition count (recorded before it registers) may be new too.
-      d.reads.invalidate('partitions');
-      names = await d.reads.get('registry', interval, registry);
+      r = await registry();
     }
-    if (!names.has(name))
+    if (!r.names.has(name))
       throw Object.assign(new Error(`no queue named ${JSON.stringify(name.slice(0, 100))}`), {
         statusCode: 404,
       });
-    return d.queues.get(name, (await partitionCounts()).get(name));
+    return d.queues.get(name, r.partitions.get(name));
   };
-  const partitionCounts = () =>
-    d.reads.get('partitions', interval, () => readPartitionCounts(d.client, d.prefix));
 
   app.post('/api/login', { bodyLimit: 4096 }, async (req, reply) => {
     const token = (req.body as { token?: unknown } | undefined)?.token;
@@ -154,7 +160,7 @@ export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
     const admin = isAdmin(req);
     const shown = await d.reads.get(`q:${q.name}:job:${req.params.id}:${admin}`, interval, async () => {
       const id = req.params.id!;
-      const counts = await partitionCounts();
+      const counts = (await registry()).partitions;
       // Flow links live in the partition holding the job; they name partitions, shown by their queue's name.
       const parted = q as unknown;
       const home = parted instanceof PartitionedQueue ? await parted.partitionOf(id) : q;
@@ -197,7 +203,7 @@ export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
     // Viewers running the same search step within an interval share one scan.
     const key = `q:${q.name}:search:${admin}:${String(b.by)}:${String(b.cursor)}:${String(b.text)}`;
     const text = await d.reads.json(key, interval, async () => {
-      const r = await searchJobs(d.client, q.keys, b.by, b.text, b.cursor);
+      const r = await searchJobs(d.client, partKeys(q), b.by, b.text, b.cursor);
       const jobs = (await Promise.all(r.ids.map((id) => q.getJob(id)))).filter((j) => j !== null);
       return { ...r, ids: undefined, jobs: jobs.map((j) => row(j, admin)) };
     });
@@ -208,19 +214,20 @@ export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
     const q = await known(req.params.queue!);
     const cursor = req.query.cursor;
     return d.reads.get(`q:${q.name}:groups:${cursor ?? 0}`, interval, () =>
-      readGroups(d.client, q.keys, cursor),
+      readGroups(d.client, partKeys(q), cursor),
     );
   });
 
   app.get('/api/queues/:queue/schedules', async (req: Req) => {
     const q = await known(req.params.queue!);
+    // Schedules live in partition 0 of a partitioned queue (q.keys is partition 0's): all of them.
     return d.reads.get(`q:${q.name}:schedules`, interval, () => readSchedules(d.client, q.keys));
   });
 
   app.get('/api/queues/:queue/workers', async (req: Req) => {
     const q = await known(req.params.queue!);
     return d.reads.get(`q:${q.name}:workers`, interval, async () => ({
-      workers: await readWorkers(d.client, d.prefix, [q.name]),
+      workers: await readWorkers(d.client, [{ name: q.name, parts: partKeys(q) }]),
     }));
   });
 
@@ -230,14 +237,20 @@ export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
     // Past points do not change: a day or week chart is read at most once a minute.
     const ttl = range === 'hour' ? interval : 60_000;
     return d.reads.get(`q:${q.name}:chart:${range}`, ttl, async () => ({
-      points: await readChart(d.client, q.keys.tag, range),
+      points: await readChart(
+        d.client,
+        partKeys(q).map((k) => k.tag),
+        range,
+      ),
     }));
   });
 
   app.get('/api/workers', async () =>
     d.reads.get('workers', interval, async () => {
       const names = (await d.client.smembers(registryKey(d.prefix))).sort().slice(0, 500);
-      return { workers: await readWorkers(d.client, d.prefix, names) };
+      const counts = (await registry()).partitions;
+      const sources = names.map((name) => ({ name, parts: partKeysOf(d.prefix, name, counts) }));
+      return { workers: await readWorkers(d.client, sources) };
     }),
   );
 

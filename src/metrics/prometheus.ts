@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { queueKeys } from '../queue/keys.js';
+import { partitionNames } from '../queue/partitions/layout.js';
+import { readPartitionCounts } from '../queue/partitions/registry.js';
 import { isCluster } from '../redis/connection.js';
 import {
   parseSpoolReports,
@@ -186,11 +188,17 @@ export class PrometheusExporter {
     const names = await this.sources.queues();
     const client = this.sources.client;
     const now = Date.now();
+    // A partitioned queue is read partition by partition and reported as one queue (its name):
+    // counters, histogram buckets and job counts summed.
+    const counts = names.length ? await readPartitionCounts(client, this.sources.prefix) : new Map();
+    const reads = names.flatMap((name) =>
+      partitionNames(this.sources.prefix, name, counts.get(name) ?? 1).map((part) => ({ name, part })),
+    );
     // One pipeline for all queues on one server; on a Cluster a pipeline may not span
-    // slots, so one per queue (each queue is one slot), sent together.
-    const pipelines = isCluster(client) ? names.map(() => client.pipeline()) : [client.pipeline()];
-    names.forEach((name, i) => {
-      const k = queueKeys(this.sources.prefix, name);
+    // slots, so one per queue (each queue, each partition, is one slot), sent together.
+    const pipelines = isCluster(client) ? reads.map(() => client.pipeline()) : [client.pipeline()];
+    reads.forEach(({ part }, i) => {
+      const k = queueKeys(this.sources.prefix, part);
       pipelines[pipelines.length === 1 ? 0 : i]!.hgetall(totalKey(k.tag))
         .llen(k.wait)
         .zcard(k.waitp)
@@ -200,19 +208,27 @@ export class PrometheusExporter {
         .zcard(k.failed)
         .hgetall(spoolReportsKey(k.tag));
     });
-    const replies = names.length
+    const replies = reads.length
       ? (await Promise.all(pipelines.map(async (p) => (await p.exec()) ?? []))).flat()
       : [];
     for (const [err] of replies) if (err) throw err;
     const v = (i: number) => replies[i]![1];
-    const queues = names.map((name, q) => {
+    const byName = new Map<string, Snapshot['queues'][number]>();
+    reads.forEach(({ name }, q) => {
       const at = q * 8;
-      const totals: Fields = new Map();
-      addFields(totals, v(at) as Record<string, string>);
+      let row = byName.get(name);
+      if (!row) {
+        row = { name, totals: new Map(), counts: [0, 0, 0, 0, 0], spools: [] };
+        byName.set(name, row);
+      }
+      addFields(row.totals, v(at) as Record<string, string>);
       const n = [1, 2, 3, 4, 5, 6].map((i) => Number(v(at + i)));
-      const spools = parseSpoolReports(v(at + 7) as Record<string, string>, now);
-      return { name, totals, counts: [n[0]! + n[1]!, n[2]!, n[3]!, n[4]!, n[5]!], spools };
+      [n[0]! + n[1]!, n[2]!, n[3]!, n[4]!, n[5]!].forEach((c, i) => {
+        row.counts[i]! += c;
+      });
+      row.spools.push(...parseSpoolReports(v(at + 7) as Record<string, string>, now));
     });
+    const queues = [...byName.values()];
     const streams = await Promise.all(
       this.sources.streams.map(async (s) => ({
         name: s.name,

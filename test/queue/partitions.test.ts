@@ -315,6 +315,17 @@ test('the CLI sees one queue: stats, jobs and retry of a partitioned queue', asy
   assert.equal(jobs.code, 0, jobs.stderr);
   assert.equal((JSON.parse(jobs.stdout) as unknown[]).length, 3);
   const failed = (await q.getJobs('failed', 0, -1)).map((j) => j.id);
+  const far = failed.find((id) => partitionOfId(id, N) === 2)!;
+  const job = await runCli(fx.url, ['job', q.name, far, '--json']);
+  assert.equal(job.code, 0, job.stderr);
+  assert.equal((JSON.parse(job.stdout) as { id: string; state: string }).state, 'failed');
+  // The monitor's rates and percentiles: every partition's metrics (flushed about once a second).
+  await waitFor('metrics flushed', async () => (await q.getMetrics({ minutes: 2 })).completedJobs === 6);
+  const mon = await runCli(fx.url, ['monitor', q.name, '--json', '--once']);
+  assert.equal(mon.code, 0, mon.stderr);
+  const row = (JSON.parse(mon.stdout) as { queues: { completedPerMin: number; failedPerMin: number }[] })
+    .queues[0]!;
+  assert.ok(row.completedPerMin > 0 && row.failedPerMin > 0, JSON.stringify(row));
   const retried = await runCli(fx.url, ['retry', q.name, failed[2]!]);
   assert.equal(retried.code, 0, retried.stderr);
   assert.equal((await q.getJob(failed[2]!))?.state, 'waiting');
@@ -361,6 +372,43 @@ test('QueueEvents with partitions hears every partition; waitUntilFinished finds
   assert.deepEqual(await Promise.all(results), [0, 10, 20, 30, 40, 50, 60]);
   await waitFor('7 completed events', () => completed.size === 7);
   assert.equal(events.lastEventId.split(',').length, N);
+});
+
+test('QueueEvents without partitions on a partitioned name follows the recorded count: it hears every partition', async () => {
+  const q = queue('events-follow');
+  await q.waitUntilReady();
+  const events = fx.track(new QueueEvents(q.name, { connection: fx.connection }));
+  assert.ok(events instanceof QueueEvents);
+  await events.waitUntilReady();
+  const completed = new Set<string>();
+  events.on('completed', ({ jobId }) => void completed.add(jobId));
+  const ids = await q.addBulk(Array.from({ length: 6 }, (_, i) => ({ name: 'j', data: { i } })));
+  assert.equal(new Set(ids.map((id) => partitionOfId(id, N))).size, N, 'jobs in every partition');
+  const results = ids.map((id) => events.waitUntilFinished(id, 10_000));
+  worker<{ i: number }>(q, (job) => job.data.i * 10);
+  assert.deepEqual(await Promise.all(results), [0, 10, 20, 30, 40, 50]);
+  await waitFor('6 completed events', () => completed.size === 6);
+  const last = events.lastEventId;
+  assert.equal(last.split(',').length, N, "a partitioned queue's lastEventId");
+
+  // Resumed from that id, still without partitions: the events after it, from every partition.
+  const resumed = fx.track(new QueueEvents(q.name, { connection: fx.connection, lastEventId: last }));
+  const again = new Set<string>();
+  resumed.on('completed', ({ jobId }) => void again.add(jobId));
+  const more = await q.addBulk(Array.from({ length: 3 }, (_, i) => ({ name: 'j', data: { i } })));
+  await waitFor('the 3 new jobs heard', () => more.every((id) => again.has(id)));
+  assert.equal(again.size, 3, 'nothing before lastEventId');
+
+  // One stream id cannot say where each partition was: refused on error, and by waitUntilFinished.
+  const errors: Error[] = [];
+  const wrong = fx.track(new QueueEvents(q.name, { connection: fx.connection, lastEventId: '1-0' }));
+  wrong.on('error', (e) => errors.push(e));
+  await assert.rejects(
+    wrong.waitUntilFinished(ids[0]!, 1000),
+    (e) => e instanceof ValidationError && e.field === 'lastEventId',
+  );
+  assert.equal(errors[0]?.name, 'ValidationError'); // error events carry a redacted copy
+  assert.match(errors[0]!.message, /lastEventId/);
 });
 
 test("the dashboard's overview shows a partitioned queue as one row, summed", async () => {

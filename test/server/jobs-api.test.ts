@@ -361,4 +361,11 @@ test('a partitioned queue over HTTP: jobs land in its partitions and its worker 
   });
   assert.equal(pull.status, 409);
   assert.match(((await pull.json()) as { error: string }).error, /partitioned/);
+  // Its metrics, JSON and Prometheus: every partition's, under the queue's name.
+  await waitFor('its metrics, summed over the partitions', async () => {
+    const body = (await (await get(base, `/api/v1/metrics?days=1&queue=${queue}`)).json()) as MetricsBody;
+    return body.queues[queue]?.completedJobs === 6 && body.queues[queue]?.execution.count === 6;
+  });
+  const prom = await (await get(base, '/metrics')).text();
+  assert.match(prom, new RegExp(`hopper_jobs_completed_total\\{queue="${queue}"[^}]*\\} 6\n`));
 });

@@ -11,15 +11,40 @@ export interface GroupRow {
   limits: string | null;
 }
 
-/** One HSCAN step of the groups' counters: a page of groups per request, from a cursor. */
+/**
+ * One HSCAN step of the groups' counters: a page of groups per request, from a cursor.
+ * `parts`: the queue's keys, or a partitioned queue's partitions' keys. A group lives in
+ * one partition, so a partitioned queue's page is one step of every partition not yet
+ * done (all at once, each on its own hash tag) merged: its cursor is the partitions'
+ * cursors joined by commas, `x` for a partition scanned to its end.
+ */
 export async function readGroups(
   client: Redis,
-  k: QueueKeys,
+  parts: QueueKeys | QueueKeys[],
   cursor: unknown,
 ): Promise<{ groups: GroupRow[]; cursor: string | null }> {
-  const start = cursor === undefined ? '0' : cursor;
-  if (typeof start !== 'string' || !/^\d{1,20}$/.test(start))
+  const all = Array.isArray(parts) ? parts : [parts];
+  const starts = parseCursor(cursor, all.length);
+  const pages = await Promise.all(
+    all.map((k, i) => (starts[i] === 'x' ? null : readStep(client, k, starts[i]!))),
+  );
+  const groups = pages.flatMap((p) => p?.groups ?? []).sort((a, b) => a.name.localeCompare(b.name));
+  const nexts = pages.map((p) => (p === null || p.next === '0' ? 'x' : p.next));
+  const done = nexts.every((c) => c === 'x');
+  return { groups, cursor: done ? null : all.length === 1 ? nexts[0]! : nexts.join(',') };
+}
+
+/** A plain queue's cursor is HSCAN's; a partitioned queue's, one per partition (`x`: done). */
+function parseCursor(cursor: unknown, n: number): string[] {
+  if (cursor === undefined) return Array.from({ length: n }, () => '0');
+  const parts = typeof cursor === 'string' ? cursor.split(',') : [];
+  const ok = (c: string) => /^\d{1,20}$/.test(c) || (n > 1 && c === 'x');
+  if (parts.length !== n || !parts.every(ok))
     throw new ValidationError('cursor', 'must be the cursor a previous page returned');
+  return parts;
+}
+
+async function readStep(client: Redis, k: QueueKeys, start: string) {
   const [next, flat] = await client.hscan(k.gcount, start, 'COUNT', 300);
   const byName = new Map<string, GroupRow>();
   const get = (name: string) => {
@@ -39,12 +64,12 @@ export async function readGroups(
     else if (kind === 'p:') get(name).paused = true;
     else if (kind === 'h:' || kind === 'r:') get(name);
   }
-  const groups = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  const groups = [...byName.values()];
   if (groups.length > 0) {
     const limits = await client.hmget(k.gconf, ...groups.map((g) => `limit:${g.name}`));
     groups.forEach((g, i) => {
       g.limits = limits[i] ?? null;
     });
   }
-  return { groups, cursor: next === '0' ? null : next };
+  return { groups, next };
 }

@@ -14,6 +14,8 @@ export const SPARK_MINUTES = 30;
 /** One queue's `queue-overview.lua` call: its keys, and the sparkline minutes it reads. */
 interface Plan {
   name: string;
+  /** The queue's partition count when partitioned, else null. */
+  partitions: number | null;
   keys: string[];
   cache: Map<number, [number, number]>;
   wanted: number[];
@@ -44,6 +46,8 @@ export interface QueueOverview {
   failureRate: number | null;
   /** Jobs wait or run but no worker holds a lease. */
   noWorker: boolean;
+  /** A partitioned queue's partition count (its row sums them all); null for a plain queue. */
+  partitions: number | null;
 }
 
 export interface RedisOverview {
@@ -89,14 +93,14 @@ export class OverviewReader {
     const names = all.slice(0, MAX_OVERVIEW_QUEUES);
     // A partitioned queue is read partition by partition and shown as one row (mergeRows).
     const partitioned = await readPartitionCounts(this.client, this.prefix);
-    const reads = names.flatMap((name) => {
+    const reads = names.flatMap((name): { name: string; part: string; partitions: number | null }[] => {
       const n = partitioned.get(name);
       return n
-        ? partitionNames(this.prefix, name, n).map((part) => ({ name, part }))
-        : [{ name, part: name }];
+        ? partitionNames(this.prefix, name, n).map((part) => ({ name, part, partitions: n }))
+        : [{ name, part: name, partitions: null }];
     });
     const now = Date.now();
-    const plans = reads.map(({ name, part }) => this.plan(name, part, now));
+    const plans = reads.map(({ name, part, partitions }) => this.plan(name, part, partitions, now));
     const [replies, info] = await Promise.all([this.call(plans, now), this.client.info().then(parseInfo)]);
     const queues = mergeRows(plans.map((plan, i) => this.build(plan, replies[i]!, now)));
     const facts = await this.facts(info);
@@ -124,7 +128,7 @@ export class OverviewReader {
   }
 
   /** The call for one queue, or for one partition (`part`) of a partitioned queue `name`. */
-  private plan(name: string, part: string, now: number): Plan {
+  private plan(name: string, part: string, partitions: number | null, now: number): Plan {
     const k = queueKeys(this.prefix, part);
     const current = minuteOf(now);
     const cache = this.minutesOf(part, current);
@@ -133,10 +137,10 @@ export class OverviewReader {
       if (m >= current - 1 || !cache.has(m)) wanted.push(m);
     const keys = [k.wait, k.waitp, k.delayed, k.active, k.completed, k.failed, k.gwait, k.gnext];
     keys.push(k.reserved, k.meta, k.workers, k.jobs, k.fdeps, ...wanted.map((m) => minuteKey(k.tag, m)));
-    return { name, keys, cache, wanted };
+    return { name, partitions, keys, cache, wanted };
   }
 
-  private build({ name, cache, wanted }: Plan, r: Reply, now: number): QueueOverview {
+  private build({ name, partitions, cache, wanted }: Plan, r: Reply, now: number): QueueOverview {
     const current = minuteOf(now);
     const num = (n: number) => Number(r[n] ?? 0);
     const reserved = Math.min(num(3), num(8));
@@ -173,6 +177,7 @@ export class OverviewReader {
       failed,
       failureRate: sumC + sumF > 0 ? sumF / (sumC + sumF) : null,
       noWorker: workers === 0 && counts.waiting + counts.active > 0,
+      partitions,
     };
   }
 

@@ -7,13 +7,14 @@ import { ValidationError } from '../../util/errors.js';
 import { defaultLogger, type Logger } from '../../util/logger.js';
 import { type QueueKeys, queueKeys } from '../keys.js';
 import { PartitionedQueueEvents } from '../partitions/events.js';
+import { partitionsKey } from '../partitions/registry.js';
 import { isPartition } from '../partitions/role.js';
 import { queueScripts } from '../scripts.js';
 import { validatePrefix, validateQueueName } from '../validate.js';
 import { booleanOption, integerOption, MAX_TIMER_MS } from '../worker/options.js';
 import { decodeEntry } from './decode.js';
 import { compareIds, validEventId } from './ids.js';
-import type { QueueEventsMap, QueueEventsOptions } from './types.js';
+import { QUEUE_EVENT_NAMES, type QueueEventsMap, type QueueEventsOptions } from './types.js';
 import { FinishWaiters } from './waiters.js';
 
 const READ_COUNT = 1000;
@@ -44,6 +45,19 @@ export class QueueEvents extends EventEmitter<QueueEventsMap> {
     this.readyResolve = r;
   });
   private catchUps: { id: string; then: () => void }[] = [];
+  private readonly prefix!: string;
+  private readonly options!: QueueEventsOptions;
+  /** Set once the recorded partition count was read (followPartitions). */
+  private checked = false;
+  /**
+   * Opened without `partitions` on a name recorded as partitioned: the reader of every
+   * partition this one stands for (its events re-emitted here, waitUntilFinished asked of it).
+   */
+  private follower: PartitionedQueueEvents | undefined;
+  /** A partitioned queue's lastEventId (ids joined by commas), given before the count was known. */
+  private readonly joined: string | undefined;
+  /** Why this reader stopped at its start (a lastEventId that does not fit the queue). */
+  private refused: Error | undefined;
 
   constructor(name: string, options: QueueEventsOptions = {}) {
     super();
@@ -58,12 +72,16 @@ export class QueueEvents extends EventEmitter<QueueEventsMap> {
         options,
         (n, o) => new QueueEvents(n, o),
       ) as unknown as QueueEvents;
-    const prefix = validatePrefix(options.prefix);
-    this.keys = queueKeys(prefix, name);
+    this.options = options;
+    this.prefix = validatePrefix(options.prefix);
+    this.keys = queueKeys(this.prefix, name);
     const last = options.lastEventId ?? '$';
-    if (last !== '$' && !validEventId(last))
+    // Ids joined by commas: a partitioned queue's lastEventId (checked against its count at start).
+    const joined = typeof last === 'string' && last.includes(',') && last.split(',').every(validEventId);
+    if (last !== '$' && !validEventId(last) && !joined)
       throw new ValidationError('lastEventId', `must be '$', '0' or a stream entry id like 1700000000000-0`);
-    this.cursor = last === '0' ? '0-0' : last;
+    if (joined) this.joined = last;
+    this.cursor = joined ? '$' : last === '0' ? '0-0' : last;
     this.blockMs = integerOption('blockMs', options.blockMs, 5000, 1, MAX_TIMER_MS);
     booleanOption('autorun', options.autorun);
     this.logger = options.logger ?? defaultLogger('hopper:events');
@@ -71,13 +89,13 @@ export class QueueEvents extends EventEmitter<QueueEventsMap> {
     this.blocking = createClient(options.connection, 'blocking');
     for (const c of [this.client, this.blocking]) c.on('error', () => {}); // reconnects on its own
     defineScripts(this.client, queueScripts);
-    this.waiters = new FinishWaiters(this.client, this.keys, prefix, (then) => this.whenCaughtUp(then));
+    this.waiters = new FinishWaiters(this.client, this.keys, this.prefix, (then) => this.whenCaughtUp(then));
     if (options.autorun !== false) this.run();
   }
 
   /** The id of the last event read: a new QueueEvents given it as `lastEventId` goes on from there. */
   get lastEventId(): string {
-    return this.cursor;
+    return this.follower?.lastEventId ?? this.joined ?? this.cursor;
   }
 
   /** Starts reading (done by the constructor unless `autorun: false`). */
@@ -106,6 +124,8 @@ export class QueueEvents extends EventEmitter<QueueEventsMap> {
     integerOption('timeoutMs', timeoutMs, 60_000, 1, MAX_TIMER_MS);
     if (this.closing) throw new ValidationError('queueEvents', 'is closed');
     await this.waitUntilReady();
+    if (this.refused) throw this.refused;
+    if (this.follower) return this.follower.waitUntilFinished<R>(jobId, timeoutMs);
     return this.waiters.wait<R>(jobId, timeoutMs);
   }
 
@@ -113,6 +133,10 @@ export class QueueEvents extends EventEmitter<QueueEventsMap> {
     let failures = 0;
     while (!this.closing) {
       try {
+        if (!this.checked) {
+          if (await this.followPartitions()) return;
+          this.checked = true;
+        }
         if (this.cursor === '$') this.cursor = await this.latestId();
         this.readyResolve();
         const reply = (await this.blocking.xread(
@@ -134,6 +158,51 @@ export class QueueEvents extends EventEmitter<QueueEventsMap> {
         await new Promise((r) => setTimeout(r, reconnectDelay(failures++)));
       }
     }
+  }
+
+  /**
+   * Opened without `partitions` on a name recorded as partitioned (registry.ts), this
+   * reader would hear nothing: the plain name's stream is never written. It reads the
+   * recorded count once (one HGET) and then reads every partition's stream through a
+   * PartitionedQueueEvents, its events re-emitted here. True when this reader does not
+   * read its own stream (it follows, or it refused a lastEventId that does not fit).
+   */
+  private async followPartitions(): Promise<boolean> {
+    if (isPartition(this.options)) return false;
+    const n = Number(await this.client.hget(partitionsKey(this.prefix), this.name));
+    if (this.closing) return true;
+    if (!(n > 1)) {
+      if (this.joined === undefined) return false;
+      this.refuse(
+        new ValidationError(
+          'lastEventId',
+          `must be '$', '0' or one stream entry id: queue ${JSON.stringify(this.name)} is not partitioned`,
+        ),
+      );
+      return true;
+    }
+    const options = { ...this.options, partitions: n, lastEventId: this.joined ?? this.options.lastEventId };
+    try {
+      this.follower = new PartitionedQueueEvents(this.name, options, (p, o) => new QueueEvents(p, o));
+    } catch (err) {
+      this.refuse(err as Error);
+      return true;
+    }
+    this.blocking.disconnect(); // this reader's own stream is not read
+    for (const event of [...QUEUE_EVENT_NAMES, 'error'] as const)
+      this.follower.on(event as 'error', (...args: unknown[]) => {
+        if (event === 'error') this.fail(args[0]);
+        else (this.notify as (e: string, ...a: unknown[]) => void)(event, ...args);
+      });
+    await this.follower.waitUntilReady();
+    this.readyResolve();
+    return true;
+  }
+
+  private refuse(err: Error): void {
+    this.refused = err;
+    this.fail(err);
+    this.readyResolve();
   }
 
   private async latestId(): Promise<string> {
@@ -209,6 +278,8 @@ export class QueueEvents extends EventEmitter<QueueEventsMap> {
     this.closing = true;
     this.readyResolve();
     this.blocking.disconnect(); // ends a blocked XREAD
+    // Before the loop ends: the loop may be waiting for the follower to be ready.
+    await this.follower?.close();
     await this.loopDone?.catch(() => {});
     this.waiters.closeAll(new ValidationError('queueEvents', 'closed while waiting'));
     await this.client.quit().catch(() => this.client.disconnect());

@@ -14,6 +14,12 @@ export interface PartitionRole {
   index: number;
   count: number;
   slots?: SharedSlots;
+  /**
+   * A partitioned Worker's id, the same in every partition's Worker: its leases and active
+   * entries name one worker, so the console and `worker.id` agree on which worker holds a job.
+   * Safe because a worker id is only ever used inside one partition's keys (its hash tag).
+   */
+  workerId?: string;
 }
 
 /**

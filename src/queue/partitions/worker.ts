@@ -3,6 +3,7 @@ import { defaultLogger, type Logger } from '../../util/logger.js';
 import type { Job, WorkerOptions } from '../types.js';
 import { validatePrefix } from '../validate.js';
 import type { WorkerEventsMap } from '../worker/events.js';
+import { newWorkerId } from '../worker/id.js';
 import { integerOption, MAX_TIMER_MS } from '../worker/options.js';
 import type { Worker } from '../worker/worker.js';
 import { partitionNames, validatePartitions } from './layout.js';
@@ -57,6 +58,8 @@ export class PartitionedWorker<D = unknown, R = unknown>
     const concurrency = integerOption('concurrency', options.concurrency, 1, 1, 10_000);
     this.shared = { running: 0, limit: concurrency, pumps: [], next: 0 };
     const names = partitionNames(prefix, name, this.partitions);
+    // One id for every partition's Worker (role.ts): one worker to whoever reads the leases.
+    this.id = newWorkerId();
     try {
       for (let i = 0; i < names.length; i++) {
         const own: WorkerOptions = {
@@ -67,14 +70,16 @@ export class PartitionedWorker<D = unknown, R = unknown>
           schedules: i === 0 ? options.schedules : false,
         };
         this.parts.push(
-          make(names[i]!, markPartition(own, { index: i, count: this.partitions, slots: this.shared })),
+          make(
+            names[i]!,
+            markPartition(own, { index: i, count: this.partitions, slots: this.shared, workerId: this.id }),
+          ),
         );
       }
     } catch (err) {
       for (const w of this.parts) w.close({ timeout: 0 }).catch(() => {});
       throw err;
     }
-    this.id = this.parts[0]!.id;
     this.parts.forEach((w, i) => {
       for (const event of FORWARDED)
         w.on(event as 'error', (...args: unknown[]) => {

@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { FlowDelivery } from '../../flow/delivery.js';
 import { metricsOption } from '../../metrics/options.js';
@@ -32,6 +30,7 @@ import { CancelListener, cancelChannel } from './cancel.js';
 import type { WorkerEventsMap } from './events.js';
 import { Fetcher, lapseTime, WorkerState } from './fetcher.js';
 import { Heartbeat, type HeldReport } from './heartbeat.js';
+import { newWorkerId } from './id.js';
 import type { HeldJob } from './job.js';
 import { booleanOption, integerOption, MAX_TIMER_MS } from './options.js';
 import { type Outcome, runAttempt } from './processor.js';
@@ -161,10 +160,8 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
     const metrics = metricsOption(options.metrics);
     const durability = validateDurability(options.durability);
     this.logger = options.logger ?? defaultLogger('hopper:worker');
-    // 32 random bytes make every lease value longer than Redis's hash-max-listpack-value
-    // (64), so `active` is always a real hash table with O(1) lookups, never a listpack
-    // scanned field by field.
-    this.id = `${hostname()}:${process.pid}:${randomBytes(32).toString('hex')}`;
+    // A partition's Worker takes its partitioned Worker's id (role.ts); see id.ts for the form.
+    this.id = role?.workerId ?? newWorkerId();
 
     this.repliesKey = workerRepliesKey(this.keys, this.id);
     this.client = createClient(options.connection, 'command');

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { PrometheusExporter } from '../../metrics/prometheus.js';
-import { readMetrics } from '../../metrics/reader.js';
+import { readMetricsOf } from '../../metrics/reader.js';
 import type { QueueMetrics } from '../../metrics/types.js';
 import { queueKeys } from '../../queue/keys.js';
+import { partitionNames } from '../../queue/partitions/layout.js';
+import { readPartitionCounts } from '../../queue/partitions/registry.js';
 import { registerSpoolGauges } from '../../spool/prometheus.js';
 import type { EventStream } from '../../stream/event-stream.js';
 import { type ApiRoute, fastifySchema, route } from '../api-schemas.js';
@@ -49,8 +51,19 @@ export function metricsRoutes(app: FastifyInstance, routes: ApiRoute[], deps: Me
         const names = await deps.queues.names(deps.client);
         if (queue !== undefined && !names.includes(queue)) return undefined;
         const chosen = queue === undefined ? names : [queue];
+        // A partitioned queue's partitions summed (counters and histogram buckets: exact percentiles).
+        const counts = await readPartitionCounts(deps.client, 'hopper');
         return Promise.all(
-          chosen.map((name) => readMetrics(deps.client, queueKeys('hopper', name).tag, name, { days })),
+          chosen.map((name) =>
+            readMetricsOf(
+              partitionNames('hopper', name, counts.get(name) ?? 1).map((p) => ({
+                client: deps.client,
+                tag: queueKeys('hopper', p).tag,
+              })),
+              name,
+              { days },
+            ),
+          ),
         );
       };
       const all = await fromRedis(read(), 'metrics');

@@ -94,9 +94,11 @@ export function WorkerTable({ workers }) {
   if (workers.length === 0) return html`<p class="empty">No worker holds a lease.</p>`;
   return html`<table class="workers"><thead><tr><th>Queue</th><th>Host</th><th class="n">PID</th><th>Id</th><th class="n">Holding</th><th class="n">Reserved</th><th>Lease</th></tr></thead>
     <tbody>${workers.map(
-      (
-        w,
-      ) => html`<tr class=${w.alive ? '' : 'dead'}><td>${w.queue}</td><td>${w.host}</td><td class="n">${w.pid}</td><td><code>…${w.id}</code></td>
+      (w) => html`<tr class=${w.alive ? '' : 'dead'}><td>${w.queue}${
+        // A partitioned queue's worker: one row for all the partitions it leases, totals summed.
+        w.partitions &&
+        html` <span class="note" title="partitions this worker holds a lease on">${w.partitions.leased}/${w.partitions.of} partitions</span>`
+      }</td><td>${w.host}</td><td class="n">${w.pid}</td><td><code>…${w.id}</code></td>
         <td class="n">${w.holding === null ? '–' : num(w.holding)}</td><td class="n">${num(w.reserved)}</td>
         <td>${w.alive ? `alive, renews within ${ms(w.leaseUntil - Date.now())}` : `lapsed ${since(w.leaseUntil)}`}</td></tr>`,
     )}</tbody></table>`;

@@ -120,7 +120,11 @@ export class QueueView extends Component {
     const jobs = this.shownJobs();
     const ids = [...selected];
     return html`<section class="queue">
-      <h2>${name} ${paused && html`<span class="badge paused">paused</span>`}</h2>
+      <h2>${name} ${paused && html`<span class="badge paused">paused</span>`} ${
+        // Every view of a partitioned queue covers all its partitions (docs/console.md).
+        info?.partitions &&
+        html`<span class="badge" title="every figure here covers all its partitions">${info.partitions} partitions</span>`
+      }</h2>
       ${
         admin &&
         html`<div class="toolbar">
