@@ -20,7 +20,7 @@ export * from './queue/events/index.js';
 export type { JobLogs } from './queue/job-admin.js';
 export type { GroupCounts } from './queue/limits.js';
 export { MAX_PARTITIONS, partitionNames } from './queue/partitions/layout.js';
-export { PartitionCountError } from './queue/partitions/registry.js';
+export { PartitionCountError, PartitionNameError } from './queue/partitions/registry.js';
 export { LeaseLostError, type PulledJob, PullWorkers } from './queue/pull/pull.js';
 export { Queue } from './queue/queue.js';
 export { type SandboxedHandler, sandbox } from './queue/sandbox/pool.js';

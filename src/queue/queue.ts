@@ -23,7 +23,7 @@ import * as jobAdmin from './job-admin.js';
 import { addRequestKey, type QueueKeys, queueKeys, registryKey } from './keys.js';
 import { configureGroup, type GroupCounts, readGroup, readLimits, writeLimits } from './limits.js';
 import { PartitionedQueue } from './partitions/queue.js';
-import { PartitionCountError, refusePartitioned } from './partitions/registry.js';
+import { refusePartitioned } from './partitions/registry.js';
 import { isPartition, markPartition, partitionRole } from './partitions/role.js';
 import { cleanFinished, promoteAllJobs, promoteJob } from './promote-clean.js';
 import { readJob } from './read-job.js';
@@ -328,7 +328,7 @@ export class Queue<D = unknown, R = unknown> {
       },
       (err) => {
         this.plainCheck = undefined;
-        if (err instanceof PartitionCountError) throw err;
+        if (err instanceof ValidationError) throw err;
       },
     );
     return this.plainCheck;
@@ -343,9 +343,12 @@ export class Queue<D = unknown, R = unknown> {
       return;
     }
     this.registered = true;
-    this.client.sadd(registryKey(this.prefix), this.name).catch(() => {
-      this.registered = false;
-    });
+    // After the check: a refused name (a partitioned queue's, or one partition's) is not listed.
+    (this.unpartitioned() ?? Promise.resolve())
+      .then(() => this.client.sadd(registryKey(this.prefix), this.name))
+      .catch(() => {
+        this.registered = false;
+      });
   }
 
   async getCounts(): Promise<JobCounts> {

@@ -8,6 +8,7 @@ import { consoleScripts } from '../../src/console/scripts.js';
 import {
   type Job,
   PartitionCountError,
+  PartitionNameError,
   Queue,
   QueueEvents,
   ValidationError,
@@ -353,6 +354,35 @@ test('a partitioned queue opened without partitions is refused: its adds and its
   assert.equal(errors[0]?.name, 'PartitionCountError'); // the worker's error events carry a redacted copy
   assert.match(errors[0]!.message, /has 3 partition\(s\), opened with 1/);
   assert.equal((await q.getCounts()).waiting, 1, 'the job is still waiting in its partition');
+});
+
+test("a partition's own name is not a plain queue, and a plain queue's name is not taken as a partition", async () => {
+  const q = queue('own-name');
+  await q.add('j', {});
+  const part = partitionNames('hopper', q.name, N)[2]!;
+  const plain = fx.track(new Queue(part, { connection: fx.connection }));
+  await assert.rejects(
+    plain.add('j', {}),
+    (e) => e instanceof PartitionNameError && e.field === 'name' && e.partitionOf === q.name,
+  );
+  const errors: Error[] = [];
+  const w = fx.track(new Worker(part, () => {}, { connection: fx.connection, logger: quiet }));
+  w.on('error', (e) => errors.push(e));
+  await waitFor('the worker refused', () => errors.length > 0);
+  assert.equal(errors[0]?.name, 'PartitionNameError');
+  assert.equal((await q.getCounts()).waiting, 1, 'the partition is untouched');
+  assert.equal(await fx.raw.sismember('hopper:queues', part), 0, 'a refused name is not registered');
+  // The reverse: a plain queue holds a would-be partition's name first.
+  const name = uniqueName('taken');
+  const first = fx.track(new Queue(partitionNames('hopper', name, N)[1]!, { connection: fx.connection }));
+  await first.add('j', {});
+  await waitFor('registered', async () => (await fx.raw.sismember('hopper:queues', first.name)) === 1);
+  const parted = fx.track(new Queue(name, { connection: fx.connection, partitions: N }));
+  await assert.rejects(
+    parted.waitUntilReady(),
+    (e) => e instanceof ValidationError && e.field === 'partitions' && e.message.includes(first.name),
+  );
+  assert.equal(await fx.raw.hget('hopper:queues:partitions', name), null, 'no count recorded');
 });
 
 // Flows through partitioned queues: test/flow/partitions.test.ts.

@@ -34,6 +34,17 @@ export async function claimPartitions(client: Redis, prefix: string, name: strin
   let stored = await client.hget(key, name);
   if (stored === null) {
     const plain = (await client.sismember(registryKey(prefix), name)) === 1;
+    if (!plain && n > 1) {
+      // A plain queue under a partition's name would share that partition's keys.
+      const names = partitionNames(prefix, name, n);
+      const taken = await client.smismember(registryKey(prefix), ...names);
+      const at = taken.indexOf(1);
+      if (at !== -1)
+        throw new ValidationError(
+          'partitions',
+          `queue ${JSON.stringify(name)} cannot have ${n} partitions: the name of its partition ${JSON.stringify(names[at])} is a plain queue's already`,
+        );
+    }
     await client.hsetnx(key, name, plain ? 1 : n);
     stored = await client.hget(key, name);
   }
@@ -46,12 +57,32 @@ export async function claimPartitions(client: Redis, prefix: string, name: strin
 }
 
 /**
+ * A plain queue opened under the name of another queue's partition (`name#k`): it would
+ * share that partition's keys, so it is refused.
+ */
+export class PartitionNameError extends ValidationError {
+  override name = 'PartitionNameError';
+  constructor(
+    readonly queue: string,
+    readonly partitionOf: string,
+  ) {
+    super(
+      'name',
+      `queue ${JSON.stringify(queue)} is a partition of the partitioned queue ${JSON.stringify(partitionOf)}: open ${JSON.stringify(partitionOf)} instead`,
+    );
+  }
+}
+
+/**
  * Refuses a name recorded as partitioned to a queue or worker opened without `partitions`:
- * it would write to (or wait on) keys no partition uses.
+ * it would write to (or wait on) keys no partition uses. Refuses a partition's own name too.
  */
 export async function refusePartitioned(client: Redis, prefix: string, name: string): Promise<void> {
-  const stored = Number(await client.hget(partitionsKey(prefix), name));
-  if (stored > 1) throw new PartitionCountError(name, stored, 1);
+  const base = partitionBase(name);
+  const [own, ofBase] = await client.hmget(partitionsKey(prefix), name, base ?? name);
+  if (Number(own) > 1) throw new PartitionCountError(name, Number(own), 1);
+  if (base !== undefined && Number(ofBase) > 1 && partitionNames(prefix, base, Number(ofBase)).includes(name))
+    throw new PartitionNameError(name, base);
 }
 
 /** Partition counts of the registered queues that have more than one (for the CLI and the dashboard). */

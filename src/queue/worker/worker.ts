@@ -12,7 +12,7 @@ import { defaultLogger, type Logger } from '../../util/logger.js';
 import { within } from '../../util/within.js';
 import { backoffDelay } from '../backoff.js';
 import { type QueueKeys, queueKeys, registryKey, workerRepliesKey } from '../keys.js';
-import { PartitionCountError, refusePartitioned } from '../partitions/registry.js';
+import { refusePartitioned } from '../partitions/registry.js';
 import { isPartition, offerSlots, partitionRole, type SharedSlots } from '../partitions/role.js';
 import { PartitionedWorker } from '../partitions/worker.js';
 import { SEP, serializeError } from '../record.js';
@@ -340,13 +340,15 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
     this.started = true;
     // A partition is registered under its queue's name (partitions/registry.ts).
     if (!this.shared) {
-      this.client.sadd(registryKey(this.prefix), this.name).catch(() => {});
-      // Opened without `partitions` on a partitioned queue, it would wait on keys no producer writes.
-      refusePartitioned(this.client, this.prefix, this.name).catch((err) => {
-        if (!(err instanceof PartitionCountError)) return;
-        this.fail(err);
-        this.close().catch(() => {});
-      });
+      // Opened without `partitions` on a partitioned queue (or on one partition's name), it
+      // would wait on keys no producer writes; a refused name is not registered.
+      refusePartitioned(this.client, this.prefix, this.name)
+        .then(() => this.client.sadd(registryKey(this.prefix), this.name))
+        .catch((err) => {
+          if (!(err instanceof ValidationError)) return;
+          this.fail(err);
+          this.close().catch(() => {});
+        });
     }
     this.heartbeat.start();
     this.scheduler?.start();
