@@ -6,18 +6,13 @@
  * free port, Chromium.
  * Kept apart from screenshots.ts so the other pictures are not remade with it.
  */
-import { mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { chromium } from 'playwright-core';
-import { createConsoleServer } from '../../src/console/index.js';
 import { Queue, Worker } from '../../src/index.js';
 import { partitionOfId } from '../../src/queue/partitions/layout.js';
-import { loadConfig } from '../../src/server/config.js';
 import { startRedis } from '../../test/helpers/redis-server.js';
+import { ADMIN_TOKEN, logIn, OUT, openConsole } from './shoot.js';
 
-const OUT = fileURLToPath(new URL('../../docs/console/', import.meta.url));
 const quiet = pino({ level: 'silent' });
 const N = 3;
 const redis = await startRedis();
@@ -47,25 +42,8 @@ const feed = setInterval(() => {
 await sleep(15_000);
 for (let i = 0; i < 30; i++) await orders.add('fulfil', { order: `later_${i}` }, { delay: 3600_000 });
 
-const config = loadConfig({
-  REDIS_URL: url,
-  HOPPER_TOKENS: 'ops:screenshot-admin-token-0123:admin',
-  HOST: '127.0.0.1',
-  PORT: '0',
-});
-const app = createConsoleServer(config, quiet);
-const base = `${await app.listen({ host: '127.0.0.1', port: 0 })}/dashboard/`;
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-});
-mkdirSync(OUT, { recursive: true });
-const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-page.on('pageerror', (e) => console.error('page error:', e.message));
-await page.goto(base);
-await page.fill('#token', 'screenshot-admin-token-0123');
-await page.click('button[type=submit]');
-await page.waitForSelector('table.queues');
+const { page, base, close } = await openConsole(url, `ops:${ADMIN_TOKEN}:admin`, quiet);
+await logIn(page);
 // Workers while jobs still come in (they hold some), the rest once the feed stopped.
 await page.goto(`${base}#/queue/orders/workers`);
 await page.waitForSelector('table.workers');
@@ -75,8 +53,7 @@ clearInterval(feed);
 await page.goto(`${base}#/queue/orders/failed`);
 await page.waitForSelector('table.jobs');
 await page.screenshot({ path: `${OUT}partitioned-queue.png` });
-await browser.close();
-await app.close();
+await close();
 await Promise.all(workers.map((w) => w.close()));
 await orders.close();
 await redis.stop();

@@ -3,17 +3,12 @@
  * redis-server with a few busy queues (workers running, some failures, delayed and grouped
  * jobs, a schedule), the console on a free port, and Chromium taking each main page.
  */
-import { mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { chromium } from 'playwright-core';
-import { createConsoleServer } from '../../src/console/index.js';
 import { FlowProducer, Queue, Worker } from '../../src/index.js';
-import { loadConfig } from '../../src/server/config.js';
 import { startRedis } from '../../test/helpers/redis-server.js';
+import { ADMIN_TOKEN, logIn, OUT, openConsole } from './shoot.js';
 
-const OUT = fileURLToPath(new URL('../../docs/console/', import.meta.url));
 const quiet = pino({ level: 'silent' });
 const redis = await startRedis({ aof: true });
 const url = redis.url;
@@ -81,34 +76,13 @@ await webhooks.setGroupLimits('tenant-2', { concurrency: 2 });
 for (let i = 0; i < 12; i++)
   await webhooks.add('deliver', { url: 'https://vip.example.com/hook', n: i }, { group: 'tenant-vip' });
 
-const config = loadConfig({
-  REDIS_URL: url,
-  HOPPER_TOKENS: 'ops:screenshot-admin-token-0123:admin;viewer:screenshot-viewer-token-0123:read',
-  HOST: '127.0.0.1',
-  PORT: '0',
-});
-const app = createConsoleServer(config, quiet);
-const base = `${await app.listen({ host: '127.0.0.1', port: 0 })}/dashboard/`;
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
-mkdirSync(OUT, { recursive: true });
-const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-page.on('pageerror', (e) => console.error('page error:', e.message));
-await page.goto(base);
+const { page, base, close } = await openConsole(
+  url,
+  `ops:${ADMIN_TOKEN}:admin;viewer:screenshot-viewer-token-0123:read`,
+  quiet,
+);
 await page.screenshot({ path: `${OUT}login.png` });
-await page.fill('#token', 'screenshot-admin-token-0123');
-await page.click('button[type=submit]');
-await page.waitForSelector('table.queues');
+await logIn(page);
 await sleep(1500);
 await page.screenshot({ path: `${OUT}overview.png` });
 await page.goto(`${base}#/queue/webhooks/failed`);
@@ -128,8 +102,7 @@ await page.waitForSelector('table.groups', { timeout: 5000 }).catch(async () => 
   console.log(await page.locator('main').innerHTML());
 });
 await page.screenshot({ path: `${OUT}groups.png` });
-await browser.close();
-await app.close();
+await close();
 await Promise.all(workers.map((w) => w.close()));
 await Promise.all(queues.map((q) => q.close()));
 await redis.stop();

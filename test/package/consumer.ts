@@ -27,15 +27,17 @@ export interface Consumer {
 
 /**
  * A fresh project (`type` module or commonjs) in a temp dir with the tarball installed
- * as a user installs it, from npm's cache only (`--offline`: the dependencies are there
- * since this checkout's own install), so the test needs no network.
+ * as a user installs it, from npm's cache where it can (`--prefer-offline`: the tarballs
+ * are there since this checkout's own install). Not `--offline`: an install from a lockfile
+ * caches tarballs but not the registry's package documents a lockfile-less install needs,
+ * so on a machine whose cache is fresh an offline install fails.
  */
 export async function freshProject(type: 'module' | 'commonjs', tarball: string): Promise<Consumer> {
   const dir = mkdtempSync(join(tmpdir(), `hopper-consumer-${type}-`));
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `consumer-${type}`, private: true, type }));
   const { stdout, stderr } = await exec(
     'npm',
-    ['install', '--offline', '--no-audit', '--no-fund', '--loglevel', 'warn', tarball],
+    ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel', 'warn', tarball],
     { cwd: dir, timeout: 120_000 },
   );
   // One typed usage, as an ES module and as a CommonJS module: tsc takes the format from
