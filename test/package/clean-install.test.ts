@@ -31,14 +31,17 @@ const projects: Partial<Record<'module' | 'commonjs', Consumer>> = {};
 
 before(async () => {
   tarball = await packedTarball();
-  const [server, esm, cjs] = await Promise.all([
+  // Settled, not Promise.all: a failed install must still leave the server to `after`,
+  // whose running child would otherwise keep this file (and the suite) from ever ending.
+  const [server, esm, cjs] = await Promise.allSettled([
     startRedis(),
     freshProject('module', tarball),
     freshProject('commonjs', tarball),
   ]);
-  redis = server;
-  projects.module = esm;
-  projects.commonjs = cjs;
+  if (server.status === 'fulfilled') redis = server.value;
+  if (esm.status === 'fulfilled') projects.module = esm.value;
+  if (cjs.status === 'fulfilled') projects.commonjs = cjs.value;
+  for (const r of [server, esm, cjs]) if (r.status === 'rejected') throw r.reason;
 });
 
 after(async () => {
