@@ -385,6 +385,34 @@ test("a partition's own name is not a plain queue, and a plain queue's name is n
   assert.equal(await fx.raw.hget('hopper:queues:partitions', name), null, 'no count recorded');
 });
 
+test('a partitioned worker opens one command connection and one cancel subscriber for all partitions; cancel reaches a job in any partition', async () => {
+  const clients = async () => ((await fx.raw.client('LIST')) as string).trim().split('\n').length;
+  const before = await clients();
+  const q = queue('conns');
+  await q.waitUntilReady();
+  const queueConns = (await clients()) - before;
+  const aborted = new Set<string>();
+  worker(
+    q,
+    (job) => {
+      job.signal.addEventListener('abort', () => aborted.add(job.id));
+      return new Promise(() => {}); // ends only by cancel
+    },
+    { concurrency: 10 },
+  );
+  const ids = await Promise.all(Array.from({ length: 6 }, (_, i) => q.add('j', {}, { jobId: `c${i}` })));
+  const homes = new Set(ids.map((id) => partitionOfId(id, N)));
+  assert.equal(homes.size, N, 'the jobs sit in every partition');
+  await waitFor('all running', async () => (await q.getCounts()).active === ids.length);
+  // A blocking connection per partition, plus the shared command connection and cancel subscriber.
+  await waitFor('the worker connected', async () => (await clients()) - before - queueConns >= N + 2);
+  await sleep(300);
+  assert.equal((await clients()) - before - queueConns, N + 2);
+  for (const id of ids) assert.equal(await q.cancel(id, 'stop'), true, `${id} heard`);
+  await waitFor('every job cancelled', async () => aborted.size === ids.length);
+  await waitFor('every job failed', async () => (await q.getCounts()).failed === ids.length);
+});
+
 // Flows through partitioned queues: test/flow/partitions.test.ts.
 
 test('QueueEvents with partitions hears every partition; waitUntilFinished finds a job in any partition', async () => {

@@ -1,3 +1,6 @@
+import type { Redis } from 'ioredis';
+import type { CancelListener } from '../worker/cancel.js';
+
 /** What a partition's Worker shares with the other partitions' Workers of one partitioned Worker. */
 export interface SharedSlots {
   /** Handlers running across all partitions. */
@@ -20,6 +23,8 @@ export interface PartitionRole {
    * Safe because a worker id is only ever used inside one partition's keys (its hash tag).
    */
   workerId?: string;
+  /** A partitioned Worker's command connection and cancel subscriber, shared by its partitions' Workers. */
+  connections?: { client: Redis; cancels: CancelListener };
 }
 
 /**

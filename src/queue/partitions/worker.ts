@@ -1,7 +1,11 @@
 import { EventEmitter } from 'node:events';
+import type { Redis } from 'ioredis';
+import { createClient } from '../../redis/connection.js';
 import { defaultLogger, type Logger } from '../../util/logger.js';
+import { warnAboutServer } from '../server-warnings.js';
 import type { Job, WorkerOptions } from '../types.js';
 import { validatePrefix } from '../validate.js';
+import { CancelListener } from '../worker/cancel.js';
 import type { WorkerEventsMap } from '../worker/events.js';
 import { newWorkerId } from '../worker/id.js';
 import { integerOption, MAX_TIMER_MS } from '../worker/options.js';
@@ -44,6 +48,7 @@ export class PartitionedWorker<D = unknown, R = unknown>
   private paused = false;
   private nextManual = 0;
   private readonly logger: Logger;
+  private readonly connections: { client: Redis; cancels: CancelListener };
 
   constructor(
     name: string,
@@ -60,6 +65,12 @@ export class PartitionedWorker<D = unknown, R = unknown>
     const names = partitionNames(prefix, name, this.partitions);
     // One id for every partition's Worker (role.ts): one worker to whoever reads the leases.
     this.id = newWorkerId();
+    // One command connection and one cancel subscriber for all partitions; each partition's
+    // Worker keeps its own blocking connection (a blocked read holds its connection).
+    const client = createClient(options.connection, 'command');
+    client.on('error', () => {}); // reconnects on its own
+    warnAboutServer(client, this.logger);
+    this.connections = { client, cancels: new CancelListener(options.connection) };
     try {
       for (let i = 0; i < names.length; i++) {
         const own: WorkerOptions = {
@@ -72,12 +83,19 @@ export class PartitionedWorker<D = unknown, R = unknown>
         this.parts.push(
           make(
             names[i]!,
-            markPartition(own, { index: i, count: this.partitions, slots: this.shared, workerId: this.id }),
+            markPartition(own, {
+              index: i,
+              count: this.partitions,
+              slots: this.shared,
+              workerId: this.id,
+              connections: this.connections,
+            }),
           ),
         );
       }
     } catch (err) {
       for (const w of this.parts) w.close({ timeout: 0 }).catch(() => {});
+      client.disconnect();
       throw err;
     }
     this.parts.forEach((w, i) => {
@@ -155,6 +173,10 @@ export class PartitionedWorker<D = unknown, R = unknown>
   async close(opts: { timeout?: number } = {}): Promise<void> {
     this.closing = true;
     await Promise.all(this.parts.map((w) => w.close(opts)));
+    const { client, cancels } = this.connections;
+    await cancels.close();
+    await client.quit().catch(() => {});
+    client.disconnect();
   }
 
   /** Manual worker: the next job of any partition, trying them in turn (none starved). */

@@ -109,6 +109,8 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
   private readonly shared: SharedSlots | undefined;
   /** Hears queue.cancel() from any process (one subscriber connection, opened by run()). */
   private readonly cancels!: CancelListener;
+  /** False for a partition's Worker: the command and cancel connections are its partitioned Worker's. */
+  private readonly ownsConnections!: boolean;
 
   constructor(
     name: string,
@@ -164,11 +166,14 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
     this.id = role?.workerId ?? newWorkerId();
 
     this.repliesKey = workerRepliesKey(this.keys, this.id);
-    this.client = createClient(options.connection, 'command');
+    // A partition's Worker shares its partitioned Worker's command and cancel connections (role.ts).
+    const shared = role?.connections;
+    this.ownsConnections = shared === undefined;
+    this.client = shared?.client ?? createClient(options.connection, 'command');
     this.blocking = createClient(options.connection, 'blocking');
-    for (const c of [this.client, this.blocking]) c.on('error', () => {}); // reconnects on its own
+    for (const c of shared ? [this.blocking] : [this.client, this.blocking]) c.on('error', () => {}); // reconnects on its own
     defineScripts(this.client, queueScripts);
-    warnAboutServer(this.client, this.logger);
+    if (!shared) warnAboutServer(this.client, this.logger);
 
     this.fetcher = new Fetcher(
       this.client,
@@ -222,10 +227,15 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
         (e) => this.fail(e),
         (r) => this.metrics?.added(r.made),
       );
-    this.cancels = new CancelListener(options.connection, cancelChannel(this.keys), (id, token, reason) => {
-      const job = this.running.get(id);
-      if (job && job.token === token) this.cancelJob(id, reason);
-    });
+    this.cancels = shared?.cancels ?? new CancelListener(options.connection);
+    this.cancels.listen(
+      cancelChannel(this.keys),
+      (id, token, reason) => {
+        const job = this.running.get(id);
+        if (job && job.token === token) this.cancelJob(id, reason);
+      },
+      (e) => this.fail(e),
+    );
     this.timeouts = new Timeouts((job, err) => {
       job.abort(err);
       this.finish({ ok: false, job, error: err, unrecoverable: false });
@@ -626,7 +636,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
   private async shutdown(timeout: number): Promise<void> {
     this.closing = true;
     this.resumeLoop?.();
-    const cancelsClosed = this.cancels.close();
+    const cancelsClosed = this.ownsConnections ? this.cancels.close() : undefined;
     const deadline = Date.now() + timeout;
     const left = () => Math.max(0, deadline - Date.now());
     this.blocking.disconnect(); // ends a BRPOP in progress
@@ -661,6 +671,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
       this.metrics?.close().catch((e) => this.fail(e)),
       1000,
     );
+    if (!this.ownsConnections) return; // its partitioned Worker closes them
     await within(
       this.client.quit().catch(() => {}),
       1000,
