@@ -1,8 +1,6 @@
 import { get } from '../api.js';
-import { num } from '../format.js';
+import { ms, num } from '../format.js';
 import { Component, html } from '../html.js';
-
-const age = (ms) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
 
 /**
  * Producers' spools holding calls (Redis was away or slow), read every 5 s; draws
@@ -38,7 +36,7 @@ export class SpoolsPanel extends Component {
         (
           s,
         ) => html`<tr><td>${s.queue}</td><td>${s.producer}</td><td>${s.state}</td><td class="n">${num(s.depth)}</td>
-          <td class="n">${num(Math.ceil(s.bytes / 1024))}</td><td class="n">${age(s.ageMs)}</td></tr>`,
+          <td class="n">${num(Math.ceil(s.bytes / 1024))}</td><td class="n">${ms(s.ageMs)}</td></tr>`,
       )}</tbody></table></section>`;
   }
 }
