@@ -386,11 +386,17 @@ test("a partition's own name is not a plain queue, and a plain queue's name is n
 });
 
 test('a partitioned worker opens one command connection and one cancel subscriber for all partitions; cancel reaches a job in any partition', async () => {
-  const clients = async () => ((await fx.raw.client('LIST')) as string).trim().split('\n').length;
-  const before = await clients();
+  /** Ids of the connections open now: a new connection gets a higher id than any before it. */
+  const ids = async () =>
+    ((await fx.raw.client('LIST')) as string)
+      .trim()
+      .split('\n')
+      .map((line) => Number(/\bid=(\d+)/.exec(line)![1]));
   const q = queue('conns');
-  await q.waitUntilReady();
-  const queueConns = (await clients()) - before;
+  const jobIds = await Promise.all(Array.from({ length: 6 }, (_, i) => q.add('j', {}, { jobId: `c${i}` })));
+  assert.equal(new Set(jobIds.map((id) => partitionOfId(id, N))).size, N, 'the jobs sit in every partition');
+  const before = Math.max(...(await ids()));
+  const opened = async () => (await ids()).filter((id) => id > before).length;
   const aborted = new Set<string>();
   worker(
     q,
@@ -400,17 +406,14 @@ test('a partitioned worker opens one command connection and one cancel subscribe
     },
     { concurrency: 10 },
   );
-  const ids = await Promise.all(Array.from({ length: 6 }, (_, i) => q.add('j', {}, { jobId: `c${i}` })));
-  const homes = new Set(ids.map((id) => partitionOfId(id, N)));
-  assert.equal(homes.size, N, 'the jobs sit in every partition');
-  await waitFor('all running', async () => (await q.getCounts()).active === ids.length);
+  await waitFor('all running', async () => (await q.getCounts()).active === jobIds.length);
   // A blocking connection per partition, plus the shared command connection and cancel subscriber.
-  await waitFor('the worker connected', async () => (await clients()) - before - queueConns >= N + 2);
+  await waitFor('the worker connected', async () => (await opened()) >= N + 2);
   await sleep(300);
-  assert.equal((await clients()) - before - queueConns, N + 2);
-  for (const id of ids) assert.equal(await q.cancel(id, 'stop'), true, `${id} heard`);
-  await waitFor('every job cancelled', async () => aborted.size === ids.length);
-  await waitFor('every job failed', async () => (await q.getCounts()).failed === ids.length);
+  assert.equal(await opened(), N + 2);
+  for (const id of jobIds) assert.equal(await q.cancel(id, 'stop'), true, `${id} heard`);
+  await waitFor('every job cancelled', async () => aborted.size === jobIds.length);
+  await waitFor('every job failed', async () => (await q.getCounts()).failed === jobIds.length);
 });
 
 // Flows through partitioned queues: test/flow/partitions.test.ts.
