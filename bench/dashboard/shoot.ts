@@ -5,20 +5,10 @@ import type { Logger } from 'pino';
 import { chromium, type Page } from 'playwright-core';
 import { createConsoleServer } from '../../src/console/index.js';
 import { loadConfig } from '../../src/server/config.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../test/helpers/chromium.js';
 
 export const OUT = fileURLToPath(new URL('../../docs/console/', import.meta.url));
 export const ADMIN_TOKEN = 'screenshot-admin-token-0123';
-
-/** The flags the project's browser tests use (Debian's chromium, never a download). */
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 export async function openConsole(
   url: string,
@@ -28,7 +18,7 @@ export async function openConsole(
   const config = loadConfig({ REDIS_URL: url, HOPPER_TOKENS: tokens, HOST: '127.0.0.1', PORT: '0' });
   const app = createConsoleServer(config, logger);
   const base = `${await app.listen({ host: '127.0.0.1', port: 0 })}/dashboard/`;
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: FLAGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   mkdirSync(OUT, { recursive: true });
   const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
   page.on('pageerror', (e) => console.error('page error:', e.message));

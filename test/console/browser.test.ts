@@ -7,20 +7,11 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { FlowProducer, type Queue } from '../../src/index.js';
+import { CHROMIUM_ARGS as ARGS, CHROMIUM } from '../helpers/chromium.js';
 import { QueueFixture } from '../helpers/queue-fixture.js';
 import { waitFor } from '../helpers/worker-process.js';
 import { ADMIN, startConsole, VIEWER } from './fixture.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** UPDATE_SCREENSHOTS=1 saves the main pages under docs/console/ (shown in the README). */
 const SHOTS =
   process.env.UPDATE_SCREENSHOTS === '1'
