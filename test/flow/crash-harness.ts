@@ -233,17 +233,18 @@ export async function runCrashFlows(o: CrashRunOptions): Promise<CrashRunResult>
     let completed = 0;
     for (const [qi, parts] of keysOf.entries())
       for (const [pi, k] of parts.entries()) {
-        const [done, failed, deps, blocked, outbox] = await Promise.all([
+        const [inCompleted, failed, deps, blocked, outbox] = await Promise.all([
           raw.zcard(k.completed),
           raw.zcard(k.failed),
           raw.hlen(k.fdeps),
           raw.hlen(k.fblocked),
           raw.zcard(k.fout),
         ]);
-        completed += done;
+        completed += inCompleted;
         leftovers += failed + deps + blocked + outbox;
         const where = parts.length > 1 ? `${names[qi]} partition ${pi}` : names[qi];
-        if (partitions > 1 && done === 0) problems.push(`${where}: no completed job (jobs not spread?)`);
+        if (partitions > 1 && inCompleted === 0)
+          problems.push(`${where}: no completed job (jobs not spread?)`);
         if (failed + deps + blocked + outbox > 0)
           problems.push(
             `${where}: failed ${failed}, waiting-children ${deps}, blocked ${blocked}, outbox ${outbox}`,
