@@ -88,7 +88,8 @@ test('queues on every master: add, work, counts, getJobs, retry, pause, drain, r
     const [failed] = await q.getJobs('failed');
     await q.retry(failed!.id);
     await until('the retried job done', () => seen.length === 30);
-    assert.equal((await q.getCounts()).completed, 30);
+    // The handler returned; its settle may still be on its way.
+    await until('30 completed', async () => (await q.getCounts()).completed === 30);
     await q.pause();
     await q.add('held', { i: 99 });
     await sleep(100);
