@@ -67,6 +67,15 @@ async function primary(config: ServerConfig, logger: Logger, options: ClusterOpt
     const w = cluster.fork();
     workers.add(w);
     w.on('message', (m: Message) => answer(w, m));
+    // Its IPC channel can fail (EPIPE) when it exits while Node's cluster code answers it,
+    // as when it stops: without a listener that error would crash the primary mid-shutdown.
+    w.on('error', (err) =>
+      (stopping ? logger.debug : logger.warn).call(
+        logger,
+        { pid: w.process.pid, err: err.message },
+        `[HTTP worker ${w.process.pid}] IPC error`,
+      ),
+    );
     w.once('exit', (code, signal) => {
       workers.delete(w);
       if (stopping || !started) return;
