@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { registryKey } from '../queue/keys.js';
 import { logicalName } from '../queue/partitions/layout.js';
 import { PartitionedQueue } from '../queue/partitions/queue.js';
-import { readPartitionCounts } from '../queue/partitions/registry.js';
+import { partitionKeys, readPartitionCounts } from '../queue/partitions/registry.js';
 import type { JobState } from '../queue/types.js';
 import { createClient } from '../redis/connection.js';
 import { streamKeys } from '../stream/keys.js';
@@ -13,7 +13,7 @@ import { type ActionBody, runAction } from './actions.js';
 import { readChart } from './data/charts.js';
 import { readFlow } from './data/flow.js';
 import { readGroups } from './data/groups.js';
-import { partKeys, partKeysOf } from './data/parts.js';
+import { partKeys } from './data/parts.js';
 import { detail, row } from './data/present.js';
 import { readSchedules } from './data/schedules.js';
 import { searchJobs } from './data/search.js';
@@ -247,9 +247,11 @@ export function consoleRoutes(app: FastifyInstance, d: RouteDeps): void {
 
   app.get('/api/workers', async () =>
     d.reads.get('workers', interval, async () => {
-      const names = (await d.client.smembers(registryKey(d.prefix))).sort().slice(0, 500);
-      const counts = (await registry()).partitions;
-      const sources = names.map((name) => ({ name, parts: partKeysOf(d.prefix, name, counts) }));
+      const { names, partitions } = await registry();
+      const sources = [...names]
+        .sort()
+        .slice(0, 500)
+        .map((name) => ({ name, parts: partitionKeys(d.prefix, name, partitions) }));
       return { workers: await readWorkers(d.client, sources) };
     }),
   );

@@ -1,8 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import { queueKeys } from '../queue/keys.js';
-import { partitionNames } from '../queue/partitions/layout.js';
-import { readPartitionCounts } from '../queue/partitions/registry.js';
+import { partitionKeys, readPartitionCounts } from '../queue/partitions/registry.js';
 import { isCluster } from '../redis/connection.js';
 import {
   parseSpoolReports,
@@ -192,13 +190,12 @@ export class PrometheusExporter {
     // counters, histogram buckets and job counts summed.
     const counts = names.length ? await readPartitionCounts(client, this.sources.prefix) : new Map();
     const reads = names.flatMap((name) =>
-      partitionNames(this.sources.prefix, name, counts.get(name) ?? 1).map((part) => ({ name, part })),
+      partitionKeys(this.sources.prefix, name, counts).map((k) => ({ name, k })),
     );
     // One pipeline for all queues on one server; on a Cluster a pipeline may not span
     // slots, so one per queue (each queue, each partition, is one slot), sent together.
     const pipelines = isCluster(client) ? reads.map(() => client.pipeline()) : [client.pipeline()];
-    reads.forEach(({ part }, i) => {
-      const k = queueKeys(this.sources.prefix, part);
+    reads.forEach(({ k }, i) => {
       pipelines[pipelines.length === 1 ? 0 : i]!.hgetall(totalKey(k.tag))
         .llen(k.wait)
         .zcard(k.waitp)

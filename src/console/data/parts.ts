@@ -1,5 +1,4 @@
-import { type QueueKeys, queueKeys } from '../../queue/keys.js';
-import { partitionNames } from '../../queue/partitions/layout.js';
+import type { QueueKeys } from '../../queue/keys.js';
 import { PartitionedQueue } from '../../queue/partitions/queue.js';
 import type { Queue } from '../../queue/queue.js';
 
@@ -10,9 +9,4 @@ import type { Queue } from '../../queue/queue.js';
 export function partKeys(q: Queue): QueueKeys[] {
   const queue: unknown = q;
   return queue instanceof PartitionedQueue ? queue.parts.map((p) => p.keys) : [q.keys];
-}
-
-/** The same from a registered name and the recorded counts (readPartitionCounts). */
-export function partKeysOf(prefix: string, name: string, counts: Map<string, number>): QueueKeys[] {
-  return partitionNames(prefix, name, counts.get(name) ?? 1).map((p) => queueKeys(prefix, p));
 }

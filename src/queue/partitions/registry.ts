@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { ValidationError } from '../../util/errors.js';
-import { queueKeys, registryKey } from '../keys.js';
+import { type QueueKeys, queueKeys, registryKey } from '../keys.js';
 import { ID_SPAN, logicalName, partitionBase, partitionNames } from './layout.js';
 
 /** HASH queue name -> partition count, next to the queue registry (outside any queue's tag). */
@@ -116,4 +116,13 @@ export async function logicalNamer(
     if (stored[i] !== null) counts.set(base, Number(stored[i]));
   });
   return (name) => logicalName(prefix, name, counts);
+}
+
+/** The keys of a registered queue: its own, or each partition's, given the recorded counts (readPartitionCounts). */
+export function partitionKeys(
+  prefix: string,
+  name: string,
+  counts: ReadonlyMap<string, number>,
+): QueueKeys[] {
+  return partitionNames(prefix, name, counts.get(name) ?? 1).map((p) => queueKeys(prefix, p));
 }

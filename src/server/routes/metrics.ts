@@ -3,9 +3,7 @@ import type { Redis } from 'ioredis';
 import { PrometheusExporter } from '../../metrics/prometheus.js';
 import { readMetricsOf } from '../../metrics/reader.js';
 import type { QueueMetrics } from '../../metrics/types.js';
-import { queueKeys } from '../../queue/keys.js';
-import { partitionNames } from '../../queue/partitions/layout.js';
-import { readPartitionCounts } from '../../queue/partitions/registry.js';
+import { partitionKeys, readPartitionCounts } from '../../queue/partitions/registry.js';
 import { registerSpoolGauges } from '../../spool/prometheus.js';
 import type { EventStream } from '../../stream/event-stream.js';
 import { type ApiRoute, fastifySchema, route } from '../api-schemas.js';
@@ -56,10 +54,7 @@ export function metricsRoutes(app: FastifyInstance, routes: ApiRoute[], deps: Me
         return Promise.all(
           chosen.map((name) =>
             readMetricsOf(
-              partitionNames('hopper', name, counts.get(name) ?? 1).map((p) => ({
-                client: deps.client,
-                tag: queueKeys('hopper', p).tag,
-              })),
+              partitionKeys('hopper', name, counts).map((k) => ({ client: deps.client, tag: k.tag })),
               name,
               { days },
             ),
