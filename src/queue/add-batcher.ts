@@ -5,6 +5,7 @@ import { Coalescer } from '../util/coalescer.js';
 import { HopperError } from '../util/errors.js';
 import { AddOutcomeUnknownError } from './errors.js';
 import { addRequestKey, type QueueKeys } from './keys.js';
+import { generatedId, type IdNumbering, PLAIN_IDS } from './partitions/layout.js';
 import { SEP } from './record.js';
 import { scriptKeys } from './script-keys.js';
 
@@ -65,6 +66,8 @@ export class AddBatcher {
     maxBatch = 1000,
     /** Opt-in: an add resolves only once its batch reached this many replicas (WAIT). */
     private readonly durability?: Durability,
+    /** How generated ids are numbered (a partition's name their partition). */
+    private readonly ids: IdNumbering = PLAIN_IDS,
   ) {
     this.coalescer = new Coalescer((batch) => this.send(batch), maxBatch);
   }
@@ -110,7 +113,16 @@ export class AddBatcher {
       if ('job' in p) put(p.job);
       else for (const j of p.jobs) put(j);
     }
-    const args = [requestId, this.addTimeout + REPLY_GRACE_MS, count, plain.join(SEP), ...other];
+    const { step, offset } = this.ids;
+    const args = [
+      requestId,
+      this.addTimeout + REPLY_GRACE_MS,
+      count,
+      plain.join(SEP),
+      step,
+      offset,
+      ...other,
+    ];
     const settled = this.call(keys, args).then(
       (reply) => {
         if (reply[0] === -1) {
@@ -124,7 +136,8 @@ export class AddBatcher {
         const [base, ...otherIds] = reply;
         let nextPlain = base;
         let nextOther = 0;
-        const idOf = (j: PreparedJob) => (isPlain(j) ? String(++nextPlain) : otherIds[nextOther++]!);
+        const idOf = (j: PreparedJob) =>
+          isPlain(j) ? generatedId(++nextPlain, this.ids) : otherIds[nextOther++]!;
         for (const p of batch) {
           if ('job' in p) p.resolve(idOf(p.job));
           else p.resolve(p.jobs.map(idOf));
@@ -132,7 +145,7 @@ export class AddBatcher {
       },
       (err) => {
         const unknown = !isDefinite(err);
-        const pickers = unknown ? pickersFor(batch) : [];
+        const pickers = unknown ? pickersFor(batch, this.ids) : [];
         for (let i = 0; i < batch.length; i++) {
           const p = batch[i]!;
           if (!unknown) p.reject(err);
@@ -187,14 +200,15 @@ function isDefinite(err: unknown): boolean {
 }
 
 /** For each entry of the batch, a function picking its ids out of add.lua's reply. */
-function pickersFor(batch: Pending[]): ((reply: Reply) => string[])[] {
+function pickersFor(batch: Pending[], ids: IdNumbering): ((reply: Reply) => string[])[] {
   let plainAt = 0;
   let otherAt = 1;
   return batch.map((p) => {
     const jobs = 'job' in p ? [p.job] : p.jobs;
     const slots = jobs.map((j) => (isPlain(j) ? -++plainAt : otherAt++));
-    // Plain job i (1-based) gets id base + i; the others' ids follow the base in the reply.
-    return (reply: Reply) => slots.map((s) => (s < 0 ? String(reply[0] - s) : (reply[s] as string)));
+    // Plain job i (1-based) gets the id of sequence number base + i; the others' ids follow the base in the reply.
+    return (reply: Reply) =>
+      slots.map((s) => (s < 0 ? generatedId(reply[0] - s, ids) : (reply[s] as string)));
   });
 }
 

@@ -131,6 +131,7 @@ export class Queue<D = unknown, R = unknown> {
       checked.addTimeout,
       undefined,
       checked.durability,
+      role && { step: role.count, offset: role.index },
     );
     this.scheduling = new Schedules(this.client, this.keys, this.defaults, this.maxPayloadBytes);
     if (spool) {

@@ -66,6 +66,40 @@ test('a new Queue with partitions is a Queue; plain jobs spread evenly, ids name
   assert.equal(await fx.raw.hget('hopper:queues:partitions', q.name), String(N));
 });
 
+/** The partitions whose job hash holds `id`. */
+async function holders(name: string, id: string): Promise<number[]> {
+  const names = partitionNames('hopper', name, N);
+  const has = await Promise.all(names.map((p) => fx.raw.hexists(`{hopper:${p}}:jobs`, id)));
+  return has.flatMap((h, k) => (h ? [k] : []));
+}
+
+test('generated ids are as short as a plain queue`s and name their partition (id mod N)', async () => {
+  const q = queue('short-ids');
+  const ids = await q.addBulk(Array.from({ length: 30 }, (_, i) => ({ name: 'j', data: { i } })));
+  ids.push(await q.add('one', { i: 30 }, { priority: 2 })); // add.lua's other path
+  for (const id of ids) {
+    assert.ok(Number(id) <= 3 * 31, `id ${id} is short`);
+    assert.deepEqual(await holders(q.name, id), [Number(id) % N], `id ${id}`);
+    assert.equal(partitionOfId(id, N), Number(id) % N);
+  }
+});
+
+test('a partition that ran long never generates another partition`s ids', async () => {
+  const q = queue('long-run');
+  await q.waitUntilReady();
+  // Partition 0 has generated ~10^12 ids, as a busy partition does in time (it counts
+  // fetches too). Ids used to start at k x 10^12 in partition k, so partition 0 then
+  // made the same ids as partition 1 and a job's id named two jobs.
+  const first = partitionNames('hopper', q.name, N)[0]!;
+  await fx.raw.set(`{hopper:${first}}:seq`, 1e12 - 1);
+  const ids = await q.addBulk(Array.from({ length: 12 }, (_, i) => ({ name: 'j', data: { i } })));
+  assert.equal(new Set(ids).size, 12);
+  for (let i = 0; i < ids.length; i++) {
+    assert.equal((await holders(q.name, ids[i]!)).length, 1, `id ${ids[i]} is in one partition`);
+    assert.deepEqual((await q.getJob(ids[i]!))?.data, { i });
+  }
+});
+
 test('a group stays in one partition, in order; jobIds and dedup keys go by their hash', async () => {
   const q = queue('groups');
   for (const g of ['a', 'b', 'c', 'd', 'e']) {

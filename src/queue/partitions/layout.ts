@@ -5,12 +5,23 @@ import { ValidationError } from '../../util/errors.js';
 export const MAX_PARTITIONS = 1024;
 
 /**
- * Generated ids of partition i start at i * ID_SPAN + 1 (its `seq` counter is set there
- * when the queue is first opened), so an id names its partition and getJob, remove or
- * retry by id touch one partition. 10^12 ids per partition; 1024 partitions stay below
- * 2^53 and below the priority shift of 2^42 per rank within a partition (enqueue.lua).
+ * How a queue numbers the jobs it generates ids for: sequence number x step + offset
+ * (add.lua). A plain queue counts 1, 2, 3...; partition k of N counts k + N, k + 2N...,
+ * so an id names its partition (id mod N: getJob, remove or retry by id touch one
+ * partition), ids of different partitions never meet however long a partition runs,
+ * and they stay as short as a plain queue's (longer ids cost Redis CPU on every write).
  */
-export const ID_SPAN = 1e12;
+export interface IdNumbering {
+  step: number;
+  offset: number;
+}
+
+export const PLAIN_IDS: IdNumbering = { step: 1, offset: 0 };
+
+/** The id add.lua generates for sequence number `seq`. */
+export function generatedId(seq: number, ids: IdNumbering): string {
+  return String(seq * ids.step + ids.offset);
+}
 
 const SLOTS = 16384;
 
@@ -70,14 +81,12 @@ export function partitionOfGroup(group: string, n: number): number {
 
 /**
  * The partition an id belongs to when its job has no group: a generated id names it
- * (ID_SPAN), any other id (a jobId) goes by its hash. Grouped jobs with a jobId are the
- * exception (they follow the group): lookups try this partition first, then the others.
+ * (IdNumbering: id mod n), any other id (a jobId, never all digits) goes by its hash.
+ * Grouped jobs with a jobId are the exception (they follow the group): lookups try
+ * this partition first, then the others.
  */
 export function partitionOfId(id: string, n: number): number {
-  if (/^[0-9]{1,16}$/.test(id)) {
-    const p = Math.floor(Number(id) / ID_SPAN);
-    if (p < n) return p;
-  }
+  if (/^[0-9]{1,16}$/.test(id)) return Number(id) % n;
   return hashString(id) % n;
 }
 

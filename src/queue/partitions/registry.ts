@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { ValidationError } from '../../util/errors.js';
 import { type QueueKeys, queueKeys, registryKey } from '../keys.js';
-import { ID_SPAN, logicalName, partitionBase, partitionNames } from './layout.js';
+import { logicalName, partitionBase, partitionNames } from './layout.js';
 
 /** HASH queue name -> partition count, next to the queue registry (outside any queue's tag). */
 export const partitionsKey = (prefix: string) => `${prefix}:queues:partitions`;
@@ -26,8 +26,7 @@ export class PartitionCountError extends ValidationError {
 
 /**
  * Records the queue's partition count on first open and refuses another count later.
- * A queue registered without a count is a plain queue: one partition. Then starts each
- * partition's id counter at its span (layout.ts) unless it runs already.
+ * A queue registered without a count is a plain queue: one partition.
  */
 export async function claimPartitions(client: Redis, prefix: string, name: string, n: number): Promise<void> {
   const key = partitionsKey(prefix);
@@ -50,10 +49,6 @@ export async function claimPartitions(client: Redis, prefix: string, name: strin
   }
   if (Number(stored) !== n) throw new PartitionCountError(name, Number(stored), n);
   await client.sadd(registryKey(prefix), name);
-  const names = partitionNames(prefix, name, n);
-  await Promise.all(
-    names.map((p, i) => (i === 0 ? null : client.set(queueKeys(prefix, p).seq, i * ID_SPAN, 'NX'))),
-  );
 }
 
 /**

@@ -14,11 +14,14 @@
 -- KEYS: the queue's keys (keys.lua), then the request's reply key, then the
 --   throttle and debounce keys
 -- ARGV: 1 request id, 2 reply ttl ms, 3 job count, 4 the plain jobs' records joined
---   by byte 30 (see split.lua), then per other job 8 fields: id ('' = generated), record, priority, delay ms,
+--   by byte 30 (see split.lua), 5 and 6 the id step and offset (a generated id is
+--   sequence number x step + offset: 1 and 0 for a plain queue; N and k for partition k
+--   of N, so an id names its partition and stays short), then per other job 8 fields:
+--   id ('' = generated), record, priority, delay ms,
 --   group ('' = none), dedup mode ('' = none, 't', 'd', 'u'), dedup key (for 't'
 --   and 'd' its index in KEYS, for 'u' the key itself), dedup ttl ms
--- Returns { first sequence number, id of each other job }: plain job i gets id
--- first + i. A duplicate (same jobId, or dedup key taken) reports the id of the
+-- Returns { first sequence number, id of each other job }: plain job i gets the id of
+-- sequence number first + i. A duplicate (same jobId, or dedup key taken) reports the id of the
 -- job already there, and nothing is written for it (debounce: but its record).
 --@include keys
 --@include now
@@ -44,6 +47,8 @@ local n = tonumber(ARGV[3])
 local records = split(ARGV[4])
 local plain = #records
 local base = redis.call('INCRBY', K.seq, n) - n
+local step, offset = tonumber(ARGV[5]), tonumber(ARGV[6])
+local function newId(seq) return string.format('%d', seq * step + offset) end
 local out = { base }
 local added = 0
 local addedIds = {} -- the jobs of the 'added' event, plain ones first
@@ -51,7 +56,7 @@ local addedIds = {} -- the jobs of the 'added' event, plain ones first
 if plain > 0 then
   local fields, ids = {}, {}
   for i = 1, plain do
-    local id = string.format('%d', base + i)
+    local id = newId(base + i)
     ids[i] = id
     fields[i * 2 - 1] = id
     fields[i * 2] = records[i]
@@ -64,12 +69,12 @@ end
 
 
 for i = 0, n - plain - 1 do
-  local a = 5 + i * 8
+  local a = 7 + i * 8
   local seq = base + plain + i + 1
   local id, record = ARGV[a], ARGV[a + 1]
   local priority, delay, group, mode = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), ARGV[a + 4], ARGV[a + 5]
   local existing = false
-  if id == '' then id = string.format('%d', seq) end -- generated: new by construction
+  if id == '' then id = newId(seq) end -- generated: new by construction
   if ARGV[a] ~= '' and redis.call('HEXISTS', K.jobs, id) == 1 then
     existing = id
   elseif mode ~= '' then
