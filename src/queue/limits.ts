@@ -64,21 +64,24 @@ export async function readLimits(client: Redis, k: QueueKeys): Promise<QueueLimi
   return out;
 }
 
-/** Pause, resume, or set one group's own limits (configure-group.lua). */
+/**
+ * Pause, resume, or set one group's own limits (configure-group.lua). Resolves with the
+ * script's reply: for 'pause', how many workers hold a lease.
+ */
 export async function configureGroup(
   client: Redis,
   k: QueueKeys,
   group: string,
   action: 'pause' | 'resume' | 'limit',
   limits?: GroupLimits | null,
-): Promise<void> {
+): Promise<number> {
   validateGroup('group', group);
   let spec = '';
   if (action === 'limit') {
     const l = limits === null ? {} : validateGroupLimits('limits', limits);
     spec = `${l.concurrency ?? ''},${l.rate?.max ?? ''},${l.rate?.duration ?? ''}`;
   }
-  await callScript(client, 'configure-group', scriptKeys(k), [group, action, spec]);
+  return callScript<number>(client, 'configure-group', scriptKeys(k), [group, action, spec]);
 }
 
 /** What one group holds now. */

@@ -557,17 +557,22 @@ export class Queue<D = unknown, R = unknown> {
   }
 
   /** Gives one group its own limits (unset fields: the queue's group defaults); `null` removes them. */
-  setGroupLimits(group: string, limits: GroupLimits | null): Promise<void> {
-    return configureGroup(this.client, this.keys, group, 'limit', limits);
+  async setGroupLimits(group: string, limits: GroupLimits | null): Promise<void> {
+    await configureGroup(this.client, this.keys, group, 'limit', limits);
   }
 
-  /** Workers start no job of this group until resumeGroup (running ones finish). */
-  pauseGroup(group: string): Promise<void> {
-    return configureGroup(this.client, this.keys, group, 'pause');
+  /**
+   * Workers start no job of this group until resumeGroup: once this resolves none starts
+   * (running ones finish; jobs workers had reserved go back in line). It waits as pause()
+   * does, when a worker holds a lease: a worker learns of it from its next reply.
+   */
+  async pauseGroup(group: string): Promise<void> {
+    if ((await configureGroup(this.client, this.keys, group, 'pause')) > 0)
+      await sleep(START_WINDOW_MS + PAUSE_MARGIN_MS);
   }
 
-  resumeGroup(group: string): Promise<void> {
-    return configureGroup(this.client, this.keys, group, 'resume');
+  async resumeGroup(group: string): Promise<void> {
+    await configureGroup(this.client, this.keys, group, 'resume');
   }
 
   /** Waiting and active jobs of one group, whether it is paused, and its own limits. */

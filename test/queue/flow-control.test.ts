@@ -261,6 +261,49 @@ describe('groups', () => {
     await waitFor('a after resume', async () => (await q.getJob(a))?.state === 'completed');
   });
 
+  test('pauseGroup reaches jobs a worker already reserved: once it resolves, none of the group starts', async () => {
+    const q = queue('gpause-reserved');
+    const ids = await q.addBulk(
+      Array.from({ length: 6 }, (_, i) => ({ name: 'j', data: i, opts: { group: 'a' } })),
+    );
+    const other = await q.add('j', 'b', { group: 'b' });
+    let open!: () => void;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const started: unknown[] = [];
+    worker(
+      q,
+      async (job) => {
+        started.push(job.data);
+        if (job.data === 0) await gate;
+      },
+      { concurrency: 1, prefetch: 10 },
+    );
+    // The first job holds the only slot; the others wait reserved in the worker.
+    await waitFor('jobs reserved', async () => (await q.getCounts()).reserved >= 5);
+    await q.pauseGroup('a');
+    open();
+    await waitFor('b runs', async () => (await q.getJob(other))?.state === 'completed');
+    await sleep(300);
+    assert.deepEqual(
+      started.filter((d) => d !== 'b'),
+      [0],
+      'no job of the paused group started after pauseGroup resolved',
+    );
+    const group = await q.getGroup('a');
+    assert.equal(group.waiting, 5, 'its reserved jobs went back in line');
+    await q.resumeGroup('a');
+    await waitFor('the group after resume', async () =>
+      (await Promise.all(ids.map((id) => q.getJob(id)))).every((j) => j?.state === 'completed'),
+    );
+    assert.deepEqual(
+      started.filter((d) => d !== 'b'),
+      [0, 1, 2, 3, 4, 5],
+      'in their order',
+    );
+  });
+
   test('a group with its own limit overrides the default; retries stay in their group', async () => {
     const q = queue('gown');
     await q.setLimits({ group: { concurrency: 5 } });

@@ -3,7 +3,9 @@
 -- KEYS: the queue's keys (keys.lua)
 -- ARGV: 1 group, 2 action ('pause', 'resume', 'limit'), 3 for 'limit':
 --       "concurrency,max,duration" (empty fields: the queue's default; all empty: remove)
--- Returns 1 when the group became ready. Paused is kept in gcount (`p:`), beside what wakeGroup reads.
+-- Returns 1 when the group became ready; for 'pause', the number of workers holding a lease
+-- (they learn of the pause from their next reply: worker-lease.lua). Paused is kept in
+-- gcount (`p:`), beside what wakeGroup reads.
 --@include keys
 --@include now
 --@include settings
@@ -14,9 +16,11 @@
 local g, action = ARGV[1], ARGV[2]
 if action == 'pause' then
   redis.call('HSET', K.gcount, 'p:' .. g, '1')
-  redis.call('HSET', K.meta, 'gpause', '1') -- from now on settle reads the paused flags
+  -- gpause: from now on settle reads the paused flags; gpt: workers give back the jobs
+  -- they reserved before now, whichever group they are of.
+  redis.call('HSET', K.meta, 'gpause', '1', 'gpt', nowMs())
   redis.call('ZREM', K.gready, g)
-  return 0
+  return redis.call('ZCARD', K.workers)
 end
 if action == 'resume' then
   redis.call('HDEL', K.gcount, 'p:' .. g)

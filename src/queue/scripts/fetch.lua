@@ -17,7 +17,7 @@
 -- Returns { token, ms until the next delayed job, parked group or rate window is
 -- due (-1: none), jobs, 1 if the queue has limits (the worker then prefetches
 -- nothing), state (1 paused, 2 the lease had lapsed, plus 4 x the time of the worker's
--- latest lapse: see worker-lease.lua) },
+-- latest recall: a lapse or a group pause, see worker-lease.lua) },
 -- jobs being id, attempts made and record of each job joined by byte 30 (see split.lua).
 --@include keys
 --@include now
@@ -58,7 +58,8 @@ end
 local last = redis.call('HMGET', replies, 'fetch', 'token', 'jobs', 'rsv', 'held', 'at')
 if last[1] == request then
   recordReserved(wid, reservedBefore, seen, last[2], last[4])
-  -- A lapse since the first run of this call: its jobs may have been taken back.
+  -- A recall since the first run of this call: its jobs may have been taken back, or be
+  -- a paused group's.
   if math.floor(state / 4) >= tonumber(last[6] or '0') and state % 4 < LAPSED then state = state + LAPSED end
   return reply(last[2], last[3])
 end

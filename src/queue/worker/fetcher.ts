@@ -24,8 +24,12 @@ export const WorkerState = {
   LAPSED: 2,
 } as const;
 
-/** The Redis time (ms) of the worker's latest lapse, which every state carries above its flags. */
-export function lapseTime(state: number): number {
+/**
+ * The Redis time (ms) of the worker's latest recall, which every state carries above its
+ * flags: its latest lapse, or the queue's latest pauseGroup (worker-lease.lua). Jobs it
+ * fetched before a recall do not start.
+ */
+export function recallTime(state: number): number {
   return Math.floor(state / 4);
 }
 

@@ -28,7 +28,7 @@ import { Acker, type Settlement } from './acker.js';
 import { Annotator } from './annotator.js';
 import { CancelListener, cancelChannel } from './cancel.js';
 import type { WorkerEventsMap } from './events.js';
-import { Fetcher, lapseTime, WorkerState } from './fetcher.js';
+import { Fetcher, recallTime, WorkerState } from './fetcher.js';
 import { Heartbeat, type HeldReport } from './heartbeat.js';
 import { newWorkerId } from './id.js';
 import type { HeldJob } from './job.js';
@@ -87,8 +87,8 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
    * after Redis confirms; fast queues renew it with every fetch and settle anyway.
    */
   private startUntil = 0;
-  /** The latest lapse of this worker's lease its calls reported (lapseTime). */
-  private lapseSeen = 0;
+  /** The latest recall its calls reported (recallTime): a lapse of its lease, or a group pause. */
+  private recallSeen = 0;
   private readonly startWindow!: number;
   private readonly running = new Map<string, HeldJob>();
   private started = false;
@@ -396,12 +396,10 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
         failures = 0;
         this.limited = limited;
         this.queueEmpty = jobs.length === 0;
+        const recalled = this.recalled(state);
         // First, as it concerns the jobs held before this fetch (and permits this fetch's).
         this.renewed(sentAt, state);
-        if (jobs.length > 0 && (state & WorkerState.LAPSED || this.paused)) {
-          // The reply may be a replay (fetch.lua answers a resent request id with its stored
-          // reply): its jobs may have been taken back and run while the lease was lapsed.
-          // Release puts back only those still leased to this worker.
+        if (jobs.length > 0 && (recalled || this.paused)) {
           this.release(jobs, 'back');
           continue;
         }
@@ -526,6 +524,16 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
   }
 
   /**
+   * Whether the jobs of a fetch whose reply reports `state` must not start: the lease had
+   * lapsed before it (or it is a replay from before a recall: fetch.lua then reports
+   * lapsed too), or it ran before a recall that an earlier-handled reply already reported
+   * (replies that arrive together may be handled out of order).
+   */
+  private recalled(state: number): boolean {
+    return (state & WorkerState.LAPSED) !== 0 || recallTime(state) < this.recallSeen;
+  }
+
+  /**
    * A reply to one of this worker's calls (sent at `sentAt`) says whether its
    * reserved jobs may start. Paused: they go back to the queue, in their order. Lease
    * lapsed before the call: they may have gone to another worker meanwhile (this
@@ -534,12 +542,12 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
    * for startWindow from the send.
    */
   private renewed(sentAt: number, state: number): void {
-    // A lapse this worker has not seen yet, whichever reply tells it first (worker-lease.lua).
-    const lapse = lapseTime(state);
-    const lapsed = state & WorkerState.LAPSED || lapse > this.lapseSeen;
-    this.lapseSeen = Math.max(this.lapseSeen, lapse);
-    if ((lapsed || state & WorkerState.PAUSED) && this.buffer.length > 0) {
-      if (lapsed)
+    // A recall this worker has not seen yet, whichever reply tells it first (worker-lease.lua).
+    const recall = recallTime(state);
+    const recalled = state & WorkerState.LAPSED || recall > this.recallSeen;
+    this.recallSeen = Math.max(this.recallSeen, recall);
+    if ((recalled || state & WorkerState.PAUSED) && this.buffer.length > 0) {
+      if (state & WorkerState.LAPSED)
         this.logger.warn(
           { queue: this.name, jobs: this.buffer.length },
           'lease had lapsed: jobs fetched before are not started',
@@ -698,7 +706,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
     for (;;) {
       const sentAt = performance.now();
       const { jobs, state, nextDue } = await this.fetcher.fetch(1, 0, 1);
-      if (jobs.length > 0 && state & (WorkerState.LAPSED | WorkerState.PAUSED)) {
+      if (jobs.length > 0 && (this.recalled(state) || state & WorkerState.PAUSED)) {
         await this.release(jobs, 'back');
         return undefined;
       }

@@ -6,7 +6,7 @@
 -- at a few hundred nanoseconds each.
 local function readSettings()
   local m = redis.call('HMGET', K.meta, 'paused', 'conc', 'rmax', 'rdur', 'gconc', 'grmax', 'grdur',
-    'govr', 'groups', 'ud', 'held', 'gpause', 'gprio', 'flows', 'evlen', 'rlu')
+    'govr', 'groups', 'ud', 'held', 'gpause', 'gprio', 'flows', 'evlen', 'rlu', 'gpt')
   local S = {
     paused = m[1] ~= false,
     conc = tonumber(m[2] or '0'), rmax = tonumber(m[3] or '0'), rdur = tonumber(m[4] or '0'),
@@ -16,6 +16,8 @@ local function readSettings()
     evlen = m[15],
     -- A handler's job.rateLimit(ms): the queue starts nothing before this time.
     limitedUntil = tonumber(m[16] or '0'),
+    -- The Redis time of the latest pauseGroup: jobs reserved before it go back (worker-lease.lua).
+    groupPausedAt = tonumber(m[17] or '0'),
     now = nowMs(),
   }
   S.nowText = string.format('%d', S.now)

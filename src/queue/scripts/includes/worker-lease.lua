@@ -5,13 +5,14 @@ local PAUSED, LAPSED = 1, 2
 
 -- Renews the lease of worker `wid` and returns its state: PAUSED, LAPSED if the lease
 -- had lapsed before this call (gone: another worker's heartbeat took its jobs back; or
--- past its deadline), plus 4 x the Redis time (ms) of its latest lapse, kept in its
--- replies hash (`lapse`). Jobs it fetched before a lapse may belong to another worker
--- now: it must not start them. Only the first call after a lapse finds it, and the
--- calls a resumed process had in flight then all renew the lease; the worker may handle
--- their replies in any order, so every reply carries the latest lapse and the worker
--- compares it with the last one it saw. (A worker's very first call finds no lease
--- either; it holds nothing from before.)
+-- past its deadline), plus 4 x the Redis time (ms) of its latest recall: the later of
+-- its latest lapse, kept in its replies hash (`lapse`), and the queue's latest
+-- pauseGroup (`gpt`). Jobs it fetched before a recall must not start: after a lapse
+-- they may belong to another worker now, after a group pause they may be the group's.
+-- Only the first call after a lapse finds it, and the calls a resumed process had in
+-- flight then all renew the lease; the worker may handle their replies in any order, so
+-- every reply carries the latest recall and the worker compares it with the last one
+-- it saw. (A worker's very first call finds no lease either; it holds nothing from before.)
 local function leaseState(S, wid, now, lease, replies)
   local deadline = redis.call('ZSCORE', K.workers, wid)
   redis.call('ZADD', K.workers, now + lease, wid)
@@ -22,7 +23,7 @@ local function leaseState(S, wid, now, lease, replies)
   else
     lapse = tonumber(redis.call('HGET', replies, 'lapse') or '0')
   end
-  return flags + 4 * lapse
+  return flags + 4 * math.max(lapse, S.groupPausedAt)
 end
 
 -- Records how many jobs worker `wid` holds reserved (fetched, not started): `count` as
