@@ -506,6 +506,38 @@ test('QueueEvents without partitions on a partitioned name follows the recorded 
   assert.match(errors[0]!.message, /lastEventId/);
 });
 
+test('QueueEvents without partitions, started before the queue existed, follows it once it is recorded as partitioned', async () => {
+  const name = uniqueName('events-early');
+  // A monitor started before any producer: the name is not recorded yet.
+  const events = fx.track(new QueueEvents(name, { connection: fx.connection, blockMs: 200 }));
+  await events.waitUntilReady();
+  const completed = new Set<string>();
+  events.on('completed', ({ jobId }) => void completed.add(jobId));
+  const q = fx.track(new Queue(name, { connection: fx.connection, partitions: N }));
+  const ids = await q.addBulk(Array.from({ length: 6 }, (_, i) => ({ name: 'j', data: { i } })));
+  // Asked at once, before the reader's next read has noticed the count: it checks again.
+  const results = ids.map((id) => events.waitUntilFinished(id, 10_000));
+  worker<{ i: number }>(q, (job) => job.data.i * 10);
+  assert.deepEqual(await Promise.all(results), [0, 10, 20, 30, 40, 50]);
+  await waitFor('every completed event, from every partition', () => ids.every((id) => completed.has(id)));
+  assert.equal(events.lastEventId.split(',').length, N);
+
+  // A plain queue's reader keeps reading its own stream, whenever its queue is recorded.
+  const plainName = uniqueName('events-early-plain');
+  const plainEvents = fx.track(new QueueEvents(plainName, { connection: fx.connection, blockMs: 200 }));
+  await plainEvents.waitUntilReady();
+  const plain = fx.track(new Queue(plainName, { connection: fx.connection }));
+  const id = await plain.add('j', { i: 7 });
+  fx.track(
+    new Worker(plainName, (job) => (job.data as { i: number }).i, {
+      connection: fx.connection,
+      logger: quiet,
+    }),
+  );
+  assert.equal(await plainEvents.waitUntilFinished(id, 10_000), 7);
+  assert.doesNotMatch(plainEvents.lastEventId, /,/);
+});
+
 test("the dashboard's overview shows a partitioned queue as one row, summed", async () => {
   const q = queue('console');
   await q.addBulk(Array.from({ length: 9 }, (_, i) => ({ name: 'j', data: { i } })));

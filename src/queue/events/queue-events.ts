@@ -5,7 +5,7 @@ import { redactError } from '../../redis/redact.js';
 import { defineScripts } from '../../redis/scripts.js';
 import { ValidationError } from '../../util/errors.js';
 import { defaultLogger, type Logger } from '../../util/logger.js';
-import { type QueueKeys, queueKeys } from '../keys.js';
+import { type QueueKeys, queueKeys, registryKey } from '../keys.js';
 import { PartitionedQueueEvents } from '../partitions/events.js';
 import { partitionsKey } from '../partitions/registry.js';
 import { isPartition } from '../partitions/role.js';
@@ -47,8 +47,12 @@ export class QueueEvents extends EventEmitter<QueueEventsMap> {
   private catchUps: { id: string; then: () => void }[] = [];
   private readonly prefix!: string;
   private readonly options!: QueueEventsOptions;
-  /** Set once the recorded partition count was read (followPartitions). */
+  /** Set once the name is known: a plain queue's (this reader reads its stream) or a partitioned one's. */
   private checked = false;
+  /** The check in progress (followPartitions): the loop and waitUntilFinished share it. */
+  private checking: Promise<boolean> | undefined;
+  /** The first check is made: a queue recorded as partitioned from now on was recorded after this reader started. */
+  private checkedOnce = false;
   /**
    * Opened without `partitions` on a name recorded as partitioned: the reader of every
    * partition this one stands for (its events re-emitted here, waitUntilFinished asked of it).
@@ -124,6 +128,8 @@ export class QueueEvents extends EventEmitter<QueueEventsMap> {
     integerOption('timeoutMs', timeoutMs, 60_000, 1, MAX_TIMER_MS);
     if (this.closing) throw new ValidationError('queueEvents', 'is closed');
     await this.waitUntilReady();
+    // A name not yet recorded when this reader started may be a partitioned queue's by now.
+    if (!this.checked) await this.check();
     if (this.refused) throw this.refused;
     if (this.follower) return this.follower.waitUntilFinished<R>(jobId, timeoutMs);
     return this.waiters.wait<R>(jobId, timeoutMs);
@@ -131,12 +137,9 @@ export class QueueEvents extends EventEmitter<QueueEventsMap> {
 
   private async loop(): Promise<void> {
     let failures = 0;
-    while (!this.closing) {
+    while (!this.closing && !this.follower) {
       try {
-        if (!this.checked) {
-          if (await this.followPartitions()) return;
-          this.checked = true;
-        }
+        if (!this.checked && (await this.check())) return;
         if (this.cursor === '$') this.cursor = await this.latestId();
         this.readyResolve();
         const reply = (await this.blocking.xread(
@@ -153,26 +156,51 @@ export class QueueEvents extends EventEmitter<QueueEventsMap> {
           for (const [, entries] of reply) for (const [id, fields] of entries) this.dispatch(id, fields);
         this.runCatchUps();
       } catch (err) {
-        if (this.closing) break;
+        // Following partitions now (a late check), its own blocked read was cut: not an error.
+        if (this.closing || this.follower) break;
         this.fail(err);
         await new Promise((r) => setTimeout(r, reconnectDelay(failures++)));
       }
     }
   }
 
+  private check(): Promise<boolean> {
+    this.checking ??= this.followPartitions().finally(() => {
+      this.checking = undefined;
+    });
+    return this.checking;
+  }
+
   /**
    * Opened without `partitions` on a name recorded as partitioned (registry.ts), this
    * reader would hear nothing: the plain name's stream is never written. It reads the
-   * recorded count once (one HGET) and then reads every partition's stream through a
-   * PartitionedQueueEvents, its events re-emitted here. True when this reader does not
-   * read its own stream (it follows, or it refused a lastEventId that does not fit).
+   * recorded count (one HGET) and then reads every partition's stream through a
+   * PartitionedQueueEvents, its events re-emitted here. A name not recorded at all yet (no
+   * queue opened it) is checked again before each read, until a queue records it: one that
+   * turns out partitioned is followed from its partitions' first events, so none is missed.
+   * True when this reader does not read its own stream (it follows, or it refused a
+   * lastEventId that does not fit).
    */
   private async followPartitions(): Promise<boolean> {
-    if (isPartition(this.options)) return false;
-    const n = Number(await this.client.hget(partitionsKey(this.prefix), this.name));
+    if (isPartition(this.options)) {
+      this.checked = true;
+      return false;
+    }
+    // Two keys of no hash tag: two commands, not a MULTI (a Cluster would refuse it).
+    const [count, plain] = await Promise.all([
+      this.client.hget(partitionsKey(this.prefix), this.name),
+      this.client.sismember(registryKey(this.prefix), this.name),
+    ]);
+    const n = Number(count);
     if (this.closing) return true;
+    const late = this.checkedOnce;
+    this.checkedOnce = true;
     if (!(n > 1)) {
-      if (this.joined === undefined) return false;
+      if (this.joined === undefined) {
+        this.checked = count !== null || plain === 1;
+        return false;
+      }
+      this.checked = true;
       this.refuse(
         new ValidationError(
           'lastEventId',
@@ -181,7 +209,10 @@ export class QueueEvents extends EventEmitter<QueueEventsMap> {
       );
       return true;
     }
-    const options = { ...this.options, partitions: n, lastEventId: this.joined ?? this.options.lastEventId };
+    this.checked = true;
+    // Found late, the queue was recorded after this reader started: all its events came after.
+    const from = late && this.joined === undefined ? '0' : (this.joined ?? this.options.lastEventId);
+    const options = { ...this.options, partitions: n, lastEventId: from };
     try {
       this.follower = new PartitionedQueueEvents(this.name, options, (p, o) => new QueueEvents(p, o));
     } catch (err) {
