@@ -304,6 +304,19 @@ describe('groups', () => {
     );
   });
 
+  test('each pauseGroup recalls reserved jobs after the last one (its time only grows); pausing a paused group recalls nothing', async () => {
+    const q = queue('gpause-time');
+    await q.pauseGroup('a');
+    // Two pauses within one millisecond, or a clock stepped back: the recall time still grows,
+    // so a fetch made between them is recalled by the second.
+    const ahead = Date.now() + 3_600_000;
+    await fx.raw.hset(q.keys.meta, 'gpt', ahead);
+    await q.pauseGroup('b');
+    assert.equal(Number(await fx.raw.hget(q.keys.meta, 'gpt')), ahead + 1);
+    await q.pauseGroup('b'); // already paused
+    assert.equal(Number(await fx.raw.hget(q.keys.meta, 'gpt')), ahead + 1);
+  });
+
   test('a group with its own limit overrides the default; retries stay in their group', async () => {
     const q = queue('gown');
     await q.setLimits({ group: { concurrency: 5 } });

@@ -98,6 +98,13 @@ test('a partition that ran long never generates another partition`s ids', async 
     assert.equal((await holders(q.name, ids[i]!)).length, 1, `id ${ids[i]} is in one partition`);
     assert.deepEqual((await q.getJob(ids[i]!))?.data, { i });
   }
+  // Ids past 2^53 would not survive a double: refused, and nothing is written.
+  const last = partitionNames('hopper', q.name, N)[N - 1]!;
+  await fx.raw.set(`{hopper:${last}}:seq`, 3.1e15);
+  const part = (q as unknown as PartitionedQueue).parts[N - 1]!;
+  await assert.rejects(part.add('j', {}), /2\^53/);
+  assert.equal(await fx.raw.get(`{hopper:${last}}:seq`), '3100000000000000');
+  assert.equal(await fx.raw.llen(`{hopper:${last}}:wait`), 4);
 });
 
 test('a group stays in one partition, in order; jobIds and dedup keys go by their hash', async () => {

@@ -186,11 +186,10 @@ export class QueueEvents extends EventEmitter<QueueEventsMap> {
       this.checked = true;
       return false;
     }
-    // Two keys of no hash tag: two commands, not a MULTI (a Cluster would refuse it).
-    const [count, plain] = await Promise.all([
-      this.client.hget(partitionsKey(this.prefix), this.name),
-      this.client.sismember(registryKey(this.prefix), this.name),
-    ]);
+    // Two keys of no hash tag: two commands, not a MULTI (a Cluster would refuse it). In
+    // this order: a partitioned queue's count is written before its name is registered.
+    const plain = await this.client.sismember(registryKey(this.prefix), this.name);
+    const count = await this.client.hget(partitionsKey(this.prefix), this.name);
     const n = Number(count);
     if (this.closing) return true;
     const late = this.checkedOnce;

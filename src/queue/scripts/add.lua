@@ -48,6 +48,11 @@ local records = split(ARGV[4])
 local plain = #records
 local base = redis.call('INCRBY', K.seq, n) - n
 local step, offset = tonumber(ARGV[5]), tonumber(ARGV[6])
+-- Past 2^53 an id would not survive a double (the client computes the same ids).
+if (base + n) * step + offset > 9007199254740991 then
+  redis.call('DECRBY', K.seq, n) -- nothing written
+  return redis.error_reply('ERR generated ids of this queue would pass 2^53 (its seq counter is too far on)')
+end
 local function newId(seq) return string.format('%d', seq * step + offset) end
 local out = { base }
 local added = 0

@@ -15,10 +15,13 @@
 
 local g, action = ARGV[1], ARGV[2]
 if action == 'pause' then
-  redis.call('HSET', K.gcount, 'p:' .. g, '1')
+  -- Already paused: nothing to recall.
+  if redis.call('HSET', K.gcount, 'p:' .. g, '1') == 0 then return 0 end
   -- gpause: from now on settle reads the paused flags; gpt: workers give back the jobs
-  -- they reserved before now, whichever group they are of.
-  redis.call('HSET', K.meta, 'gpause', '1', 'gpt', nowMs())
+  -- they reserved before now, whichever group they are of. Strictly increasing, so a
+  -- fetch between two pauses in one millisecond is recalled by the second.
+  local last = tonumber(redis.call('HGET', K.meta, 'gpt') or '0')
+  redis.call('HSET', K.meta, 'gpause', '1', 'gpt', math.max(nowMs(), last + 1))
   redis.call('ZREM', K.gready, g)
   return redis.call('ZCARD', K.workers)
 end

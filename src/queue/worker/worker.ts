@@ -89,6 +89,8 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
   private startUntil = 0;
   /** The latest recall its calls reported (recallTime): a lapse of its lease, or a group pause. */
   private recallSeen = 0;
+  /** performance.now() when recallSeen last rose: a call sent after it ran after that recall. */
+  private recallRoseAt = 0;
   private readonly startWindow!: number;
   private readonly running = new Map<string, HeldJob>();
   private started = false;
@@ -396,7 +398,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
         failures = 0;
         this.limited = limited;
         this.queueEmpty = jobs.length === 0;
-        const recalled = this.recalled(state);
+        const recalled = this.recalled(state, sentAt);
         // First, as it concerns the jobs held before this fetch (and permits this fetch's).
         this.renewed(sentAt, state);
         if (jobs.length > 0 && (recalled || this.paused)) {
@@ -524,13 +526,16 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
   }
 
   /**
-   * Whether the jobs of a fetch whose reply reports `state` must not start: the lease had
-   * lapsed before it (or it is a replay from before a recall: fetch.lua then reports
-   * lapsed too), or it ran before a recall that an earlier-handled reply already reported
-   * (replies that arrive together may be handled out of order).
+   * Whether the jobs of a fetch sent at `sentAt` whose reply reports `state` must not start:
+   * the lease had lapsed before it (or it is a replay from before a recall: fetch.lua then
+   * reports lapsed too), or it was in flight when an earlier-handled reply reported a later
+   * recall (replies that arrive together may be handled out of order). A fetch sent after
+   * that ran after it, whatever it reports: a failover can bring back an older recall time,
+   * which must not make every later fetch give its jobs back.
    */
-  private recalled(state: number): boolean {
-    return (state & WorkerState.LAPSED) !== 0 || recallTime(state) < this.recallSeen;
+  private recalled(state: number, sentAt: number): boolean {
+    if (state & WorkerState.LAPSED) return true;
+    return recallTime(state) < this.recallSeen && sentAt < this.recallRoseAt;
   }
 
   /**
@@ -545,7 +550,10 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
     // A recall this worker has not seen yet, whichever reply tells it first (worker-lease.lua).
     const recall = recallTime(state);
     const recalled = state & WorkerState.LAPSED || recall > this.recallSeen;
-    this.recallSeen = Math.max(this.recallSeen, recall);
+    if (recall > this.recallSeen) {
+      this.recallSeen = recall;
+      this.recallRoseAt = performance.now();
+    }
     if ((recalled || state & WorkerState.PAUSED) && this.buffer.length > 0) {
       if (state & WorkerState.LAPSED)
         this.logger.warn(
@@ -706,7 +714,7 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
     for (;;) {
       const sentAt = performance.now();
       const { jobs, state, nextDue } = await this.fetcher.fetch(1, 0, 1);
-      if (jobs.length > 0 && (this.recalled(state) || state & WorkerState.PAUSED)) {
+      if (jobs.length > 0 && (this.recalled(state, sentAt) || state & WorkerState.PAUSED)) {
         await this.release(jobs, 'back');
         return undefined;
       }
