@@ -714,9 +714,13 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
     for (;;) {
       const sentAt = performance.now();
       const { jobs, state, nextDue } = await this.fetcher.fetch(1, 0, 1);
-      if (jobs.length > 0 && (this.recalled(state, sentAt) || state & WorkerState.PAUSED)) {
+      // As in pump: a job starts only within the start window of its fetch's send (a reply
+      // slower than that may predate a pause), and not after a recall or a pause.
+      const late = performance.now() >= sentAt + this.startWindow;
+      if (jobs.length > 0 && (late || this.recalled(state, sentAt) || state & WorkerState.PAUSED)) {
         await this.release(jobs, 'back');
-        return undefined;
+        if (state & WorkerState.PAUSED || performance.now() >= deadline || this.closing) return undefined;
+        continue;
       }
       const job = jobs[0];
       if (job) {
