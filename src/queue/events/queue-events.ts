@@ -194,12 +194,11 @@ export class QueueEvents extends EventEmitter<QueueEventsMap> {
     if (this.closing) return true;
     const late = this.checkedOnce;
     this.checkedOnce = true;
+    // Not recorded by any queue yet (and no partitioned lastEventId to refuse): read the
+    // plain stream and check again before the next read.
+    this.checked = count !== null || plain === 1 || this.joined !== undefined;
     if (!(n > 1)) {
-      if (this.joined === undefined) {
-        this.checked = count !== null || plain === 1;
-        return false;
-      }
-      this.checked = true;
+      if (this.joined === undefined) return false;
       this.refuse(
         new ValidationError(
           'lastEventId',
@@ -208,7 +207,6 @@ export class QueueEvents extends EventEmitter<QueueEventsMap> {
       );
       return true;
     }
-    this.checked = true;
     // Found late, the queue was recorded after this reader started: all its events came after.
     const from = late && this.joined === undefined ? '0' : (this.joined ?? this.options.lastEventId);
     const options = { ...this.options, partitions: n, lastEventId: from };

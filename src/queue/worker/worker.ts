@@ -549,12 +549,12 @@ export class Worker<D = unknown, R = unknown> extends EventEmitter<WorkerEventsM
   private renewed(sentAt: number, state: number): void {
     // A recall this worker has not seen yet, whichever reply tells it first (worker-lease.lua).
     const recall = recallTime(state);
-    const recalled = state & WorkerState.LAPSED || recall > this.recallSeen;
-    if (recall > this.recallSeen) {
+    const rose = recall > this.recallSeen;
+    if (rose) {
       this.recallSeen = recall;
       this.recallRoseAt = performance.now();
     }
-    if ((recalled || state & WorkerState.PAUSED) && this.buffer.length > 0) {
+    if ((rose || state & (WorkerState.LAPSED | WorkerState.PAUSED)) && this.buffer.length > 0) {
       if (state & WorkerState.LAPSED)
         this.logger.warn(
           { queue: this.name, jobs: this.buffer.length },
